@@ -1,0 +1,116 @@
+package acquirer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/bandeira/bandeira"
+)
+
+// Errors Price returns for a sale it cannot price.
+var (
+	// ErrUnknownBrand means the brand is not one the plans price (visa, mastercard).
+	ErrUnknownBrand = errors.New("acquirer: unknown brand")
+	// ErrUnknownProduct means the product is not debit, prepaid or credit.
+	ErrUnknownProduct = errors.New("acquirer: unknown product")
+	// ErrInvalidAmount means the amount is negative or above MaxAmount.
+	ErrInvalidAmount = errors.New("acquirer: amount out of range")
+)
+
+// Acquirer holds the merchants and their fee plans and prices sales. It is immutable after
+// New and safe for concurrent use.
+type Acquirer struct {
+	merchants   map[string]*merchant
+	list        []bandeira.Merchant
+	defaultPlan *schedule
+	metrics     [len(brands)][len(products)]saleMetrics
+	log         zerolog.Logger
+}
+
+// merchant is a configured merchant with its plan resolved.
+type merchant struct {
+	bandeira.Merchant
+	plan *schedule
+}
+
+// New builds the acquirer from cfg, which it validates. A nil m gets unregistered metrics.
+func New(cfg Config, log zerolog.Logger, m *Metrics) (*Acquirer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("building acquirer: %w", err)
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	plans := make(map[string]*schedule, len(cfg.Plans))
+	for name, p := range cfg.Plans {
+		plans[name] = compile(p)
+	}
+	a := &Acquirer{
+		merchants:   make(map[string]*merchant, len(cfg.Merchants)),
+		list:        make([]bandeira.Merchant, 0, len(cfg.Merchants)),
+		defaultPlan: plans[cfg.DefaultPlan],
+		log:         log.With().Str("component", "acquirer").Logger(),
+	}
+	for _, mc := range cfg.Merchants {
+		plan := a.defaultPlan
+		if mc.Plan != "" {
+			plan = plans[mc.Plan]
+		}
+		a.merchants[mc.ID] = &merchant{Merchant: mc.Merchant(), plan: plan}
+		a.list = append(a.list, mc.Merchant())
+	}
+	for bi, b := range brands {
+		for pi, p := range products {
+			a.metrics[bi][pi] = m.forSale(b, p)
+		}
+	}
+	a.log.Info().Int("merchants", len(a.list)).Int("plans", len(plans)).
+		Str("default_plan", cfg.DefaultPlan).Msg("acquirer ready")
+	return a, nil
+}
+
+// Price computes the fee on a sale of amount centavos (0 to MaxAmount) at the merchant,
+// on the merchant's plan, and counts it in the metrics (see Rate.Fee for the arithmetic).
+// A merchant ID the acquirer does not know is priced on the default plan, not refused:
+// integrators send their own merchant IDs. Price fails, counting nothing, only for a brand
+// or product no plan prices (ErrUnknownBrand, ErrUnknownProduct) or an amount out of range
+// (ErrInvalidAmount).
+func (a *Acquirer) Price(merchantID string, brand bandeira.Brand, product bandeira.Product, amount bandeira.Amount) (bandeira.Fee, error) {
+	if amount < 0 || amount > MaxAmount {
+		return bandeira.Fee{}, fmt.Errorf("pricing %d centavos: %w", int64(amount), ErrInvalidAmount)
+	}
+	bi, ok := brandIndex(brand)
+	if !ok {
+		return bandeira.Fee{}, fmt.Errorf("pricing brand %q: %w", brand, ErrUnknownBrand)
+	}
+	pi, ok := productIndex(product)
+	if !ok {
+		return bandeira.Fee{}, fmt.Errorf("pricing product %q: %w", product, ErrUnknownProduct)
+	}
+	plan := a.defaultPlan
+	if m, ok := a.merchants[merchantID]; ok {
+		plan = m.plan
+	} else {
+		a.log.Debug().Str("merchant_id", merchantID).Msg("unknown merchant, priced on the default plan")
+	}
+	fee := plan[bi][pi].Fee(amount)
+	a.metrics[bi][pi].count(fee)
+	return fee, nil
+}
+
+// Merchant returns the configured merchant with the given ID (field 42), or false.
+func (a *Acquirer) Merchant(id string) (bandeira.Merchant, bool) {
+	m, ok := a.merchants[id]
+	if !ok {
+		return bandeira.Merchant{}, false
+	}
+	return m.Merchant, true
+}
+
+// Merchants returns the configured merchants in configuration order. The caller owns the
+// returned slice.
+func (a *Acquirer) Merchants() []bandeira.Merchant {
+	return append([]bandeira.Merchant(nil), a.list...)
+}

@@ -1,0 +1,79 @@
+package acquirer
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bandeira/bandeira"
+)
+
+// The kind label values of bandeira_acquirer_fees_centavos_total.
+const (
+	KindMDR         = "mdr"
+	KindInterchange = "interchange"
+	KindBrand       = "brand"
+	KindAcquirer    = "acquirer"
+)
+
+// Metrics are the acquirer's Prometheus metrics, in centavos (the base unit of money here).
+// It is safe for concurrent use.
+type Metrics struct {
+	Fees   *prometheus.CounterVec // bandeira_acquirer_fees_centavos_total{brand,product,kind}
+	Sales  *prometheus.CounterVec // bandeira_acquirer_sales_total{brand,product}
+	Volume *prometheus.CounterVec // bandeira_acquirer_volume_centavos_total{brand,product}
+}
+
+// NewMetrics builds the acquirer metrics and registers them on reg; a nil reg leaves them
+// unregistered. It panics if the metrics are already registered on reg, a programmer error
+// at start-up.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Fees: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_acquirer_fees_centavos_total",
+			Help: "Fees on priced sales in centavos, by kind: mdr (the total the merchant pays) and its parts " +
+				"interchange, brand and acquirer. The acquirer part omits the rare negative rounding centavo.",
+		}, []string{"brand", "product", "kind"}),
+		Sales: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_acquirer_sales_total",
+			Help: "Sales the acquirer priced.",
+		}, []string{"brand", "product"}),
+		Volume: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_acquirer_volume_centavos_total",
+			Help: "Gross value of the sales the acquirer priced, in centavos.",
+		}, []string{"brand", "product"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Fees, m.Sales, m.Volume)
+	}
+	return m
+}
+
+// saleMetrics are one (brand, product) pair's children, resolved once so pricing does no
+// label lookups.
+type saleMetrics struct {
+	sales, volume, mdr, interchange, brand, acquirer prometheus.Counter
+}
+
+func (m *Metrics) forSale(b bandeira.Brand, p bandeira.Product) saleMetrics {
+	bs, ps := string(b), string(p)
+	return saleMetrics{
+		sales:       m.Sales.WithLabelValues(bs, ps),
+		volume:      m.Volume.WithLabelValues(bs, ps),
+		mdr:         m.Fees.WithLabelValues(bs, ps, KindMDR),
+		interchange: m.Fees.WithLabelValues(bs, ps, KindInterchange),
+		brand:       m.Fees.WithLabelValues(bs, ps, KindBrand),
+		acquirer:    m.Fees.WithLabelValues(bs, ps, KindAcquirer),
+	}
+}
+
+// count adds one priced sale. Parts are never negative except, rarely, the acquirer margin
+// (see Rate.Fee); a counter cannot go down, so a negative margin is not added.
+func (s *saleMetrics) count(f bandeira.Fee) {
+	s.sales.Inc()
+	s.volume.Add(float64(f.Gross))
+	s.mdr.Add(float64(f.MDR))
+	s.interchange.Add(float64(f.Interchange))
+	s.brand.Add(float64(f.BrandFee))
+	if f.AcquirerMargin > 0 {
+		s.acquirer.Add(float64(f.AcquirerMargin))
+	}
+}
