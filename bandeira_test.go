@@ -143,6 +143,11 @@ func TestPINBlockFormat0(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "041234EFEFFFFFFE", block)
 	})
+	t.Run("matches the domain.md vector for PIN 123456 and PAN 4111111111111111", func(t *testing.T) {
+		block, err := bandeira.EncodePINBlock("123456", "4111111111111111")
+		require.NoError(t, err)
+		require.Equal(t, "06122547EEEEEEEE", block)
+	})
 	t.Run("round-trips PINs of 4 to 12 digits", func(t *testing.T) {
 		for _, pin := range []string{"0000", "1234", "987654", "123456789012"} {
 			block, err := bandeira.EncodePINBlock(pin, pan)

@@ -13,41 +13,11 @@ const (
 	MaxPrefixLen = 8
 )
 
-// Issuer names of the simulated banks, as DefaultRoutes uses them.
-const (
-	BancoDoBrasil = "bancodobrasil"
-	Nubank        = "nubank"
-	Sicredi       = "sicredi"
-)
-
 // Route sends every card whose PAN starts with Prefix (6 to 8 digits) to the named issuer.
 // Where prefixes overlap, the longest one wins.
 type Route struct {
 	Prefix string `yaml:"prefix"`
 	Issuer string `yaml:"issuer"`
-}
-
-// DefaultRoutes returns the fictitious BIN table of design.md for one brand: 8-digit test
-// ranges, never real BINs. It returns nil for a brand the simulator does not know.
-func DefaultRoutes(brand bandeira.Brand) []Route {
-	switch brand {
-	case bandeira.Visa:
-		return []Route{
-			{Prefix: "40000101", Issuer: BancoDoBrasil}, // credit
-			{Prefix: "40000102", Issuer: BancoDoBrasil}, // debit
-			{Prefix: "47480101", Issuer: Sicredi},       // credit
-			{Prefix: "47480102", Issuer: Sicredi},       // debit
-		}
-	case bandeira.Mastercard:
-		return []Route{
-			{Prefix: "51000101", Issuer: BancoDoBrasil}, // credit
-			{Prefix: "52600101", Issuer: Nubank},        // credit
-			{Prefix: "52600102", Issuer: Nubank},        // debit
-			{Prefix: "52600103", Issuer: Nubank},        // prepaid
-			{Prefix: "57480102", Issuer: Sicredi},       // debit
-		}
-	}
-	return nil
 }
 
 // errBadPrefix reports a route prefix that is not 6 to 8 decimal digits.

@@ -1,0 +1,116 @@
+package ledger
+
+import "github.com/bandeira/bandeira"
+
+// Kind is what an Entry does to an account.
+type Kind uint8
+
+// The entry kinds.
+const (
+	// Hold reserves Amount against the available balance (an 0100 authorization). It fails
+	// with StatusInsufficientFunds when Available < Amount.
+	Hold Kind = iota + 1
+	// Debit posts Amount at once (an 0200 financial request). It fails with
+	// StatusInsufficientFunds when Available < Amount.
+	Debit
+	// Credit posts Amount to the account with no funds check (a refund).
+	Credit
+	// Reverse undoes the entry recorded under Key: it releases a hold, credits back a debit
+	// or debits back a credit. With Replacement set, only the part above the replacement
+	// amount is undone (a partial reversal).
+	Reverse
+)
+
+// String returns the kind's name, e.g. "hold".
+func (k Kind) String() string {
+	switch k {
+	case Hold:
+		return "hold"
+	case Debit:
+		return "debit"
+	case Credit:
+		return "credit"
+	case Reverse:
+		return "reverse"
+	default:
+		return "unknown"
+	}
+}
+
+// Entry is one change to one account, applied atomically by Ledger.Apply.
+type Entry struct {
+	Ref  Ref
+	Kind Kind
+	// Key is the request's own key for Hold, Debit and Credit (stored with the record), and
+	// the original request's key for Reverse.
+	Key Key
+	// Amount in centavos; must be > 0 for Hold, Debit and Credit. Unused by Reverse.
+	Amount bandeira.Amount
+	// AuthCode is stored with the record of a Hold, Debit or Credit.
+	AuthCode string
+	// Replacement is the actual amount that remains after a partial reversal (field 95);
+	// nil for a full reversal. Unused by other kinds.
+	Replacement *bandeira.Amount
+}
+
+// Status says how an entry ended. Every status except StatusApplied left the account as it
+// was.
+type Status uint8
+
+// The entry statuses.
+const (
+	// StatusApplied: the entry changed the account as asked. For Reverse, Released says how
+	// much was undone.
+	StatusApplied Status = iota + 1
+	// StatusInsufficientFunds: a Hold or Debit exceeded Available, or the debit-back of a
+	// reversed credit did.
+	StatusInsufficientFunds
+	// StatusDuplicate: a record with the same Key already exists on the account; Outcome.Record
+	// describes it.
+	StatusDuplicate
+	// StatusNotFound: Reverse found no record under Key (unknown original, or one the ledger
+	// no longer keeps).
+	StatusNotFound
+	// StatusAlreadyReversed: Reverse found the record already reversed (fully or partially).
+	StatusAlreadyReversed
+)
+
+// String returns the status's name, e.g. "applied".
+func (s Status) String() string {
+	switch s {
+	case StatusApplied:
+		return "applied"
+	case StatusInsufficientFunds:
+		return "insufficient_funds"
+	case StatusDuplicate:
+		return "duplicate"
+	case StatusNotFound:
+		return "not_found"
+	case StatusAlreadyReversed:
+		return "already_reversed"
+	default:
+		return "unknown"
+	}
+}
+
+// Record is what a ledger keeps about an applied Hold, Debit or Credit so that it can be
+// reversed (and a repeat recognised).
+type Record struct {
+	Kind     Kind
+	Amount   bandeira.Amount // the amount originally applied
+	Open     bandeira.Amount // the amount still in effect (held or posted)
+	AuthCode string
+	Reversed bool
+}
+
+// Outcome is the result of Apply.
+type Outcome struct {
+	Status Status
+	// Balances after the entry (unchanged unless Status is StatusApplied).
+	Balances Balances
+	// Record is the record the entry created or touched: for StatusDuplicate the existing
+	// one, for Reverse the original's (as it is after the entry).
+	Record Record
+	// Released is the amount a Reverse undid, in centavos.
+	Released bandeira.Amount
+}

@@ -1,0 +1,84 @@
+// Package ledger holds the mutable state of simulated issuer accounts: balances, holds,
+// posted entries, the records that reversals match against, and PIN-try counters.
+//
+// The types here are the vocabulary shared by every ledger implementation; Memory is the
+// in-process one. The issuers package declares the small Ledger interface it consumes, so
+// a durable implementation (SQLite) can replace Memory without touching the bank's rules.
+//
+// Money is integer centavos (bandeira.Amount). An account's state obeys reliability.md §6:
+// holds are never negative, a hold or posting is resolved at most once, and
+// Available = Balance − Holds + CreditLimit never goes below zero through Hold or Debit.
+//
+// Accounts are named by AccountID (BIN and serial), never by PAN. Nothing in this package
+// logs, and no error carries an account number in clear.
+package ledger
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bandeira/bandeira"
+)
+
+// AccountID names one card account: the BIN row it belongs to and the card's serial
+// within that row. It is comparable and used as a map key.
+type AccountID struct {
+	BIN    string
+	Serial uint32
+}
+
+// String returns a masked form safe for errors and logs: the BIN and the last two digits of
+// the serial, e.g. "40000101/*****23".
+func (id AccountID) String() string {
+	s := fmt.Sprintf("%07d", id.Serial)
+	return id.BIN + "/" + strings.Repeat("*", len(s)-2) + s[len(s)-2:]
+}
+
+// Opening is the state of an account before its first entry: a balance (debit and prepaid
+// cards) or a credit limit (credit cards, whose balance opens at zero). Both are centavos.
+type Opening struct {
+	Balance     bandeira.Amount
+	CreditLimit bandeira.Amount
+}
+
+// Ref names an account and says how to open it if the ledger has never seen it. Accounts
+// are created lazily, so a ledger never materialises untouched cards.
+type Ref struct {
+	ID      AccountID
+	Opening Opening
+}
+
+// Balances is a read of an account's money, in centavos.
+type Balances struct {
+	// Balance is the ledger balance: opening balance plus credits minus posted debits.
+	// Credit accounts open at 0 and go negative as the limit is used.
+	Balance bandeira.Amount
+	// Holds is the sum of open authorization holds.
+	Holds bandeira.Amount
+	// CreditLimit is the credit line; 0 for debit and prepaid accounts.
+	CreditLimit bandeira.Amount
+}
+
+// Available returns what the cardholder can still spend: Balance − Holds + CreditLimit.
+func (b Balances) Available() bandeira.Amount { return b.Balance - b.Holds + b.CreditLimit }
+
+// Key identifies an approved request so that a later reversal can find it: acquirer ID
+// (field 32), STAN (field 11) and transmission time (field 7) of the original. Build it with
+// NewKey so that zero-padding differences between field 32 and field 90 do not matter.
+type Key struct {
+	AcquirerID, STAN, TransmissionTime string
+}
+
+// NewKey builds a Key, dropping leading zeros from the acquirer ID and the STAN (field 90
+// carries them zero-padded to 11 and 6 digits).
+func NewKey(acquirerID, stan, transmissionTime string) Key {
+	return Key{trimZeros(acquirerID), trimZeros(stan), transmissionTime}
+}
+
+func trimZeros(s string) string {
+	t := strings.TrimLeft(s, "0")
+	if t == "" && s != "" {
+		return "0"
+	}
+	return t
+}
