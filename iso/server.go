@@ -1,0 +1,303 @@
+package iso
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/bandeira/bandeira"
+)
+
+// ServerConfig holds the limits and timers of a Server. Zero fields take their default.
+type ServerConfig struct {
+	// MaxFrameSize is the largest request body accepted, in bytes; a larger length header
+	// closes the connection.
+	MaxFrameSize int `yaml:"max_frame_size"`
+	// MaxConnections caps open connections; connections above it are closed at once.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxInFlightPerConn caps requests being decided for one connection; above it a request
+	// is answered with 91 at once.
+	MaxInFlightPerConn int `yaml:"max_in_flight_per_conn"`
+	// MaxInFlight caps requests being decided across all connections.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// ReadIdleTimeout closes a connection on which no frame starts for this long.
+	ReadIdleTimeout time.Duration `yaml:"read_idle_timeout"`
+	// FrameTimeout closes a connection whose started frame is not complete in this time.
+	FrameTimeout time.Duration `yaml:"frame_timeout"`
+	// RequestTimeout bounds the context passed to the Authorizer for each request.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// WriteTimeout bounds the write of one response frame.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+}
+
+// DefaultServerConfig returns the production defaults.
+func DefaultServerConfig() ServerConfig {
+	return ServerConfig{
+		MaxFrameSize:       DefaultMaxFrameSize,
+		MaxConnections:     2000,
+		MaxInFlightPerConn: 256,
+		MaxInFlight:        4096,
+		ReadIdleTimeout:    75 * time.Second,
+		FrameTimeout:       5 * time.Second,
+		RequestTimeout:     20 * time.Second,
+		WriteTimeout:       5 * time.Second,
+	}
+}
+
+// Validate reports the first setting that is out of range.
+func (c ServerConfig) Validate() error {
+	switch {
+	case c.MaxFrameSize < 64 || c.MaxFrameSize > MaxFrameLimit:
+		return fmt.Errorf("max_frame_size %d: must be between 64 and %d", c.MaxFrameSize, MaxFrameLimit)
+	case c.MaxConnections < 1:
+		return fmt.Errorf("max_connections %d: must be at least 1", c.MaxConnections)
+	case c.MaxInFlightPerConn < 1:
+		return fmt.Errorf("max_in_flight_per_conn %d: must be at least 1", c.MaxInFlightPerConn)
+	case c.MaxInFlight < 1:
+		return fmt.Errorf("max_in_flight %d: must be at least 1", c.MaxInFlight)
+	case c.ReadIdleTimeout <= 0:
+		return fmt.Errorf("read_idle_timeout %s: must be positive", c.ReadIdleTimeout)
+	case c.FrameTimeout <= 0:
+		return fmt.Errorf("frame_timeout %s: must be positive", c.FrameTimeout)
+	case c.RequestTimeout <= 0:
+		return fmt.Errorf("request_timeout %s: must be positive", c.RequestTimeout)
+	case c.WriteTimeout <= 0:
+		return fmt.Errorf("write_timeout %s: must be positive", c.WriteTimeout)
+	}
+	return nil
+}
+
+// withDefaults replaces zero or negative fields by their defaults, so that a Server built
+// from an unvalidated config still has a limit on everything.
+func (c ServerConfig) withDefaults() ServerConfig {
+	d := DefaultServerConfig()
+	if c.MaxFrameSize <= 0 || c.MaxFrameSize > MaxFrameLimit {
+		c.MaxFrameSize = d.MaxFrameSize
+	}
+	pick := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pick(&c.MaxConnections, d.MaxConnections)
+	pick(&c.MaxInFlightPerConn, d.MaxInFlightPerConn)
+	pick(&c.MaxInFlight, d.MaxInFlight)
+	pickDur := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pickDur(&c.ReadIdleTimeout, d.ReadIdleTimeout)
+	pickDur(&c.FrameTimeout, d.FrameTimeout)
+	pickDur(&c.RequestTimeout, d.RequestTimeout)
+	pickDur(&c.WriteTimeout, d.WriteTimeout)
+	return c
+}
+
+// ErrServerClosed is returned by Serve after Shutdown has been called.
+var ErrServerClosed = errors.New("iso: server closed")
+
+// Server accepts ISO 8583 connections in our dialect and answers each request with the
+// decision of an Authorizer. Malformed input never reaches the Authorizer: it is answered
+// with 39=30 when its MTI is a readable request, and otherwise closes the connection.
+//
+// A Server is safe for concurrent use. Serve may be called with several listeners; after
+// Shutdown, Serve returns ErrServerClosed.
+type Server struct {
+	cfg ServerConfig
+	h   bandeira.Authorizer
+	log zerolog.Logger
+	m   *ServerMetrics
+
+	baseCtx  context.Context
+	cancel   context.CancelFunc
+	inFlight atomic.Int64
+	closing  atomic.Bool
+	done     chan struct{}
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*serverConn]struct{}
+	connWG    sync.WaitGroup
+}
+
+// NewServer returns a Server that asks h to decide each well-formed request. Zero config
+// fields take their defaults; a nil m gets unregistered metrics.
+func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *ServerMetrics) *Server {
+	if m == nil {
+		m = NewServerMetrics(nil)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		cfg:       cfg.withDefaults(),
+		h:         h,
+		log:       log.With().Str("component", "iso_server").Logger(),
+		m:         m,
+		baseCtx:   ctx,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*serverConn]struct{}),
+	}
+}
+
+// Serve accepts connections on ln until Shutdown, then returns ErrServerClosed. It closes
+// ln when it returns. Accept errors (EMFILE, ECONNABORTED…) are retried with a back-off
+// of 5 ms doubling to 1 s, as net/http does; if ln is closed by someone else, Serve
+// returns an error wrapping net.ErrClosed.
+func (s *Server) Serve(ln net.Listener) error {
+	defer ln.Close()
+	if !s.trackListener(ln) {
+		return ErrServerClosed
+	}
+	defer s.untrackListener(ln)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("accepting connections: %w", err)
+			}
+			delay = nextBackoff(delay)
+			s.log.Warn().Err(err).Dur("retry_in", delay).Msg("accept failed")
+			if !s.sleep(delay) {
+				return ErrServerClosed
+			}
+			continue
+		}
+		delay = 0
+		s.startConn(nc)
+	}
+}
+
+// nextBackoff doubles the accept retry delay from 5 ms up to 1 s.
+func nextBackoff(d time.Duration) time.Duration {
+	if d == 0 {
+		return 5 * time.Millisecond
+	}
+	return min(2*d, time.Second)
+}
+
+// sleep waits for d and reports false if Shutdown started first.
+func (s *Server) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// Shutdown stops accepting connections and reading new requests, waits for the requests
+// in flight to be answered, then closes every connection. If ctx ends first, it cancels
+// the requests' contexts, closes the connections at once and returns an error wrapping
+// ctx.Err(). It is idempotent: later calls wait for the same drain.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closing.Swap(true) {
+		close(s.done)
+	}
+	for ln := range s.listeners {
+		_ = ln.Close()
+	}
+	for c := range s.conns {
+		c.stopReading()
+	}
+	s.mu.Unlock()
+
+	drained := make(chan struct{})
+	go func() {
+		s.connWG.Wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		s.mu.Lock()
+		for c := range s.conns {
+			_ = c.nc.Close()
+		}
+		s.mu.Unlock()
+		return fmt.Errorf("draining connections: %w", ctx.Err())
+	}
+}
+
+// trackListener records ln so Shutdown can close it; false means the Server is closed.
+func (s *Server) trackListener(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+}
+
+// startConn starts serving nc, or closes it at once when the Server is closing or at its
+// connection limit.
+func (s *Server) startConn(nc net.Conn) {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	if len(s.conns) >= s.cfg.MaxConnections {
+		s.mu.Unlock()
+		s.m.reject(ReasonConnectionLimit)
+		s.log.Warn().Str("reason", ReasonConnectionLimit).Msg("connection rejected")
+		_ = nc.Close()
+		return
+	}
+	c := newServerConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.connWG.Add(1)
+	s.mu.Unlock()
+	s.m.Connections.Inc()
+	go c.serve()
+}
+
+// connDone forgets c once its goroutine has finished.
+func (s *Server) connDone(c *serverConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.m.Connections.Dec()
+	s.connWG.Done()
+}
+
+// acquire takes one global in-flight slot, reporting false when none is free.
+func (s *Server) acquire() bool {
+	if s.inFlight.Add(1) > int64(s.cfg.MaxInFlight) {
+		s.inFlight.Add(-1)
+		return false
+	}
+	s.m.InFlight.Inc()
+	return true
+}
+
+// release returns a slot taken by acquire.
+func (s *Server) release() {
+	s.inFlight.Add(-1)
+	s.m.InFlight.Dec()
+}
