@@ -1,0 +1,140 @@
+// Package configs holds Bandeira's shipped YAML configuration and its loader.
+//
+// bandeira.yaml in this directory is the default: it is embedded in the binary, so
+// `bandeira run` needs no file. A user's file is decoded over the defaults, strictly: an
+// unknown key is an error naming the file, line and full key path. Each party owns its
+// Config type and validation; this package only assembles them and checks what crosses
+// party boundaries (timers that must nest).
+package configs
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bandeira/bandeira/acquirer"
+	"github.com/bandeira/bandeira/gateway"
+	"github.com/bandeira/bandeira/iso"
+	"github.com/bandeira/bandeira/issuers"
+	"github.com/bandeira/bandeira/network"
+)
+
+// Default is the embedded default configuration file, configs/bandeira.yaml.
+//
+//go:embed bandeira.yaml
+var Default []byte
+
+// DefaultName is the name error messages use for the embedded default file.
+const DefaultName = "bandeira.yaml (embedded)"
+
+// Config is the whole simulator's configuration.
+type Config struct {
+	// Listen holds the addresses `bandeira run` binds.
+	Listen Listen `yaml:"listen"`
+	// DataDir is the directory that holds the simulator's state.
+	DataDir string `yaml:"data_dir"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+	// Server holds the ISO 8583 TCP front door's limits and timers.
+	Server iso.ServerConfig `yaml:"server"`
+	// Gateway is the acquirer host's request handling.
+	Gateway gateway.Config `yaml:"gateway"`
+	// Network holds the Visa and Mastercard routers' settings.
+	Network network.Config `yaml:"network"`
+	// Issuers holds the banks, their BIN rows and the test-card generator.
+	Issuers issuers.Config `yaml:"issuers"`
+	// Acquirer holds merchants and MDR fee plans.
+	Acquirer acquirer.Config `yaml:"acquirer"`
+}
+
+// Listen holds listen addresses.
+type Listen struct {
+	Gateway string `yaml:"gateway"` // ISO 8583 over TCP, default 127.0.0.1:8583
+	HTTP    string `yaml:"http"`    // metrics and health, default 127.0.0.1:9583
+}
+
+// Log configures the zerolog output.
+type Log struct {
+	Format string `yaml:"format"` // json (default) or console
+	Level  string `yaml:"level"`  // trace, debug, info (default), warn, error
+}
+
+// DefaultConfig returns the built-in defaults, before bandeira.yaml is applied.
+func DefaultConfig() Config {
+	return Config{
+		Listen:   Listen{Gateway: "127.0.0.1:8583", HTTP: "127.0.0.1:9583"},
+		DataDir:  "bandeira-data",
+		Log:      Log{Format: "json", Level: "info"},
+		Server:   iso.DefaultServerConfig(),
+		Gateway:  gateway.DefaultConfig(),
+		Network:  network.DefaultConfig(),
+		Issuers:  issuers.DefaultConfig(),
+		Acquirer: acquirer.DefaultConfig(),
+	}
+}
+
+// Validate checks every party's section and the rules that span parties. Errors name the
+// section: "gateway: ...".
+func (c Config) Validate() error {
+	var errs []error
+	add := func(section string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	add("listen", c.Listen.validate())
+	add("log", c.Log.validate())
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	add("server", c.Server.Validate())
+	add("gateway", c.Gateway.Validate())
+	add("network", c.Network.Validate())
+	add("issuers", c.Issuers.Validate())
+	add("acquirer", c.Acquirer.Validate())
+	add("timers", nestedTimers(c))
+	return errors.Join(errs...)
+}
+
+// nestedTimers enforces reliability.md R4: each hop's timer is shorter than the timer of
+// the hop above it, so a caller gets an answer before it gives up itself.
+func nestedTimers(c Config) error {
+	type timer struct {
+		key string
+		d   time.Duration
+	}
+	chain := []timer{
+		{"network.issuer_timeout", c.Network.IssuerTimeout},
+		{"gateway.request_timeout", c.Gateway.RequestTimeout},
+		{"server.request_timeout", c.Server.RequestTimeout},
+	}
+	for i := 1; i < len(chain); i++ {
+		if chain[i-1].d >= chain[i].d {
+			return fmt.Errorf("%s (%s) must be shorter than %s (%s)",
+				chain[i-1].key, chain[i-1].d, chain[i].key, chain[i].d)
+		}
+	}
+	return nil
+}
+
+func (l Listen) validate() error {
+	if l.Gateway == "" || l.HTTP == "" {
+		return errors.New("gateway and http addresses must be set")
+	}
+	return nil
+}
+
+func (l Log) validate() error {
+	switch l.Format {
+	case "json", "console":
+	default:
+		return fmt.Errorf("format %q: want json or console", l.Format)
+	}
+	switch l.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("level %q: want trace, debug, info, warn or error", l.Level)
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package configs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestEmbeddedDefaultMatchesCode(t *testing.T) {
+	t.Run("decoding bandeira.yaml over nothing gives DefaultConfig", func(t *testing.T) {
+		var cfg Config
+		require.NoError(t, decodeOver(&cfg, DefaultName, Default))
+		require.Equal(t, DefaultConfig(), cfg)
+	})
+	t.Run("the defaults validate", func(t *testing.T) {
+		cfg, err := Load("")
+		require.NoError(t, err)
+		require.Equal(t, DefaultConfig(), cfg)
+	})
+}
+
+func TestGoodConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.good.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run("loads "+filepath.Base(f), func(t *testing.T) {
+			_, err := Load(f)
+			require.NoError(t, err)
+		})
+	}
+	t.Run("a file overrides only the keys it sets", func(t *testing.T) {
+		cfg, err := Load("testdata/minimal.good.yaml")
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:18583", cfg.Listen.Gateway)
+		require.Equal(t, 100, cfg.Issuers.CardsPerBIN)
+		def := DefaultConfig()
+		require.Equal(t, def.Listen.HTTP, cfg.Listen.HTTP)
+		require.Equal(t, def.Issuers.Banks, cfg.Issuers.Banks)
+		require.Equal(t, def.Acquirer, cfg.Acquirer)
+	})
+}
+
+func TestBadConfigs(t *testing.T) {
+	want := map[string][]string{
+		"unknown-key.bad.yaml":        {"unknown-key.bad.yaml:3:", `unknown key "gateway.requets_timeout"`},
+		"unknown-nested-key.bad.yaml": {"unknown-nested-key.bad.yaml:6:", `unknown key "issuers.banks[0].bins[0].colour"`},
+		"bad-duration.bad.yaml":       {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
+		"timers-not-nested.bad.yaml":  {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
+		"debit-cap.bad.yaml":          {"acquirer", "standard", "visa", "debit", "50"},
+		"bad-log-format.bad.yaml":     {"log", `format "xml"`},
+		"not-yaml.bad.yaml":           {"not-yaml.bad.yaml"},
+	}
+	files, err := filepath.Glob("testdata/*.bad.yaml")
+	require.NoError(t, err)
+	require.Len(t, files, len(want), "every bad fixture needs an expected error here")
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run("rejects "+name, func(t *testing.T) {
+			fragments, ok := want[name]
+			require.True(t, ok, "no expectation for %s", name)
+			_, err := Load(f)
+			require.Error(t, err)
+			for _, frag := range fragments {
+				require.Contains(t, err.Error(), frag)
+			}
+		})
+	}
+	t.Run("a missing file is an error naming it", func(t *testing.T) {
+		_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+		require.ErrorContains(t, err, "nope.yaml")
+		require.ErrorIs(t, err, os.ErrNotExist)
+	})
+}
+
+func TestErrorsStayOnOneLine(t *testing.T) {
+	_, err := Load("testdata/bad-duration.bad.yaml")
+	require.Error(t, err)
+	require.False(t, strings.Contains(err.Error(), "\n"), err.Error())
+}

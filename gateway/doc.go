@@ -1,0 +1,21 @@
+// Package gateway is the acquirer host's front door: the domain logic behind the ISO 8583
+// accept loop of package iso.
+//
+// A Gateway is a bandeira.Authorizer. For each request it
+//
+//  1. checks the mandatory fields of the MTI (see mandatory) and answers 30 when one is
+//     missing or malformed, 12 for an unsupported MTI or transaction type, and 13 for a
+//     foreign currency or a zero amount;
+//  2. answers network management (0800) itself: sign-on, sign-off and echo get 00;
+//  3. answers 14 when the PAN fails the Luhn check;
+//  4. detects duplicates by the request key (acquirer, terminal, STAN, transmission time):
+//     a new request that reuses a recent key gets 94, a repeat (xx01, xx21) gets the
+//     original's answer, waiting for it when it is still in flight;
+//  5. routes by card brand to the network Authorizer for that brand (15 when there is none),
+//     with the acquirer's request timer;
+//  6. prices approved purchases and cash withdrawals with the Pricer.
+//
+// Nothing that fails steps 1 to 3 reaches a network. Declines are Results with a nil error;
+// an error from a network is returned unchanged for the edge to map with
+// bandeira.CodeForError. The package does no I/O of its own and never imports moov.
+package gateway

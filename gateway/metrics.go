@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bandeira/bandeira"
+)
+
+// Metrics are the gateway's Prometheus collectors. Labels are low-cardinality: MTIs outside
+// the supported set are reported as "other", and nothing per card, terminal or merchant is
+// ever a label.
+type Metrics struct {
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	inFlight      prometheus.Gauge
+	duplicates    *prometheus.CounterVec
+	evicted       prometheus.Counter
+	priced        *prometheus.CounterVec
+	pricingErrors prometheus.Counter
+
+	rejected, replayed prometheus.Counter
+}
+
+// Duplicate kinds, the values of the kind label of bandeira_gateway_duplicates_total.
+const (
+	duplicateRejected = "rejected" // answered 94
+	duplicateReplayed = "replayed" // a repeat answered with the stored original outcome
+)
+
+// latencyBuckets span 100 µs to 10 s, about 2.5× apart.
+var latencyBuckets = []float64{
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+}
+
+// NewMetrics builds the gateway's collectors and registers them on reg; a nil reg leaves
+// them unregistered. Registering twice on one registry panics, as for any collector.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_gateway_requests_total",
+			Help: "Requests answered by the gateway, by request MTI and response code (field 39).",
+		}, []string{"mti", "response_code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bandeira_gateway_request_duration_seconds",
+			Help:    "Time from receiving a request to answering it, by request MTI.",
+			Buckets: latencyBuckets,
+		}, []string{"mti"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bandeira_gateway_in_flight",
+			Help: "Requests being processed by the gateway.",
+		}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_gateway_duplicates_total",
+			Help: "Requests whose key was already known: rejected with 94, or replayed to a repeat.",
+		}, []string{"kind"}),
+		evicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_gateway_duplicate_keys_evicted_total",
+			Help: "Request keys forgotten before the duplicate window ended because the store was full.",
+		}),
+		priced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_gateway_priced_total",
+			Help: "Approved sales priced by the acquirer, by brand and product.",
+		}, []string{"brand", "product"}),
+		pricingErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_gateway_pricing_errors_total",
+			Help: "Approved sales the acquirer could not price; the answer is unchanged.",
+		}),
+	}
+	m.rejected = m.duplicates.WithLabelValues(duplicateRejected)
+	m.replayed = m.duplicates.WithLabelValues(duplicateReplayed)
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration, m.inFlight, m.duplicates, m.evicted,
+			m.priced, m.pricingErrors)
+	}
+	return m
+}
+
+// mtiLabel returns the MTI as a label value, or "other" for an MTI the gateway does not
+// support, so garbage on the wire cannot create series.
+func mtiLabel(m bandeira.MTI) string {
+	if _, ok := mandatory[m]; ok {
+		return string(m)
+	}
+	return "other"
+}
+
+// codeLabel returns a response code as a label value: two letters or digits, else "other".
+func codeLabel(c bandeira.ResponseCode) string {
+	if len(c) != 2 || !alnum(c[0]) || !alnum(c[1]) {
+		return "other"
+	}
+	return string(c)
+}
+
+func alnum(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z'
+}
+
+// labelOrUnknown keeps empty brand and product labels readable.
+func labelOrUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

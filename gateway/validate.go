@@ -1,0 +1,128 @@
+package gateway
+
+import "github.com/bandeira/bandeira"
+
+// requirement is one mandatory field of a message type: its ISO 8583 field number and
+// whether balance inquiries (processing code 30/31) are exempt from it.
+type requirement struct {
+	field                int
+	exceptBalanceInquiry bool
+}
+
+// Mandatory fields per MTI. A missing or malformed field answers 30 (format error).
+//
+//	MTI                  mandatory fields
+//	0100 0101 0200 0201  2, 3, 4, 7, 11, 14*, 41, 42, 49
+//	0400 0401 0420 0421  2, 3, 4, 7, 11, 41, 90
+//	0800 0801            7, 11, 70
+//
+// * Field 14 (expiry) is required except for balance inquiries (processing code 30/31):
+// the domain never keeps track 2, so field 14 is the only expiry the issuer can check.
+// Field 4 must be present everywhere; a zero amount answers 13 unless it is a balance
+// inquiry. Any other MTI (advices 0120/0220 included, for now) answers 12.
+var mandatory = map[bandeira.MTI][]requirement{
+	bandeira.MTIAuthorization:           financialFields,
+	bandeira.MTIAuthorizationRepeat:     financialFields,
+	bandeira.MTIFinancial:               financialFields,
+	bandeira.MTIFinancialRepeat:         financialFields,
+	bandeira.MTIReversal:                reversalFields,
+	bandeira.MTIReversalRepeat:          reversalFields,
+	bandeira.MTIReversalAdvice:          reversalFields,
+	bandeira.MTIReversalAdviceRepeat:    reversalFields,
+	bandeira.MTINetworkManagement:       networkFields,
+	bandeira.MTINetworkManagementRepeat: networkFields,
+}
+
+var (
+	financialFields = []requirement{
+		{2, false}, {3, false}, {4, false}, {7, false}, {11, false},
+		{14, true}, {41, false}, {42, false}, {49, false},
+	}
+	reversalFields = []requirement{{2, false}, {3, false}, {4, false}, {7, false}, {11, false},
+		{41, false}, {90, false}}
+	networkFields = []requirement{{7, false}, {11, false}, {70, false}}
+)
+
+// supportedTxTypes are the transaction types (field 3, first two digits) the gateway
+// accepts; any other answers 12.
+var supportedTxTypes = map[string]bool{
+	bandeira.TxPurchase:       true,
+	bandeira.TxCash:           true,
+	bandeira.TxAccountFunding: true,
+	bandeira.TxRefund:         true,
+	bandeira.TxOriginalCredit: true,
+	bandeira.TxAvailableFunds: true,
+	bandeira.TxBalanceInquiry: true,
+}
+
+// problem says what is wrong with a field.
+type problem uint8
+
+const (
+	fieldOK problem = iota
+	fieldMissing
+	fieldMalformed
+)
+
+// String names the problem for log lines.
+func (p problem) String() string {
+	switch p {
+	case fieldMissing:
+		return "missing"
+	case fieldMalformed:
+		return "malformed"
+	default:
+		return "ok"
+	}
+}
+
+// rejection is why a request was answered without being routed.
+type rejection struct {
+	code    bandeira.ResponseCode
+	field   int // the offending field for format errors; 0 otherwise
+	problem problem
+}
+
+// validate checks a request's MTI, fields and content. It returns ok when the request may
+// proceed; otherwise the rejection says which code to answer and, for 30, which field.
+func validate(a *bandeira.Authorization) (rejection, bool) {
+	if len(a.MTI) != 4 || !bandeira.IsDigits(string(a.MTI)) {
+		return rejection{code: bandeira.FormatError, problem: fieldMalformed}, false
+	}
+	reqs, ok := mandatory[a.MTI]
+	if !ok {
+		return rejection{code: bandeira.InvalidTransaction}, false
+	}
+	for _, r := range reqs {
+		if r.exceptBalanceInquiry && a.IsBalanceInquiry() {
+			continue
+		}
+		if p := checkField(r.field, a); p != fieldOK {
+			return rejection{code: bandeira.FormatError, field: r.field, problem: p}, false
+		}
+	}
+	// Optional fields that, when present, must still be well formed.
+	for _, f := range [...]int{32, 49} {
+		if p := checkField(f, a); p == fieldMalformed {
+			return rejection{code: bandeira.FormatError, field: f, problem: p}, false
+		}
+	}
+	if a.MTI.Class() == '8' {
+		return rejection{}, true
+	}
+	return checkContent(a)
+}
+
+// checkContent applies the business rules that follow a well-formed request.
+func checkContent(a *bandeira.Authorization) (rejection, bool) {
+	switch {
+	case !supportedTxTypes[a.TxType()]:
+		return rejection{code: bandeira.InvalidTransaction}, false
+	case a.Currency != "" && a.Currency != bandeira.CurrencyBRL:
+		// We simulate domestic acceptance only: a foreign currency is an invalid amount.
+		return rejection{code: bandeira.InvalidAmount}, false
+	case a.Amount == 0 && !a.IsBalanceInquiry():
+		return rejection{code: bandeira.InvalidAmount}, false
+	}
+	return rejection{}, true
+}
