@@ -72,9 +72,9 @@ type claimKind uint8
 
 const (
 	claimFresh    claimKind = iota // first sight of the key: process it, then complete
-	claimRejected                  // duplicate of a new request, or a different body: 94
-	claimReplay                    // repeat of a completed request: its stored outcome
-	claimWait                      // repeat of an in-flight request: await its outcome
+	claimRejected                  // the key is bound to a different body: 94
+	claimReplay                    // identical retransmit or repeat of a completed request: its stored outcome
+	claimWait                      // identical retransmit or repeat of an in-flight request: await its outcome
 )
 
 // claim is the store's answer to one request.
@@ -126,7 +126,12 @@ func newDupStore(window int64, capacity int) *dupStore {
 func (d *dupStore) panHash(p bandeira.PAN) uint64 { return maphash.String(d.seed, p.Digits()) }
 
 // claim looks key up and, when the request is to be processed, records it as in flight.
-func (d *dupStore) claim(key packedKey, fp fingerprint, repeat bool, now int64) claim {
+//
+// Following reliability.md invariant I4, a key binds to one body and one outcome: an
+// identical retransmit gets the stored outcome whether or not it is flagged as a repeat
+// (a client that lost the reply must be able to ask again safely), and the same key with
+// another body (MTI class, processing code, amount or PAN) gets 94.
+func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
 	s := &d.shards[maphash.Bytes(d.seed, key[:])&d.mask]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,7 +150,7 @@ func (d *dupStore) claim(key packedKey, fp fingerprint, repeat bool, now int64) 
 		s.cur[key] = e
 		s.curNewest = max(s.curNewest, now)
 		return claim{kind: claimFresh, entry: e, evicted: evicted}
-	case e.fp != fp || !repeat:
+	case e.fp != fp:
 		return claim{kind: claimRejected}
 	case e.done:
 		return claim{kind: claimReplay, res: e.res, err: e.err}

@@ -18,17 +18,26 @@ func authorizeOK(t *testing.T, h *harness, a bandeira.Authorization) bandeira.Re
 	return res
 }
 
+// changed returns a with another amount: the same key with a different body, which the
+// gateway answers 94 exactly while it remembers the key.
+func changed(a bandeira.Authorization) bandeira.Authorization {
+	a.Amount++
+	return a
+}
+
 func duplicates(h *harness, kind string) float64 {
 	return metricValue(h.t, h.reg, "bandeira_gateway_duplicates_total", map[string]string{"kind": kind})
 }
 
 func TestDuplicateNewRequests(t *testing.T) {
-	t.Run("a new request reusing a completed key answers 94 without routing", func(t *testing.T) {
+	t.Run("an identical retransmit of a completed request gets its answer without routing", func(t *testing.T) {
 		h := newHarness(t, nil)
-		require.Equal(t, bandeira.Approved, authorizeOK(t, h, purchase()).Code)
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, purchase()).Code)
+		first := authorizeOK(t, h, purchase())
+		require.Equal(t, bandeira.Approved, first.Code)
+		require.Equal(t, first, authorizeOK(t, h, purchase()))
 		require.EqualValues(t, 1, h.routed())
-		require.InDelta(t, 1, duplicates(h, duplicateRejected), 0)
+		require.InDelta(t, 1, duplicates(h, duplicateReplayed), 0)
+		require.InDelta(t, 0, duplicates(h, duplicateRejected), 0)
 	})
 	t.Run("the same key with a different amount answers 94, new or repeat", func(t *testing.T) {
 		h := newHarness(t, nil)
@@ -90,7 +99,7 @@ func TestDuplicateNewRequests(t *testing.T) {
 		authorizeOK(t, h, purchase())
 		a := purchase()
 		a.AcquirerID = DefaultConfig().AcquirerID
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, a).Code)
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(a)).Code)
 	})
 }
 
@@ -135,7 +144,7 @@ func TestDuplicateRepeats(t *testing.T) {
 		a.MTI = bandeira.MTIAuthorizationRepeat
 		require.Equal(t, bandeira.Approved, authorizeOK(t, h, a).Code)
 		require.EqualValues(t, 1, h.routed())
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, purchase()).Code)
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(purchase())).Code)
 	})
 	t.Run("a reversal repeat gets the stored reversal result", func(t *testing.T) {
 		h := newHarness(t, nil)
@@ -184,13 +193,15 @@ type outcome struct {
 }
 
 func TestDuplicatesInFlight(t *testing.T) {
-	t.Run("a new request colliding with one in flight answers 94 at once", func(t *testing.T) {
+	t.Run("a request with a different body colliding with one in flight answers 94 at once", func(t *testing.T) {
 		h := newHarness(t, nil)
 		entered, release := blockingNetwork(h)
 		done := make(chan outcome, 1)
 		go func() { r, err := h.g.Authorize(context.Background(), purchase()); done <- outcome{r, err} }()
 		receive(t, entered)
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, purchase()).Code)
+		changed := purchase()
+		changed.Amount++
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed).Code)
 		close(release)
 		require.Equal(t, bandeira.Approved, receive(t, done).res.Code)
 		require.EqualValues(t, 1, h.routed())
@@ -247,7 +258,7 @@ func TestDuplicateWindowAndCapacity(t *testing.T) {
 		h := newHarness(t, func(c *Config) { c.DuplicateWindow = time.Hour })
 		authorizeOK(t, h, purchase())
 		h.clock.Advance(time.Hour)
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, purchase()).Code)
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(purchase())).Code)
 		h.clock.Advance(time.Nanosecond)
 		require.Equal(t, bandeira.Approved, authorizeOK(t, h, purchase()).Code)
 		require.EqualValues(t, 2, h.routed())
@@ -261,7 +272,7 @@ func TestDuplicateWindowAndCapacity(t *testing.T) {
 		authorizeOK(t, h, young)
 		h.clock.Advance(30*time.Minute + time.Nanosecond)
 		require.Equal(t, bandeira.Approved, authorizeOK(t, h, purchase()).Code)
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, young).Code)
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(young)).Code)
 		require.EqualValues(t, 3, h.routed())
 	})
 	t.Run("expired keys are dropped from memory when new keys reach their shard", func(t *testing.T) {
@@ -284,8 +295,8 @@ func TestDuplicateWindowAndCapacity(t *testing.T) {
 		authorizeOK(t, h, stan("000002"))
 		authorizeOK(t, h, stan("000003")) // evicts 000001
 		require.Equal(t, 2, h.g.dups.size())
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, stan("000003")).Code)
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, stan("000002")).Code)
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(stan("000003"))).Code)
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(stan("000002"))).Code)
 		require.Equal(t, bandeira.Approved, authorizeOK(t, h, stan("000001")).Code)
 		require.EqualValues(t, 4, h.routed())
 		require.InDelta(t, 2, metricValue(t, h.reg, "bandeira_gateway_duplicate_keys_evicted_total", nil), 0) // 000001, then 000002

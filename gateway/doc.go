@@ -9,8 +9,9 @@
 //  2. answers network management (0800) itself: sign-on, sign-off and echo get 00;
 //  3. answers 14 when the PAN fails the Luhn check;
 //  4. detects duplicates by the request key (acquirer, terminal, STAN, transmission time):
-//     a new request that reuses a recent key gets 94, a repeat (xx01, xx21) gets the
-//     original's answer, waiting for it when it is still in flight;
+//     a key binds to one body (reliability.md I4): an identical retransmit or repeat
+//     (xx01, xx21) gets the original's answer, waiting for it when it is still in flight,
+//     and the same key with a different amount, PAN, processing code or MTI class gets 94;
 //  5. routes by card brand to the network Authorizer for that brand (15 when there is none),
 //     with the acquirer's request timer;
 //  6. prices approved purchases and cash withdrawals with the Pricer.

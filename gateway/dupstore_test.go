@@ -22,30 +22,30 @@ func TestDupStore(t *testing.T) {
 	t.Run("a full store keeps exactly its capacity, newest keys first", func(t *testing.T) {
 		d := newDupStore(int64(time.Hour), 1000)
 		for i := range 1500 {
-			c := d.claim(keyN(i), fp, false, int64(i))
+			c := d.claim(keyN(i), fp, int64(i))
 			require.Equal(t, claimFresh, c.kind)
 			d.complete(c.entry, bandeira.Result{Code: "00"}, nil)
 		}
 		require.Equal(t, 1000, d.size())
-		require.Equal(t, claimFresh, d.claim(keyN(499), fp, false, 1500).kind, "evicted key")
-		require.Equal(t, claimReplay, d.claim(keyN(1499), fp, true, 1501).kind)
+		require.Equal(t, claimFresh, d.claim(keyN(499), fp, 1500).kind, "evicted key")
+		require.Equal(t, claimReplay, d.claim(keyN(1499), fp, 1501).kind)
 	})
 	t.Run("a generation is freed once its newest key has expired", func(t *testing.T) {
 		const window = 100
 		d := newDupStore(window, 4) // two generations of two keys
-		d.claim(keyN(1), fp, false, 0)
-		d.claim(keyN(2), fp, false, 0)
-		d.claim(keyN(3), fp, false, window) // rotates: keys 1 and 2 become the previous generation
+		d.claim(keyN(1), fp, 0)
+		d.claim(keyN(2), fp, 0)
+		d.claim(keyN(3), fp, window) // rotates: keys 1 and 2 become the previous generation
 		require.Equal(t, 3, d.size())
-		d.claim(keyN(4), fp, false, window+1)
+		d.claim(keyN(4), fp, window+1)
 		require.Equal(t, 2, d.size(), "keys 1 and 2 are dropped, 3 and 4 kept")
-		require.Equal(t, claimRejected, d.claim(keyN(3), fp, false, window+1).kind)
+		require.Equal(t, claimWait, d.claim(keyN(3), fp, window+1).kind, "key 3 is still remembered (in flight)")
 	})
 	t.Run("a large store spreads keys over shards and still bounds them", func(t *testing.T) {
 		d := newDupStore(int64(time.Hour), 1<<16)
 		require.Len(t, d.shards, maxShards)
 		for i := range 1 << 17 {
-			d.claim(keyN(i), fp, false, 0)
+			d.claim(keyN(i), fp, 0)
 		}
 		require.LessOrEqual(t, d.size(), 1<<16)
 		require.Greater(t, d.size(), 1<<15)

@@ -116,7 +116,7 @@ func networkManagement(a *bandeira.Authorization) bandeira.Result {
 
 // once applies duplicate detection around routing, so each key is routed at most once.
 func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira.Result, error) {
-	c := g.dups.claim(packKey(a.Key()), g.fingerprint(a), a.MTI.IsRepeat(), g.now().UnixNano())
+	c := g.dups.claim(packKey(a.Key()), g.fingerprint(a), g.now().UnixNano())
 	switch c.kind {
 	case claimRejected:
 		g.metrics.rejected.Inc()

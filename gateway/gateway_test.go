@@ -195,7 +195,7 @@ func TestMetrics(t *testing.T) {
 			_, _ = h.g.Authorize(context.Background(), a)
 		}
 		send(func(a *bandeira.Authorization) {})                                    // 0100 00
-		send(func(a *bandeira.Authorization) {})                                    // 0100 94
+		send(func(a *bandeira.Authorization) { a.Amount++ })                        // 0100 94
 		send(func(a *bandeira.Authorization) { a.MTI = "0101" })                    // 0101 00 replayed
 		send(func(a *bandeira.Authorization) { a.STAN = "" })                       // 0100 30
 		send(func(a *bandeira.Authorization) { a.PAN = "4000010100000002" })        // 0100 14

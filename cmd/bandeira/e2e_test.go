@@ -120,16 +120,22 @@ func TestDeclineCodes(t *testing.T) {
 		delete(req.Fields, 41)
 		require.Equal(t, "30", n.code(req))
 	})
-	t.Run("answers 94 to a new request reusing a recent key and replays it to a repeat", func(t *testing.T) {
+	t.Run("replays the stored answer to a retransmit or repeat and answers 94 to a changed body", func(t *testing.T) {
+		before := n.balance(debit)
 		req := n.request("0100", debit, "000000", 1500)
 		first := n.send(req)
 		require.Equal(t, "00", first.Get(39))
-		require.Equal(t, "94", n.code(req))
-		repeat := req
-		repeat.MTI = "0101"
-		again := n.send(repeat)
-		require.Equal(t, first.Get(39), again.Get(39))
-		require.Equal(t, first.Get(38), again.Get(38))
+		for _, mti := range []string{"0100", "0101"} {
+			again := req.Clone()
+			again.MTI = mti
+			resp := n.send(again)
+			require.Equal(t, first.Get(39), resp.Get(39), mti)
+			require.Equal(t, first.Get(38), resp.Get(38), mti)
+		}
+		changed := req.Clone()
+		changed.Set(4, "000000001600")
+		require.Equal(t, "94", n.code(changed))
+		require.Equal(t, before.Available-1500, n.balance(debit).Available, "held once")
 	})
 }
 
