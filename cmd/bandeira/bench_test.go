@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/acquirer"
+	"github.com/bandeira/bandeira/iso"
+	"github.com/bandeira/bandeira/issuers"
+)
+
+// BenchmarkFullStackRoundTrip measures one authorization through the whole network over
+// real TCP: client → ISO 8583 server → gateway (validation, duplicate check) → network
+// (BIN routing) → issuer (decision, hold) → pricing → metrics → response. 64 requests are
+// in flight on one connection, as in iso's BenchmarkLibraryEcho, whose number this one is
+// compared with (see the README's performance section for the command).
+func BenchmarkFullStackRoundTrip(b *testing.B) {
+	cfg := testConfig(b)
+	cfg.Issuers.CardsPerBIN = 1000
+	m := NewMain(cfg, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
+	require.NoError(b, m.Run(context.Background()))
+	defer func() { _ = m.Close() }()
+	c, err := iso.Dial(context.Background(), m.GatewayAddr(), iso.DefaultClientConfig(), zerolog.Nop())
+	require.NoError(b, err)
+	defer func() { _ = c.Close() }()
+
+	var cards []issuers.Card
+	for _, card := range issuers.Cards(cfg.Issuers) {
+		if card.Scenario == "" {
+			cards = append(cards, card)
+		}
+	}
+	base := demoMessage("0100", cfg.Gateway.AcquirerID, acquirer.DefaultMerchant(), time.Now())
+	var worker atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := worker.Add(1)
+		req := base.Clone()
+		req.Set(41, fmt.Sprintf("B%07d", w)) // a terminal per worker keeps keys unique
+		req.Set(3, "000000")
+		req.Set(4, "000000000100")
+		for i := 0; pb.Next(); i++ {
+			card := cards[(int(w)*7919+i)%len(cards)]
+			req.Set(2, card.PAN.Digits())
+			req.Set(14, card.Expiry)
+			req.Set(11, fmt.Sprintf("%06d", i%999_999+1))
+			resp, err := c.Send(context.Background(), req)
+			if err != nil || resp.Get(39) != string(bandeira.Approved) {
+				b.Errorf("round trip: code %q, error %v", resp.Get(39), err)
+				return
+			}
+		}
+	})
+}
