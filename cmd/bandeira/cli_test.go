@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/iso"
+)
+
+// run runs the command line and returns its exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	t.Run("every command prints help with examples on stdout and exits 0", func(t *testing.T) {
+		for _, c := range commands() {
+			code, out, _ := run(t, c.name, "--help")
+			require.Equal(t, exitOK, code, c.name)
+			require.Contains(t, out, "Usage: bandeira "+c.name, c.name)
+			require.Contains(t, out, "Examples:", c.name)
+			require.Contains(t, out, "Flags:", c.name)
+		}
+		code, out, _ := run(t, "help")
+		require.Equal(t, exitOK, code)
+		require.Contains(t, out, "Commands:")
+	})
+	t.Run("a bad flag, argument or command exits 2 with one line on stderr", func(t *testing.T) {
+		for _, args := range [][]string{{"send", "--bogus"}, {"cards", "extra"}, {"nope"}, {}} {
+			code, _, errOut := run(t, args...)
+			require.Equal(t, exitUsage, code, "%v", args)
+			require.NotEmpty(t, errOut)
+		}
+	})
+}
+
+func TestRunCommandConfig(t *testing.T) {
+	t.Run("--check-config validates the embedded default and prints a summary", func(t *testing.T) {
+		code, out, _ := run(t, "run", "--check-config")
+		require.Equal(t, exitOK, code)
+		require.Contains(t, out, "is valid")
+		require.Contains(t, out, "55748102 mastercard debit")
+	})
+	t.Run("a bad config exits 2 naming the file, line and key", func(t *testing.T) {
+		code, _, errOut := run(t, "run", "--config", "../../configs/testdata/unknown-key.bad.yaml")
+		require.Equal(t, exitUsage, code)
+		require.Contains(t, errOut, `unknown-key.bad.yaml:3: unknown key "gateway.requets_timeout"`)
+		require.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, "one line")
+	})
+	t.Run("a flag that breaks the config is refused", func(t *testing.T) {
+		code, _, errOut := run(t, "run", "--log-format", "xml", "--check-config")
+		require.Equal(t, exitUsage, code)
+		require.Contains(t, errOut, `format "xml"`)
+	})
+	t.Run("serves until its context ends, then drains and exits 0", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		var out, errOut bytes.Buffer
+		go func() {
+			done <- Run(ctx, []string{"run", "--gateway-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
+				"--data-dir", t.TempDir()}, strings.NewReader(""), &out, &errOut)
+		}()
+		time.Sleep(200 * time.Millisecond) // let it bind; the outcome, not the time, is asserted
+		cancel()
+		select {
+		case code := <-done:
+			require.Equal(t, exitOK, code, errOut.String())
+		case <-time.After(15 * time.Second):
+			t.Fatal("run did not stop after its context ended")
+		}
+		require.Contains(t, errOut.String(), "bandeira is running")
+	})
+	t.Run("a busy port exits 1 with the reason", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		code, _, errOut := run(t, "run", "--gateway-addr", ln.Addr().String(), "--http-addr", "127.0.0.1:0")
+		require.Equal(t, exitFail, code)
+		require.Contains(t, errOut, "listening for ISO 8583")
+	})
+}
+
+func TestCardsCommand(t *testing.T) {
+	t.Run("--json prints every documented key with scenario cards included", func(t *testing.T) {
+		code, out, _ := run(t, "cards", "--json", "--issuer", "nubank", "--per-bin", "2")
+		require.Equal(t, exitOK, code)
+		var cards []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &cards))
+		regular, scenarios := 0, map[string]bool{}
+		for _, c := range cards {
+			for _, k := range []string{"pan", "expiry", "cvv2", "pin", "issuer", "brand", "product", "available", "scenario"} {
+				require.Contains(t, c, k)
+			}
+			require.Equal(t, "nubank", c["issuer"])
+			require.Equal(t, "mastercard", c["brand"])
+			require.True(t, bandeira.LuhnValid(c["pan"].(string)))
+			if c["scenario"] == "" {
+				regular++
+			} else {
+				scenarios[c["scenario"].(string)] = true
+			}
+		}
+		require.Equal(t, 3*2, regular, "two per Nubank BIN row")
+		require.Len(t, scenarios, 9)
+	})
+	t.Run("the table lists each card once with its scenario", func(t *testing.T) {
+		code, out, _ := run(t, "cards", "--per-bin", "0")
+		require.Equal(t, exitOK, code)
+		require.Contains(t, out, "insufficient-funds")
+		require.Contains(t, out, "no-answer")
+		require.NotContains(t, out, " -\n", "only scenario cards with --per-bin 0")
+	})
+	t.Run("an unknown issuer is a usage error", func(t *testing.T) {
+		code, _, errOut := run(t, "cards", "--issuer", "itau")
+		require.Equal(t, exitUsage, code)
+		require.Contains(t, errOut, `unknown issuer "itau"`)
+	})
+}
+
+func TestSendCommand(t *testing.T) {
+	n := mustStartNet(t)
+	addr := n.main.GatewayAddr()
+	debit := n.card("sicredi", "debit", "")
+
+	t.Run("sends a purchase and prints the response as JSON, exit 0", func(t *testing.T) {
+		code, out, errOut := run(t, "send", "--addr", addr, "--pan", debit.PAN.Digits(), "--expiry", debit.Expiry,
+			"--amount", "2500", "--cvv2", debit.CVV2, "--pin", debit.PIN, "--json")
+		require.Equal(t, exitOK, code, errOut)
+		var resp iso.Message
+		require.NoError(t, json.Unmarshal([]byte(out), &resp))
+		require.Equal(t, "0110", resp.MTI)
+		require.Equal(t, "00", resp.Get(39))
+		require.Equal(t, "000000002500", resp.Get(4))
+		require.Equal(t, "WAPP0001", resp.Get(41))
+	})
+	t.Run("prints a table with the PAN masked", func(t *testing.T) {
+		code, out, _ := run(t, "send", "--addr", addr, "--pan", debit.PAN.Digits(), "--expiry", debit.Expiry, "--merchant", "PADARIA00000001")
+		require.Equal(t, exitOK, code)
+		require.Contains(t, out, "0110")
+		require.Contains(t, out, debit.PAN.String())
+		require.NotContains(t, out, debit.PAN.Digits())
+		require.Contains(t, out, "PADA0001")
+	})
+	t.Run("replays a --file message, with flags overriding its fields", func(t *testing.T) {
+		msg := iso.Message{MTI: "0800", Fields: map[int]string{7: "1126120000", 11: "424242", 70: "301"}}
+		data, err := json.Marshal(msg)
+		require.NoError(t, err)
+		file := filepath.Join(t.TempDir(), "echo.json")
+		require.NoError(t, os.WriteFile(file, data, 0o600))
+		code, out, errOut := run(t, "send", "--addr", addr, "--file", file, "--field", "70=001", "--json")
+		require.Equal(t, exitOK, code, errOut)
+		var resp iso.Message
+		require.NoError(t, json.Unmarshal([]byte(out), &resp))
+		require.Equal(t, "0810", resp.MTI)
+		require.Equal(t, "424242", resp.Get(11))
+		require.Equal(t, "001", resp.Get(70))
+	})
+	t.Run("lets an integrator send bad content and see the format error", func(t *testing.T) {
+		code, out, _ := run(t, "send", "--addr", addr, "--pan", debit.PAN.Digits(), "--expiry", debit.Expiry, "--field", "4=12345678901X", "--json")
+		require.Equal(t, exitOK, code)
+		require.Contains(t, out, `"39":"30"`)
+	})
+	t.Run("exits 1 when no response arrives", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		closed := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		code, _, errOut := run(t, "send", "--addr", closed, "--pan", debit.PAN.Digits(), "--timeout", "2s")
+		require.Equal(t, exitFail, code)
+		require.Contains(t, errOut, "no response")
+	})
+	t.Run("exits 2 for a message that cannot be built or packed", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"--mti", "0110"}, // a response type
+			{"--pan", debit.PAN.Digits(), "--field", "41=TOO-LONG-TERMINAL"}, // does not pack
+			{"--amount", "-1", "--pan", debit.PAN.Digits()},
+			{"--field", "999=1"},
+			{"--merchant", "NOPE"},
+			{"--mti", "0100"}, // no PAN
+		} {
+			code, _, errOut := run(t, append([]string{"send", "--addr", addr}, args...)...)
+			require.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+			require.NotEmpty(t, errOut)
+		}
+	})
+}
