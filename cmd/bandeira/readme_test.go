@@ -1,0 +1,32 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bandeira/bandeira/configs"
+	"github.com/bandeira/bandeira/issuers"
+)
+
+// TestREADMECardsAreReal keeps the README's test-card tables true: every PAN quoted there
+// is a card the default configuration generates, with the expiry quoted beside it.
+func TestREADMECardsAreReal(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	cfg, err := configs.Load("")
+	require.NoError(t, err)
+	expiry := map[string]string{}
+	for _, c := range issuers.Cards(cfg.Issuers) {
+		expiry[c.PAN.Digits()] = c.Expiry
+	}
+	quoted := regexp.MustCompile("`(\\d{16})`(?: \\| | exp )(\\d{4})").FindAllStringSubmatch(string(readme), -1)
+	require.GreaterOrEqual(t, len(quoted), 27, "the README quotes 9 regular and 18 scenario cards")
+	for _, q := range quoted {
+		want, ok := expiry[q[1]]
+		require.True(t, ok, "README card %s is not generated", q[1])
+		require.Equal(t, want, q[2], "README expiry of %s", q[1])
+	}
+}
