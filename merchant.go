@@ -19,3 +19,12 @@ type Fee struct {
 	AcquirerMargin Amount // kept by the acquirer; absorbs the rounding
 	Net            Amount // Gross − MDR, what the merchant receives
 }
+
+// Sale is an approved sale as the acquirer prices it.
+type Sale struct {
+	MerchantID   string // field 42
+	Brand        Brand
+	Product      Product
+	Amount       Amount        // field 4: the total, also for installment sales
+	Installments *Installments // nil for a single payment (à vista)
+}
