@@ -17,6 +17,9 @@ var (
 	ErrUnknownProduct = errors.New("acquirer: unknown product")
 	// ErrInvalidAmount means the amount is negative or above MaxAmount.
 	ErrInvalidAmount = errors.New("acquirer: amount out of range")
+	// ErrInvalidInstallments means an installment plan that is neither lojista 2–12 nor
+	// emissor 2–24.
+	ErrInvalidInstallments = errors.New("acquirer: invalid installment plan")
 )
 
 // Acquirer holds the merchants and their fee plans and prices sales. It is immutable after
@@ -25,7 +28,8 @@ type Acquirer struct {
 	merchants   map[string]*merchant
 	list        []bandeira.Merchant
 	defaultPlan *schedule
-	metrics     [len(brands)][len(products)]saleMetrics
+	calendar    *Calendar
+	metrics     [len(brands)][len(classes)]saleMetrics
 	log         zerolog.Logger
 }
 
@@ -51,6 +55,7 @@ func New(cfg Config, log zerolog.Logger, m *Metrics) (*Acquirer, error) {
 		merchants:   make(map[string]*merchant, len(cfg.Merchants)),
 		list:        make([]bandeira.Merchant, 0, len(cfg.Merchants)),
 		defaultPlan: plans[cfg.DefaultPlan],
+		calendar:    NewCalendar(cfg.Holidays),
 		log:         log.With().Str("component", "acquirer").Logger(),
 	}
 	for _, mc := range cfg.Merchants {
@@ -62,8 +67,8 @@ func New(cfg Config, log zerolog.Logger, m *Metrics) (*Acquirer, error) {
 		a.list = append(a.list, mc.Merchant())
 	}
 	for bi, b := range brands {
-		for pi, p := range products {
-			a.metrics[bi][pi] = m.forSale(b, p)
+		for ci, c := range classes {
+			a.metrics[bi][ci] = m.forSale(b, c)
 		}
 	}
 	a.log.Info().Int("merchants", len(a.list)).Int("plans", len(plans)).
@@ -71,34 +76,42 @@ func New(cfg Config, log zerolog.Logger, m *Metrics) (*Acquirer, error) {
 	return a, nil
 }
 
-// Price computes the fee on a sale of amount centavos (0 to MaxAmount) at the merchant,
-// on the merchant's plan, and counts it in the metrics (see Rate.Fee for the arithmetic).
+// Price computes the fee on an approved sale on its merchant's plan, at the rate of its
+// brand and tier, and counts it in the metrics (see Rate.Fee for the arithmetic). The tier
+// follows the installment plan: parcelado lojista uses the 2–6 or 7–12 band; parcelado
+// emissor is priced as à vista; installments on a debit or prepaid sale are ignored.
+// Amount is the total, also for installment sales.
+//
 // A merchant ID the acquirer does not know is priced on the default plan, not refused:
 // integrators send their own merchant IDs. Price fails, counting nothing, only for a brand
-// or product no plan prices (ErrUnknownBrand, ErrUnknownProduct) or an amount out of range
-// (ErrInvalidAmount).
-func (a *Acquirer) Price(merchantID string, brand bandeira.Brand, product bandeira.Product, amount bandeira.Amount) (bandeira.Fee, error) {
-	if amount < 0 || amount > MaxAmount {
-		return bandeira.Fee{}, fmt.Errorf("pricing %d centavos: %w", int64(amount), ErrInvalidAmount)
+// or product no plan prices (ErrUnknownBrand, ErrUnknownProduct), an amount out of range
+// (ErrInvalidAmount) or an installment plan out of range (ErrInvalidInstallments).
+func (a *Acquirer) Price(sale bandeira.Sale) (bandeira.Fee, error) {
+	if sale.Amount < 0 || sale.Amount > MaxAmount {
+		return bandeira.Fee{}, fmt.Errorf("pricing %d centavos: %w", int64(sale.Amount), ErrInvalidAmount)
 	}
-	bi, ok := brandIndex(brand)
+	bi, ok := brandIndex(sale.Brand)
 	if !ok {
-		return bandeira.Fee{}, fmt.Errorf("pricing brand %q: %w", brand, ErrUnknownBrand)
+		return bandeira.Fee{}, fmt.Errorf("pricing brand %q: %w", sale.Brand, ErrUnknownBrand)
 	}
-	pi, ok := productIndex(product)
-	if !ok {
-		return bandeira.Fee{}, fmt.Errorf("pricing product %q: %w", product, ErrUnknownProduct)
+	ci, err := classify(sale.Product, sale.Installments)
+	if err != nil {
+		return bandeira.Fee{}, err
 	}
+	ti, _ := tierIndex(classes[ci].tier)
 	plan := a.defaultPlan
-	if m, ok := a.merchants[merchantID]; ok {
+	if m, ok := a.merchants[sale.MerchantID]; ok {
 		plan = m.plan
 	} else {
-		a.log.Debug().Str("merchant_id", merchantID).Msg("unknown merchant, priced on the default plan")
+		a.log.Debug().Str("merchant_id", sale.MerchantID).Msg("unknown merchant, priced on the default plan")
 	}
-	fee := plan[bi][pi].Fee(amount)
-	a.metrics[bi][pi].count(fee)
+	fee := plan[bi][ti].Fee(sale.Amount)
+	a.metrics[bi][ci].count(fee)
 	return fee, nil
 }
+
+// Calendar returns the payout calendar built from the configured holidays.
+func (a *Acquirer) Calendar() *Calendar { return a.calendar }
 
 // Merchant returns the configured merchant with the given ID (field 42), or false.
 func (a *Acquirer) Merchant(id string) (bandeira.Merchant, bool) {

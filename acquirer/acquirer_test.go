@@ -80,14 +80,14 @@ func TestPrice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := a.Price(tt.merchant, tt.brand, tt.product, tt.amount)
+			got, err := a.Price(bandeira.Sale{MerchantID: tt.merchant, Brand: tt.brand, Product: tt.product, Amount: tt.amount})
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
 		})
 	}
 	t.Run("uses the configured default plan for unknown merchants", func(t *testing.T) {
 		wa, _ := mustAcquirer(t, mutate(func(c *Config) { c.DefaultPlan = PlanWhatsApp2020 }))
-		got, err := wa.Price("MY-OWN-POS", bandeira.Visa, bandeira.Credit, 10000)
+		got, err := wa.Price(bandeira.Sale{MerchantID: "MY-OWN-POS", Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 10000})
 		require.NoError(t, err)
 		require.Equal(t, fee(10000, 399, 165, 10, 224), got)
 	})
@@ -111,10 +111,10 @@ func TestPriceRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name+" and counts nothing", func(t *testing.T) {
 			a, m := mustAcquirer(t, DefaultConfig())
-			_, err := a.Price("PADARIA00000001", tt.brand, tt.product, tt.amount)
+			_, err := a.Price(bandeira.Sale{MerchantID: "PADARIA00000001", Brand: tt.brand, Product: tt.product, Amount: tt.amount})
 			require.ErrorIs(t, err, tt.want)
-			require.Equal(t, 0.0, value(t, m.Sales.WithLabelValues("visa", "credit")))
-			require.Equal(t, 0.0, value(t, m.Sales.WithLabelValues(string(tt.brand), string(tt.product))))
+			require.Equal(t, 0.0, value(t, m.Sales.WithLabelValues("visa", "credit", "a_vista")))
+			require.Equal(t, 0.0, value(t, m.Sales.WithLabelValues(string(tt.brand), string(tt.product), "a_vista")))
 		})
 	}
 }
@@ -134,32 +134,59 @@ func TestPriceMetrics(t *testing.T) {
 			{"PADARIA00000001", bandeira.Mastercard, bandeira.Debit, 5000}, // 100 = 25 + 5 + 70
 		}
 		for _, s := range sales {
-			_, err := a.Price(s.merchant, s.brand, s.product, s.amount)
+			_, err := a.Price(bandeira.Sale{MerchantID: s.merchant, Brand: s.brand, Product: s.product, Amount: s.amount})
 			require.NoError(t, err)
 		}
-		require.Equal(t, 3.0, value(t, m.Sales.WithLabelValues("visa", "credit")))
-		require.Equal(t, 21000.0, value(t, m.Volume.WithLabelValues("visa", "credit")))
-		require.Equal(t, 783.0, value(t, m.Fees.WithLabelValues("visa", "credit", KindMDR)))
-		require.Equal(t, 347.0, value(t, m.Fees.WithLabelValues("visa", "credit", KindInterchange)))
-		require.Equal(t, 21.0, value(t, m.Fees.WithLabelValues("visa", "credit", KindBrand)))
-		require.Equal(t, 415.0, value(t, m.Fees.WithLabelValues("visa", "credit", KindAcquirer)))
-		require.Equal(t, 1.0, value(t, m.Sales.WithLabelValues("mastercard", "debit")))
-		require.Equal(t, 5000.0, value(t, m.Volume.WithLabelValues("mastercard", "debit")))
-		require.Equal(t, 100.0, value(t, m.Fees.WithLabelValues("mastercard", "debit", KindMDR)))
-		require.Equal(t, 70.0, value(t, m.Fees.WithLabelValues("mastercard", "debit", KindAcquirer)))
-		require.Equal(t, 0.0, value(t, m.Sales.WithLabelValues("visa", "debit")))
+		require.Equal(t, 3.0, value(t, m.Sales.WithLabelValues("visa", "credit", "a_vista")))
+		require.Equal(t, 21000.0, value(t, m.Volume.WithLabelValues("visa", "credit", "a_vista")))
+		require.Equal(t, 783.0, value(t, m.Fees.WithLabelValues("visa", "credit", "a_vista", KindMDR)))
+		require.Equal(t, 347.0, value(t, m.Fees.WithLabelValues("visa", "credit", "a_vista", KindInterchange)))
+		require.Equal(t, 21.0, value(t, m.Fees.WithLabelValues("visa", "credit", "a_vista", KindBrand)))
+		require.Equal(t, 415.0, value(t, m.Fees.WithLabelValues("visa", "credit", "a_vista", KindAcquirer)))
+		require.Equal(t, 1.0, value(t, m.Sales.WithLabelValues("mastercard", "debit", "a_vista")))
+		require.Equal(t, 5000.0, value(t, m.Volume.WithLabelValues("mastercard", "debit", "a_vista")))
+		require.Equal(t, 100.0, value(t, m.Fees.WithLabelValues("mastercard", "debit", "a_vista", KindMDR)))
+		require.Equal(t, 70.0, value(t, m.Fees.WithLabelValues("mastercard", "debit", "a_vista", KindAcquirer)))
+		require.Equal(t, 0.0, value(t, m.Sales.WithLabelValues("visa", "debit", "a_vista")))
+	})
+	t.Run("counts volume and fees by installment band under the same labels, for the effective MDR", func(t *testing.T) {
+		a, m := mustAcquirer(t, DefaultConfig())
+		for _, s := range []bandeira.Sale{
+			{MerchantID: "PADARIA00000001", Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 10000, Installments: lojista(3)},  // 399
+			{MerchantID: "PADARIA00000001", Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 30000, Installments: lojista(6)},  // 1197
+			{MerchantID: "PADARIA00000001", Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 10000, Installments: lojista(10)}, // 449
+			{MerchantID: "PADARIA00000001", Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 10000, Installments: emissor(18)}, // 349
+			{MerchantID: "PADARIA00000001", Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 10000},                            // 349
+		} {
+			_, err := a.Price(s)
+			require.NoError(t, err)
+		}
+		for _, c := range []struct {
+			band          Band
+			sales, volume float64
+			mdr           float64
+		}{
+			{BandLojista2To6, 2, 40000, 1596},
+			{BandLojista7To12, 1, 10000, 449},
+			{BandEmissor, 1, 10000, 349},
+			{BandAVista, 1, 10000, 349},
+		} {
+			require.Equal(t, c.sales, value(t, m.Sales.WithLabelValues("visa", "credit", string(c.band))), c.band)
+			require.Equal(t, c.volume, value(t, m.Volume.WithLabelValues("visa", "credit", string(c.band))), c.band)
+			require.Equal(t, c.mdr, value(t, m.Fees.WithLabelValues("visa", "credit", string(c.band), KindMDR)), c.band)
+		}
 	})
 	t.Run("does not panic or count down on a negative rounding margin", func(t *testing.T) {
 		cfg := mutate(func(c *Config) {
-			c.Plans["cost"] = uniformPlan([3]Rate{{MDR: 60, Interchange: 50, BrandFee: 10}, standardRates[1], standardRates[2]})
+			c.Plans["cost"] = uniformPlan([5]Rate{{MDR: 60, Interchange: 50, BrandFee: 10}, standardRates[1], standardRates[2], standardRates[3], standardRates[4]})
 			c.DefaultPlan = "cost"
 		})
 		a, m := mustAcquirer(t, cfg)
-		f, err := a.Price("UNKNOWN", bandeira.Visa, bandeira.Debit, 500)
+		f, err := a.Price(bandeira.Sale{MerchantID: "UNKNOWN", Brand: bandeira.Visa, Product: bandeira.Debit, Amount: 500})
 		require.NoError(t, err)
 		require.Equal(t, bandeira.Amount(-1), f.AcquirerMargin)
-		require.Equal(t, 3.0, value(t, m.Fees.WithLabelValues("visa", "debit", KindMDR)))
-		require.Equal(t, 0.0, value(t, m.Fees.WithLabelValues("visa", "debit", KindAcquirer)))
+		require.Equal(t, 3.0, value(t, m.Fees.WithLabelValues("visa", "debit", "a_vista", KindMDR)))
+		require.Equal(t, 0.0, value(t, m.Fees.WithLabelValues("visa", "debit", "a_vista", KindAcquirer)))
 	})
 	t.Run("registers the three families under their documented names", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
@@ -186,13 +213,13 @@ func TestPriceConcurrently(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for range 500 {
-					_, _ = a.Price(DefaultMerchant().ID, bandeira.Mastercard, bandeira.Prepaid, 10000)
+					_, _ = a.Price(bandeira.Sale{MerchantID: DefaultMerchant().ID, Brand: bandeira.Mastercard, Product: bandeira.Prepaid, Amount: 10000})
 				}
 			})
 		}
 		wg.Wait()
-		require.Equal(t, 4000.0, value(t, m.Sales.WithLabelValues("mastercard", "prepaid")))
-		require.Equal(t, 4000.0*399, value(t, m.Fees.WithLabelValues("mastercard", "prepaid", KindMDR)))
+		require.Equal(t, 4000.0, value(t, m.Sales.WithLabelValues("mastercard", "prepaid", "a_vista")))
+		require.Equal(t, 4000.0*399, value(t, m.Fees.WithLabelValues("mastercard", "prepaid", "a_vista", KindMDR)))
 	})
 }
 
@@ -201,7 +228,7 @@ func TestPriceLogs(t *testing.T) {
 		var buf bytes.Buffer
 		a, err := New(DefaultConfig(), zerolog.New(&buf).Level(zerolog.DebugLevel), nil)
 		require.NoError(t, err)
-		_, err = a.Price("MY-OWN-POS", bandeira.Visa, bandeira.Debit, 100)
+		_, err = a.Price(bandeira.Sale{MerchantID: "MY-OWN-POS", Brand: bandeira.Visa, Product: bandeira.Debit, Amount: 100})
 		require.NoError(t, err)
 		require.Contains(t, buf.String(), `"component":"acquirer"`)
 		require.Contains(t, buf.String(), `"merchant_id":"MY-OWN-POS"`)
@@ -211,14 +238,19 @@ func TestPriceLogs(t *testing.T) {
 func BenchmarkPrice(b *testing.B) {
 	a, err := New(DefaultConfig(), zerolog.Nop(), NewMetrics(prometheus.NewRegistry()))
 	require.NoError(b, err)
-	for _, c := range []struct{ name, merchant string }{
-		{"known merchant", DefaultMerchant().ID},
-		{"unknown merchant", "MY-OWN-POS"},
+	for _, c := range []struct {
+		name, merchant string
+		inst           *bandeira.Installments
+	}{
+		{"known merchant", DefaultMerchant().ID, nil},
+		{"unknown merchant", "MY-OWN-POS", nil},
+		{"lojista 10x", DefaultMerchant().ID, lojista(10)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			sale := bandeira.Sale{MerchantID: c.merchant, Brand: bandeira.Visa, Product: bandeira.Credit, Amount: 10000, Installments: c.inst}
 			for b.Loop() {
-				if _, err := a.Price(c.merchant, bandeira.Visa, bandeira.Credit, 10000); err != nil {
+				if _, err := a.Price(sale); err != nil {
 					b.Fatal(err)
 				}
 			}

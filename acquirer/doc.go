@@ -1,5 +1,6 @@
 // Package acquirer is the simulated acquirer (a Cielo-like credenciadora): its merchants,
-// their fee plans, and the pricing of every approved sale.
+// their fee plans, the pricing of every approved sale, and the calendar on which merchants
+// are paid.
 //
 // A sale of Gross centavos pays the merchant discount rate (MDR), split three ways:
 // interchange to the issuer, a brand fee to the network, and the acquirer's margin
@@ -7,7 +8,10 @@
 // bandeira.BasisPoints.Of (round half up); the acquirer margin is what is left of the MDR,
 // so it absorbs the rounding and the parts always add up to the MDR exactly.
 //
-// Installment bands (parcelado lojista, domain.md §2) and settlement are later work; Rate
-// is the à vista rate of one brand and product, and a Plan is open to gain per-installment
-// rates beside it.
+// A Plan prices each brand in five tiers: debit, prepaid, credit à vista, and credit
+// parcelado lojista in the 2–6 and 7–12 installment bands (domain.md §2); parcelado emissor
+// is priced as à vista. The Calendar turns a priced sale into payout legs: debit D+1
+// business day, prepaid D+2, credit D+30 and lojista installment k at D+30·k, rolled past
+// weekends and the configured national holidays. docs/economics.md has the tables, their
+// sources and a worked example.
 package acquirer

@@ -15,11 +15,12 @@ const (
 )
 
 // Metrics are the acquirer's Prometheus metrics, in centavos (the base unit of money here).
-// It is safe for concurrent use.
+// Fees and Volume share the labels brand, product and band, so a dashboard divides one by
+// the other for the effective MDR (docs/economics.md). It is safe for concurrent use.
 type Metrics struct {
-	Fees   *prometheus.CounterVec // bandeira_acquirer_fees_centavos_total{brand,product,kind}
-	Sales  *prometheus.CounterVec // bandeira_acquirer_sales_total{brand,product}
-	Volume *prometheus.CounterVec // bandeira_acquirer_volume_centavos_total{brand,product}
+	Fees   *prometheus.CounterVec // bandeira_acquirer_fees_centavos_total{brand,product,band,kind}
+	Sales  *prometheus.CounterVec // bandeira_acquirer_sales_total{brand,product,band}
+	Volume *prometheus.CounterVec // bandeira_acquirer_volume_centavos_total{brand,product,band}
 }
 
 // NewMetrics builds the acquirer metrics and registers them on reg; a nil reg leaves them
@@ -29,17 +30,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Fees: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bandeira_acquirer_fees_centavos_total",
-			Help: "Fees on priced sales in centavos, by kind: mdr (the total the merchant pays) and its parts " +
-				"interchange, brand and acquirer. The acquirer part omits the rare negative rounding centavo.",
-		}, []string{"brand", "product", "kind"}),
+			Help: "Fees on approved, priced sales in centavos, by kind: mdr (the total the merchant pays) and its " +
+				"parts interchange, brand and acquirer. The acquirer part omits the rare negative rounding centavo.",
+		}, []string{"brand", "product", "band", "kind"}),
 		Sales: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bandeira_acquirer_sales_total",
-			Help: "Sales the acquirer priced.",
-		}, []string{"brand", "product"}),
+			Help: "Approved sales the acquirer priced, by installment band (a_vista, emissor, lojista_2_6, lojista_7_12).",
+		}, []string{"brand", "product", "band"}),
 		Volume: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bandeira_acquirer_volume_centavos_total",
-			Help: "Gross value of the sales the acquirer priced, in centavos.",
-		}, []string{"brand", "product"}),
+			Help: "Gross value of the approved sales the acquirer priced, in centavos, by installment band. " +
+				"Effective MDR = fees{kind=\"mdr\"} / volume.",
+		}, []string{"brand", "product", "band"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Fees, m.Sales, m.Volume)
@@ -47,21 +49,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// saleMetrics are one (brand, product) pair's children, resolved once so pricing does no
+// saleMetrics are one (brand, class) pair's children, resolved once so pricing does no
 // label lookups.
 type saleMetrics struct {
 	sales, volume, mdr, interchange, brand, acquirer prometheus.Counter
 }
 
-func (m *Metrics) forSale(b bandeira.Brand, p bandeira.Product) saleMetrics {
-	bs, ps := string(b), string(p)
+func (m *Metrics) forSale(b bandeira.Brand, c class) saleMetrics {
+	bs, ps, band := string(b), string(c.product), string(c.band)
 	return saleMetrics{
-		sales:       m.Sales.WithLabelValues(bs, ps),
-		volume:      m.Volume.WithLabelValues(bs, ps),
-		mdr:         m.Fees.WithLabelValues(bs, ps, KindMDR),
-		interchange: m.Fees.WithLabelValues(bs, ps, KindInterchange),
-		brand:       m.Fees.WithLabelValues(bs, ps, KindBrand),
-		acquirer:    m.Fees.WithLabelValues(bs, ps, KindAcquirer),
+		sales:       m.Sales.WithLabelValues(bs, ps, band),
+		volume:      m.Volume.WithLabelValues(bs, ps, band),
+		mdr:         m.Fees.WithLabelValues(bs, ps, band, KindMDR),
+		interchange: m.Fees.WithLabelValues(bs, ps, band, KindInterchange),
+		brand:       m.Fees.WithLabelValues(bs, ps, band, KindBrand),
+		acquirer:    m.Fees.WithLabelValues(bs, ps, band, KindAcquirer),
 	}
 }
 

@@ -17,7 +17,7 @@ const (
 // field 4 can carry.
 const MaxAmount bandeira.Amount = 999_999_999_999
 
-// Rate is the MDR of one brand and product and its split, in basis points of the gross
+// Rate is the MDR of one brand and tier and its split, in basis points of the gross
 // sale. Interchange + BrandFee + Margin must equal MDR. In YAML:
 //
 //	{mdr_bps: 349, interchange_bps: 165, brand_fee_bps: 10, margin_bps: 174}
@@ -53,8 +53,8 @@ func (r Rate) Fee(gross bandeira.Amount) bandeira.Fee {
 	}
 }
 
-// check reports the first problem with r for product p: a negative part, an MDR above
-// 100%, parts that do not add up, or interchange above the BCB cap.
+// check reports the first problem with r for a tier of product p: a negative part, an MDR
+// above 100%, parts that do not add up, or interchange above the BCB cap.
 func (r Rate) check(p bandeira.Product) error {
 	for _, part := range []struct {
 		key string
@@ -87,100 +87,4 @@ func interchangeCap(p bandeira.Product) (bandeira.BasisPoints, bool) {
 		return PrepaidInterchangeCap, true
 	}
 	return 0, false
-}
-
-// Plan is a fee plan: the rate for each brand and product (debit, prepaid, credit à vista).
-// A valid plan has a rate for every brand and product the simulator knows. In YAML:
-//
-//	visa:
-//	  debit:   {mdr_bps: 199, interchange_bps: 50,  brand_fee_bps: 10, margin_bps: 139}
-//	  prepaid: {mdr_bps: 249, interchange_bps: 70,  brand_fee_bps: 10, margin_bps: 169}
-//	  credit:  {mdr_bps: 349, interchange_bps: 165, brand_fee_bps: 10, margin_bps: 174}
-//	mastercard:
-//	  ...
-type Plan map[bandeira.Brand]map[bandeira.Product]Rate
-
-// The plans DefaultConfig defines.
-const (
-	// PlanStandard is the ordinary small-merchant plan of domain.md §1.3.
-	PlanStandard = "standard"
-	// PlanWhatsApp2020 is the flat 3.99% WhatsApp charged merchants at its 2020 launch, for
-	// any card; interchange per product, brand fee 0.10%, the acquirer keeps the rest.
-	PlanWhatsApp2020 = "whatsapp-2020"
-)
-
-// The default à vista rates of domain.md §1.3, indexed like products.
-var (
-	standardRates = [...]Rate{
-		{MDR: 199, Interchange: 50, BrandFee: 10, Margin: 139},  // debit
-		{MDR: 249, Interchange: 70, BrandFee: 10, Margin: 169},  // prepaid
-		{MDR: 349, Interchange: 165, BrandFee: 10, Margin: 174}, // credit à vista
-	}
-	whatsApp2020Rates = [...]Rate{
-		{MDR: 399, Interchange: 50, BrandFee: 10, Margin: 339},  // debit
-		{MDR: 399, Interchange: 70, BrandFee: 10, Margin: 319},  // prepaid
-		{MDR: 399, Interchange: 165, BrandFee: 10, Margin: 224}, // credit à vista
-	}
-)
-
-// DefaultPlans returns the plans of domain.md §1.3, PlanStandard and PlanWhatsApp2020, the
-// same for Visa and Mastercard. Each call returns new maps the caller may change.
-func DefaultPlans() map[string]Plan {
-	return map[string]Plan{
-		PlanStandard:     uniformPlan(standardRates),
-		PlanWhatsApp2020: uniformPlan(whatsApp2020Rates),
-	}
-}
-
-// uniformPlan gives every brand the same rates.
-func uniformPlan(rates [len(products)]Rate) Plan {
-	p := make(Plan, len(brands))
-	for _, b := range brands {
-		p[b] = make(map[bandeira.Product]Rate, len(products))
-		for i, prod := range products {
-			p[b][prod] = rates[i]
-		}
-	}
-	return p
-}
-
-// brands and products are the ones a plan must price, in index order.
-var (
-	brands   = [...]bandeira.Brand{bandeira.Visa, bandeira.Mastercard}
-	products = [...]bandeira.Product{bandeira.Debit, bandeira.Prepaid, bandeira.Credit}
-)
-
-func brandIndex(b bandeira.Brand) (int, bool) {
-	switch b {
-	case bandeira.Visa:
-		return 0, true
-	case bandeira.Mastercard:
-		return 1, true
-	}
-	return 0, false
-}
-
-func productIndex(p bandeira.Product) (int, bool) {
-	switch p {
-	case bandeira.Debit:
-		return 0, true
-	case bandeira.Prepaid:
-		return 1, true
-	case bandeira.Credit:
-		return 2, true
-	}
-	return 0, false
-}
-
-// schedule is a validated Plan flattened for lookup by brand and product index.
-type schedule [len(brands)][len(products)]Rate
-
-func compile(p Plan) *schedule {
-	var s schedule
-	for bi, b := range brands {
-		for pi, prod := range products {
-			s[bi][pi] = p[b][prod]
-		}
-	}
-	return &s
 }

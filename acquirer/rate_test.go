@@ -28,21 +28,21 @@ func TestRateFee(t *testing.T) {
 		want  bandeira.Fee
 	}{
 		{"prices the domain.md worked example: R$100.00 credit on whatsapp-2020",
-			wa[bandeira.Credit], 10000, fee(10000, 399, 165, 10, 224)},
-		{"prices R$100.00 standard debit at 1.99%", std[bandeira.Debit], 10000, fee(10000, 199, 50, 10, 139)},
-		{"prices R$100.00 standard prepaid at 2.49%", std[bandeira.Prepaid], 10000, fee(10000, 249, 70, 10, 169)},
-		{"prices R$100.00 standard credit at 3.49%", std[bandeira.Credit], 10000, fee(10000, 349, 165, 10, 174)},
-		{"prices whatsapp-2020 debit at 3.99% with debit interchange", wa[bandeira.Debit], 10000, fee(10000, 399, 50, 10, 339)},
-		{"prices whatsapp-2020 prepaid at 3.99% with prepaid interchange", wa[bandeira.Prepaid], 10000, fee(10000, 399, 70, 10, 319)},
-		{"rounds an MDR ending in exactly half a centavo up (99.5 → 100)", std[bandeira.Debit], 5000, fee(5000, 100, 25, 5, 70)},
-		{"rounds just below the half down (99.4801 → 99)", std[bandeira.Debit], 4999, fee(4999, 99, 25, 5, 69)},
-		{"rounds a half-centavo interchange up (0.5 → 1) and the margin absorbs it", std[bandeira.Debit], 100, fee(100, 2, 1, 0, 1)},
-		{"rounds a half-centavo brand fee up (0.5 → 1)", std[bandeira.Prepaid], 500, fee(500, 12, 4, 1, 7)},
-		{"rounds a half-centavo credit interchange up (16.5 → 17)", std[bandeira.Credit], 1000, fee(1000, 35, 17, 1, 17)},
-		{"rounds a whatsapp-2020 MDR of 598.5 up", wa[bandeira.Debit], 15000, fee(15000, 599, 75, 15, 509)},
-		{"charges nothing on one centavo", wa[bandeira.Credit], 1, fee(1, 0, 0, 0, 0)},
-		{"charges nothing on zero", std[bandeira.Credit], 0, fee(0, 0, 0, 0, 0)},
-		{"prices the largest field-4 amount without overflow", std[bandeira.Credit], MaxAmount,
+			wa[TierCredit], 10000, fee(10000, 399, 165, 10, 224)},
+		{"prices R$100.00 standard debit at 1.99%", std[TierDebit], 10000, fee(10000, 199, 50, 10, 139)},
+		{"prices R$100.00 standard prepaid at 2.49%", std[TierPrepaid], 10000, fee(10000, 249, 70, 10, 169)},
+		{"prices R$100.00 standard credit at 3.49%", std[TierCredit], 10000, fee(10000, 349, 165, 10, 174)},
+		{"prices whatsapp-2020 debit at 3.99% with debit interchange", wa[TierDebit], 10000, fee(10000, 399, 50, 10, 339)},
+		{"prices whatsapp-2020 prepaid at 3.99% with prepaid interchange", wa[TierPrepaid], 10000, fee(10000, 399, 70, 10, 319)},
+		{"rounds an MDR ending in exactly half a centavo up (99.5 → 100)", std[TierDebit], 5000, fee(5000, 100, 25, 5, 70)},
+		{"rounds just below the half down (99.4801 → 99)", std[TierDebit], 4999, fee(4999, 99, 25, 5, 69)},
+		{"rounds a half-centavo interchange up (0.5 → 1) and the margin absorbs it", std[TierDebit], 100, fee(100, 2, 1, 0, 1)},
+		{"rounds a half-centavo brand fee up (0.5 → 1)", std[TierPrepaid], 500, fee(500, 12, 4, 1, 7)},
+		{"rounds a half-centavo credit interchange up (16.5 → 17)", std[TierCredit], 1000, fee(1000, 35, 17, 1, 17)},
+		{"rounds a whatsapp-2020 MDR of 598.5 up", wa[TierDebit], 15000, fee(15000, 599, 75, 15, 509)},
+		{"charges nothing on one centavo", wa[TierCredit], 1, fee(1, 0, 0, 0, 0)},
+		{"charges nothing on zero", std[TierCredit], 0, fee(0, 0, 0, 0, 0)},
+		{"prices the largest field-4 amount without overflow", std[TierCredit], MaxAmount,
 			fee(MaxAmount, 34_900_000_000, 16_500_000_000, 1_000_000_000, 17_400_000_000)},
 		{"lets the margin go one centavo negative when its rate is tiny",
 			Rate{MDR: 60, Interchange: 50, BrandFee: 10}, 500, fee(500, 3, 3, 1, -1)},
@@ -95,7 +95,7 @@ func TestRateFeePartsAlwaysAddUp(t *testing.T) {
 func TestDefaultPlansAreIndependentCopies(t *testing.T) {
 	t.Run("changing one result does not change the next", func(t *testing.T) {
 		p := DefaultPlans()
-		p[PlanStandard][bandeira.Visa][bandeira.Debit] = Rate{}
-		require.Equal(t, bandeira.BasisPoints(199), DefaultPlans()[PlanStandard][bandeira.Visa][bandeira.Debit].MDR)
+		p[PlanStandard][bandeira.Visa][TierDebit] = Rate{}
+		require.Equal(t, bandeira.BasisPoints(199), DefaultPlans()[PlanStandard][bandeira.Visa][TierDebit].MDR)
 	})
 }

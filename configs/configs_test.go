@@ -51,6 +51,8 @@ func TestBadConfigs(t *testing.T) {
 		"bad-duration.bad.yaml":       {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
 		"timers-not-nested.bad.yaml":  {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
 		"debit-cap.bad.yaml":          {"acquirer", "standard", "visa", "debit", "50"},
+		"installment-band.bad.yaml":   {`plan "parcelado": visa credit_7_12: interchange_bps 205 + brand_fee_bps 10 + margin_bps 234 = 449, not mdr_bps 499`, `plan "parcelado": mastercard credit_2_6: no rate`},
+		"bad-holiday.bad.yaml":        {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},
 		"bad-log-format.bad.yaml":     {"log", `format "xml"`},
 		"not-yaml.bad.yaml":           {"not-yaml.bad.yaml"},
 	}

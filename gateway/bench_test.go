@@ -129,7 +129,7 @@ func bytesPerKey(n int) float64 {
 // flatPricer charges 2% without keeping state, so the benchmark measures the gateway.
 type flatPricer struct{}
 
-func (flatPricer) Price(_ string, _ bandeira.Brand, _ bandeira.Product, amount bandeira.Amount) (bandeira.Fee, error) {
-	mdr := bandeira.BasisPoints(200).Of(amount)
-	return bandeira.Fee{Gross: amount, MDR: mdr, AcquirerMargin: mdr, Net: amount - mdr}, nil
+func (flatPricer) Price(sale bandeira.Sale) (bandeira.Fee, error) {
+	mdr := bandeira.BasisPoints(200).Of(sale.Amount)
+	return bandeira.Fee{Gross: sale.Amount, MDR: mdr, AcquirerMargin: mdr, Net: sale.Amount - mdr}, nil
 }

@@ -10,10 +10,11 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// Pricer prices an approved sale for a merchant. acquirer.Acquirer satisfies it.
-// Implementations are safe for concurrent use.
+// Pricer prices an approved sale: its merchant, brand, product, total amount and
+// installment plan. acquirer.Acquirer satisfies it. Implementations are safe for
+// concurrent use.
 type Pricer interface {
-	Price(merchantID string, brand bandeira.Brand, product bandeira.Product, amount bandeira.Amount) (bandeira.Fee, error)
+	Price(sale bandeira.Sale) (bandeira.Fee, error)
 }
 
 // Gateway is the acquirer host's Authorizer: it validates requests, answers network
@@ -183,7 +184,8 @@ func (g *Gateway) call(ctx context.Context, network bandeira.Authorizer, a *band
 }
 
 // price prices an approved purchase or cash withdrawal (0100/0200, processing code 00 or
-// 01). A pricing failure is logged and counted; it never changes the answer.
+// 01) with its installment plan (field 48 tag IP). A pricing failure is logged and
+// counted; it never changes the answer.
 func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res bandeira.Result) {
 	if g.pricer == nil || !res.Code.Approved() {
 		return
@@ -194,7 +196,9 @@ func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res ban
 	if tx := a.TxType(); tx != bandeira.TxPurchase && tx != bandeira.TxCash {
 		return
 	}
-	fee, err := g.pricer.Price(a.MerchantID, brand, res.Product, a.Amount)
+	fee, err := g.pricer.Price(bandeira.Sale{
+		MerchantID: a.MerchantID, Brand: brand, Product: res.Product, Amount: a.Amount, Installments: a.Installments,
+	})
 	if err != nil {
 		g.metrics.pricingErrors.Inc()
 		g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).

@@ -152,11 +152,24 @@ func TestPricing(t *testing.T) {
 				require.Empty(t, h.pricer.Calls())
 				return
 			}
-			require.Equal(t, []priceCall{{"000000000000001", bandeira.Mastercard, c.product, 12345}}, h.pricer.Calls())
+			require.Equal(t, []bandeira.Sale{{MerchantID: "000000000000001", Brand: bandeira.Mastercard, Product: c.product, Amount: 12345}},
+				h.pricer.Calls())
 			require.InDelta(t, 1, metricValue(t, h.reg, "bandeira_gateway_priced_total",
 				map[string]string{"brand": "mastercard", "product": string(c.product)}), 0)
 		})
 	}
+	t.Run("an installment sale is priced with its plan and total amount", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.master.fn = func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+			return bandeira.Result{Code: bandeira.Approved, Product: bandeira.Credit}, nil
+		}
+		a := purchase()
+		a.PAN, a.Amount = testPAN(masterBIN, 3), 60000
+		a.Installments = &bandeira.Installments{Plan: bandeira.PlanLojista, Count: 6}
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, a).Code)
+		require.Equal(t, []bandeira.Sale{{MerchantID: a.MerchantID, Brand: bandeira.Mastercard, Product: bandeira.Credit, Amount: 60000,
+			Installments: &bandeira.Installments{Plan: bandeira.PlanLojista, Count: 6}}}, h.pricer.Calls())
+	})
 	t.Run("a pricing failure is counted and does not change the answer", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.pricer.err = errors.New("acquirer: unknown merchant")

@@ -51,13 +51,13 @@ func purchase() bandeira.Authorization {
 
 // request returns a well-formed request of the given MTI.
 func request(mti bandeira.MTI) bandeira.Authorization {
-	switch mti.Class() {
-	case '4':
+	switch {
+	case mti.Class() == '4' || mti.Original() == bandeira.MTIFinancialAdvice:
 		a := purchase()
 		a.MTI, a.STAN, a.Expiry, a.MerchantID, a.Currency = mti, "000002", "", "", ""
 		a.Original = &bandeira.OriginalData{MTI: "0100", STAN: "000001", TransmissionTime: "0115103000"}
 		return a
-	case '8':
+	case mti.Class() == '8':
 		return bandeira.Authorization{MTI: mti, TransmissionTime: "0115103000", STAN: "000003",
 			NetworkCode: bandeira.Echo}
 	}
@@ -114,34 +114,27 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type priceCall struct {
-	MerchantID string
-	Brand      bandeira.Brand
-	Product    bandeira.Product
-	Amount     bandeira.Amount
-}
-
 // fakePricer records its calls and fails when err is set.
 type fakePricer struct {
 	mu    sync.Mutex
-	calls []priceCall
+	calls []bandeira.Sale
 	err   error
 }
 
-func (p *fakePricer) Price(merchantID string, brand bandeira.Brand, product bandeira.Product, amount bandeira.Amount) (bandeira.Fee, error) {
+func (p *fakePricer) Price(sale bandeira.Sale) (bandeira.Fee, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls = append(p.calls, priceCall{merchantID, brand, product, amount})
+	p.calls = append(p.calls, sale)
 	if p.err != nil {
 		return bandeira.Fee{}, p.err
 	}
-	return bandeira.Fee{Gross: amount, MDR: amount / 50, Net: amount - amount/50}, nil
+	return bandeira.Fee{Gross: sale.Amount, MDR: sale.Amount / 50, Net: sale.Amount - sale.Amount/50}, nil
 }
 
-func (p *fakePricer) Calls() []priceCall {
+func (p *fakePricer) Calls() []bandeira.Sale {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]priceCall(nil), p.calls...)
+	return append([]bandeira.Sale(nil), p.calls...)
 }
 
 // harness is a Gateway wired to fakes, a fresh registry and a fake clock.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/configs"
 	"github.com/bandeira/bandeira/iso"
 )
 
@@ -87,7 +88,7 @@ func TestRunCommandConfig(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		defer ln.Close()
-		code, _, errOut := run(t, "run", "--gateway-addr", ln.Addr().String(), "--http-addr", "127.0.0.1:0")
+		code, _, errOut := run(t, "run", "--gateway-addr", ln.Addr().String(), "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir())
 		require.Equal(t, exitFail, code)
 		require.Contains(t, errOut, "listening for ISO 8583")
 	})
@@ -154,6 +155,65 @@ func TestSendCommand(t *testing.T) {
 		require.NotContains(t, out, debit.PAN.Digits())
 		require.Contains(t, out, "PADA0001")
 	})
+	t.Run("prices domain.md's worked example through the whole stack: R$100.00 credit at 3.99%", func(t *testing.T) {
+		credit := n.card("bancodobrasil", "credit", "")
+		code, out, errOut := run(t, "send", "--addr", addr, "--pan", credit.PAN.Digits(), "--expiry", credit.Expiry,
+			"--amount", "10000", "--json")
+		require.Equal(t, exitOK, code, errOut)
+		require.Contains(t, out, `"39":"00"`)
+		fee := func(kind string) float64 {
+			return n.metric("bandeira_acquirer_fees_centavos_total", `brand="visa"`, `product="credit"`, `band="a_vista"`, `kind="`+kind+`"`)
+		}
+		require.Equal(t, 399.0, fee("mdr"), "the merchant pays 3.99 and receives 96.01")
+		require.Equal(t, 165.0, fee("interchange"), "the issuer earns 1.65")
+		require.Equal(t, 10.0, fee("brand"), "the network earns 0.10")
+		require.Equal(t, 224.0, fee("acquirer"), "the acquirer keeps 2.24")
+	})
+	t.Run("sends installment sales in field 48 beside the CVV2, priced in their band", func(t *testing.T) {
+		credit := n.card("nubank", "credit", "")
+		for _, c := range []struct {
+			flag, band string
+			mdr        float64
+		}{
+			{"lojista:3", "lojista_2_6", 399},   // whatsapp-2020: a flat 3.99% of R$100.00
+			{"lojista:12", "lojista_7_12", 399}, // in every band
+			{"emissor:24", "emissor", 399},      // priced as à vista
+		} {
+			code, out, errOut := run(t, "send", "--addr", addr, "--pan", credit.PAN.Digits(), "--expiry", credit.Expiry,
+				"--amount", "10000", "--cvv2", credit.CVV2, "--installments", c.flag, "--json")
+			require.Equal(t, exitOK, code, errOut)
+			require.Contains(t, out, `"39":"00"`, c.flag)
+			require.Equal(t, 10000.0, n.metric("bandeira_acquirer_volume_centavos_total", `band="`+c.band+`"`), c.flag)
+			require.Equal(t, c.mdr, n.metric("bandeira_acquirer_fees_centavos_total", `band="`+c.band+`"`, `kind="mdr"`), c.flag)
+		}
+		code, out, errOut := run(t, "send", "--addr", addr, "--pan", credit.PAN.Digits(), "--expiry", credit.Expiry,
+			"--amount", "10000", "--installments", "lojista:6", "--merchant", "PADARIA00000001", "--json")
+		require.Equal(t, exitOK, code, errOut)
+		require.Contains(t, out, `"39":"00"`)
+		require.Equal(t, 399.0+399.0, n.metric("bandeira_acquirer_fees_centavos_total", `band="lojista_2_6"`, `kind="mdr"`),
+			"the standard plan's 2–6x band is 3.99% too")
+		require.Equal(t, 185.0+185.0, n.metric("bandeira_acquirer_fees_centavos_total", `band="lojista_2_6"`, `kind="interchange"`),
+			"1.85% interchange in the 2–6x band on both plans")
+		require.Equal(t, 204.0+204.0, n.metric("bandeira_acquirer_fees_centavos_total", `band="lojista_2_6"`, `kind="acquirer"`))
+	})
+	t.Run("builds field 48 with the CVV2 and the installment plan", func(t *testing.T) {
+		cfg, err := configs.Load("")
+		require.NoError(t, err)
+		o := sendOptions{mti: "0100", pan: debit.PAN.Digits(), amount: 100, processingCode: "000000", cvv2: "123",
+			installments: "lojista:6", fields: fieldFlags{}, set: map[string]bool{}}
+		m, err := buildSendMessage(o, cfg, time.Now())
+		require.NoError(t, err)
+		require.Equal(t, "CV003123IP003106", m.Get(48), "domain.md's example")
+		file := filepath.Join(t.TempDir(), "sale.json")
+		m.Set(48, "XX002abIP003105")
+		data, err := json.Marshal(m)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(file, data, 0o600))
+		o = sendOptions{file: file, installments: "emissor:18", fields: fieldFlags{}, set: map[string]bool{"installments": true}}
+		m, err = buildSendMessage(o, cfg, time.Now())
+		require.NoError(t, err)
+		require.Equal(t, "XX002abIP003218", m.Get(48), "other tags of a --file message are kept, IP replaced")
+	})
 	t.Run("replays a --file message, with flags overriding its fields", func(t *testing.T) {
 		msg := iso.Message{MTI: "0800", Fields: map[int]string{7: "1126120000", 11: "424242", 70: "301"}}
 		data, err := json.Marshal(msg)
@@ -172,6 +232,9 @@ func TestSendCommand(t *testing.T) {
 		code, out, _ := run(t, "send", "--addr", addr, "--pan", debit.PAN.Digits(), "--expiry", debit.Expiry, "--field", "4=12345678901X", "--json")
 		require.Equal(t, exitOK, code)
 		require.Contains(t, out, `"39":"30"`)
+		code, out, _ = run(t, "send", "--addr", addr, "--pan", debit.PAN.Digits(), "--expiry", debit.Expiry, "--field", "48=IP003113", "--json")
+		require.Equal(t, exitOK, code)
+		require.Contains(t, out, `"39":"30"`, "13 lojista installments are out of range")
 	})
 	t.Run("exits 1 when no response arrives", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -190,6 +253,9 @@ func TestSendCommand(t *testing.T) {
 			{"--field", "999=1"},
 			{"--merchant", "NOPE"},
 			{"--mti", "0100"}, // no PAN
+			{"--pan", debit.PAN.Digits(), "--installments", "lojista:13"},
+			{"--pan", debit.PAN.Digits(), "--installments", "emissor:1"},
+			{"--pan", debit.PAN.Digits(), "--installments", "6"},
 		} {
 			code, _, errOut := run(t, append([]string{"send", "--addr", addr}, args...)...)
 			require.Equal(t, exitUsage, code, "%v: %s", args, errOut)

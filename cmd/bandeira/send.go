@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,9 @@ import (
 
 const sendHelp = `
 Usage: bandeira send [--addr ADDR] [--mti MTI] [--pan PAN] [--expiry YYMM] [--amount CENTAVOS]
-                     [--processing-code CODE] [--merchant ID] [--cvv2 CVV] [--pin PIN] [--field N=VALUE]...
-                     [--file FILE] [--timeout D] [--json]
+                     [--processing-code CODE] [--merchant ID] [--cvv2 CVV] [--pin PIN]
+                     [--installments lojista:N|emissor:N] [--field N=VALUE]... [--file FILE]
+                     [--timeout D] [--json]
 
 Sends one ISO 8583 message to a gateway speaking Bandeira's dialect (docs/spec.md) and
 prints the response. Fields you do not give are filled from a demo terminal and merchant:
@@ -39,6 +41,7 @@ Exit status: 0 when a response arrived (whatever its code), 1 when none did, 2 f
 Examples:
   bandeira send --pan 4000010100000017 --expiry 2912 --amount 10000          # 0100 R$100.00
   bandeira send --mti 0200 --pan 5260010100000019 --amount 2500 --cvv2 123
+  bandeira send --pan 4000010100000017 --expiry 2912 --amount 60000 --installments lojista:6  # 6x
   bandeira send --pan 4000010200000015 --processing-code 310000 --amount 0   # balance inquiry
   bandeira send --mti 0200 --pan 4000010200000015 --processing-code 200000 --amount 500  # refund
   bandeira send --mti 0800 --field 70=001                                    # sign-on
@@ -50,6 +53,7 @@ Examples:
 // sendOptions are the parsed flags of `bandeira send`.
 type sendOptions struct {
 	addr, mti, pan, expiry, processingCode, cvv2, pin, file, merchant string
+	installments                                                      string // lojista:N or emissor:N
 	amount                                                            int64
 	fields                                                            fieldFlags
 	timeout                                                           time.Duration
@@ -122,6 +126,7 @@ func parseSendFlags(args []string, s stdio) (sendOptions, int, bool) {
 	fs.StringVar(&o.processingCode, "processing-code", "000000", "field 3: 000000 purchase, 010000 cash, 200000 refund, 300000/310000 balance")
 	fs.StringVar(&o.merchant, "merchant", "", "demo merchant `ID` for fields 18, 41, 42, 43 (default: the WhatsApp catalog shop)")
 	fs.StringVar(&o.cvv2, "cvv2", "", "CVV2, sent in field 48 tag CV")
+	fs.StringVar(&o.installments, "installments", "", "installment plan `lojista:N` (merchant-financed, 2–12) or emissor:N (issuer-financed, 2–24), sent in field 48 tag IP; --amount is the total")
 	fs.StringVar(&o.pin, "pin", "", "PIN, sent in field 52 as a clear ISO 9564 format 0 block (test only)")
 	fs.Var(o.fields, "field", "set field `N=VALUE` (repeatable; overrides the filled-in value)")
 	fs.StringVar(&o.file, "file", "", "JSON message `file` to send ({\"mti\":...,\"fields\":{...}})")
@@ -193,8 +198,8 @@ func applyCardFlags(m *iso.Message, o sendOptions) error {
 	if o.expiry != "" {
 		m.Set(14, o.expiry)
 	}
-	if o.cvv2 != "" {
-		m.Set(48, "CV"+fmt.Sprintf("%03d", len(o.cvv2))+o.cvv2)
+	if err := setField48(m, o.cvv2, o.installments); err != nil {
+		return err
 	}
 	if o.pin != "" {
 		if o.pan == "" && m.Get(2) == "" {
@@ -211,6 +216,54 @@ func applyCardFlags(m *iso.Message, o sendOptions) error {
 		return errors.New("--pan is required (list test cards with 'bandeira cards')")
 	}
 	return nil
+}
+
+// setField48 puts the CVV2 (tag CV) and the installment plan (tag IP) in field 48, keeping
+// the other elements of a well-formed field 48 from --file. It does nothing when both are
+// empty.
+func setField48(m *iso.Message, cvv2, installments string) error {
+	if cvv2 == "" && installments == "" {
+		return nil
+	}
+	var set []iso.Element
+	if cvv2 != "" {
+		set = append(set, iso.Element{Tag: iso.TagCVV2, Value: cvv2})
+	}
+	if installments != "" {
+		v, err := installmentsTag(installments)
+		if err != nil {
+			return err
+		}
+		set = append(set, iso.Element{Tag: iso.TagInstallments, Value: v})
+	}
+	var els []iso.Element
+	if old, err := iso.ParseTLV(m.Get(48)); err == nil {
+		for _, e := range old {
+			if !slices.ContainsFunc(set, func(s iso.Element) bool { return s.Tag == e.Tag }) {
+				els = append(els, e)
+			}
+		}
+	}
+	field, err := iso.FormatTLV(append(els, set...))
+	if err != nil {
+		return err
+	}
+	m.Set(48, field)
+	return nil
+}
+
+// installmentsTag turns --installments lojista:N or emissor:N into the value of tag IP:
+// the plan digit (1 lojista, 2 emissor) and N in two digits.
+func installmentsTag(s string) (string, error) {
+	plan, count, _ := strings.Cut(s, ":")
+	n, err := strconv.Atoi(count)
+	switch {
+	case err == nil && plan == "lojista" && n >= 2 && n <= 12:
+		return fmt.Sprintf("1%02d", n), nil
+	case err == nil && plan == "emissor" && n >= 2 && n <= 24:
+		return fmt.Sprintf("2%02d", n), nil
+	}
+	return "", fmt.Errorf("--installments %q: want lojista:N with N from 2 to 12 or emissor:N with N from 2 to 24", s)
 }
 
 // brasilia is Brazil's official time (UTC-3, no daylight saving since 2019).
