@@ -1,0 +1,265 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/rs/zerolog"
+)
+
+// Clock is the time source of a run; tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx ends; it reports whether the full d elapsed.
+	Sleep(ctx context.Context, d time.Duration) bool
+}
+
+// realClock is the wall clock (with its monotonic reading).
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Runner runs one load test. Build it with New; Run it once.
+type Runner struct {
+	cfg   Config
+	log   zerolog.Logger
+	plan  *plan
+	sched *Schedule
+	total int64 // open model: requests in the schedule; closed: the request limit or max
+	clock Clock
+	start time.Time
+
+	claimed atomic.Int64
+	conns   []*conn
+	hists   []*histShard
+	col     *collector
+}
+
+// New validates cfg, builds the request templates from cards and returns a Runner. cards
+// must hold regular cards for every kind of the mix but decline and echo, and scenario
+// cards of DeclineScenarios when decline is in the mix.
+func New(cfg Config, cards []Card, log zerolog.Logger) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mix, _ := ParseMix(cfg.Mix)
+	p, err := newPlan(mix, cards, cfg.Merchant)
+	if err != nil {
+		return nil, fmt.Errorf("building the traffic: %w", err)
+	}
+	r := &Runner{cfg: cfg, log: log.With().Str("component", "loadtest").Logger(), plan: p, clock: realClock{}}
+	for range min(cfg.Connections, maxHistShards) {
+		r.hists = append(r.hists, newHistShard())
+	}
+	if cfg.Open() {
+		r.sched = NewSchedule(cfg.schedule())
+		r.total = r.sched.Count()
+		if cfg.Requests > 0 {
+			r.total = min(r.total, cfg.Requests)
+		}
+	} else {
+		r.total = cfg.Requests
+		if r.total == 0 {
+			r.total = 1 << 62
+		}
+	}
+	return r, nil
+}
+
+// SetClock replaces the wall clock, for tests. Call it before Run.
+func (r *Runner) SetClock(c Clock) { r.clock = c }
+
+// claim takes one request from the closed model's budget.
+func (r *Runner) claim() bool { return r.claimed.Add(1) <= r.total }
+
+// Run dials the connections, sends the schedule, waits up to the timeout for the last
+// answers and returns the summary. progress, if not nil, is called once a second from
+// the collecting goroutine. When ctx ends (Ctrl-C) sending stops, the answers in flight
+// are awaited as usual and the summary covers what was sent. Run returns an error only
+// when it could not start: a connection that cannot be dialed.
+func (r *Runner) Run(ctx context.Context, progress func(Second)) (*Summary, error) {
+	if err := r.dial(ctx); err != nil {
+		return nil, err
+	}
+	r.log.Info().Str("target", r.cfg.Target).Bool("open", r.cfg.Open()).Int("connections", r.cfg.Connections).
+		Int64("requests", r.total).Msg("load test started")
+	cpu0 := cpuTime()
+	r.start = r.clock.Now()
+	r.col = newCollector(r)
+	sendCtx, cancel := r.sendContext(ctx)
+	defer cancel()
+	var senders, readers sync.WaitGroup
+	for _, c := range r.conns {
+		readers.Add(1)
+		go func() { defer readers.Done(); c.readLoop() }()
+		senders.Add(1)
+		go func() { defer senders.Done(); r.send(sendCtx, c) }()
+	}
+	done := make(chan struct{})
+	go func() { senders.Wait(); close(done) }()
+	r.col.loop(done, progress)
+	sendEnd := r.clock.Now()
+	r.drain(ctx)
+	for _, c := range r.conns {
+		c.fail(ErrConnection) // nothing is in flight any more; closes the socket
+	}
+	readers.Wait()
+	r.col.collect()
+	return r.col.summary(sendEnd.Sub(r.start), cpuTime()-cpu0), nil
+}
+
+// sendContext bounds the closed model by Duration; the open model ends with its schedule.
+func (r *Runner) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !r.cfg.Open() && r.cfg.Duration > 0 {
+		return context.WithTimeout(ctx, r.cfg.Duration)
+	}
+	return context.WithCancel(ctx)
+}
+
+func (r *Runner) send(ctx context.Context, c *conn) {
+	if r.cfg.Open() {
+		c.sendOpen(ctx)
+		return
+	}
+	c.sendClosed(ctx)
+}
+
+// dial opens every connection; on failure it closes those already open.
+func (r *Runner) dial(ctx context.Context) error {
+	d := net.Dialer{Timeout: r.cfg.ConnectTimeout}
+	per := r.cfg.Concurrency / r.cfg.Connections
+	extra := r.cfg.Concurrency % r.cfg.Connections
+	for i := range r.cfg.Connections {
+		nc, err := d.DialContext(ctx, "tcp", r.cfg.Target)
+		if err != nil {
+			for _, c := range r.conns {
+				_ = c.nc.Close()
+			}
+			return fmt.Errorf("dialing %s: %w", r.cfg.Target, err)
+		}
+		c := newConn(r, i, nc)
+		if !r.cfg.Open() {
+			n := per
+			if i < extra {
+				n++
+			}
+			c.credits = make(chan int64, n)
+			for range n {
+				c.credits <- 0
+			}
+		}
+		r.conns = append(r.conns, c)
+	}
+	return nil
+}
+
+// drain waits until nothing is in flight: answers arrive or time out.
+func (r *Runner) drain(ctx context.Context) {
+	for {
+		now := int64(r.clock.Now().Sub(r.start))
+		inFlight := 0
+		for _, c := range r.conns {
+			c.expire(now)
+			inFlight += c.inFlight()
+		}
+		if inFlight == 0 || !r.clock.Sleep(context.WithoutCancel(ctx), 5*time.Millisecond) {
+			return
+		}
+	}
+}
+
+// cpuTime returns the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// collector merges the connections' statistics once a second into the time series and
+// the run's totals. Only its goroutine touches it until Run returns.
+type collector struct {
+	r      *Runner
+	last   counts
+	total  *hdrhistogram.Histogram
+	second *hdrhistogram.Histogram
+	series series
+	lastT  time.Duration
+}
+
+func newCollector(r *Runner) *collector {
+	return &collector{r: r, total: newHist(3), second: newHist(3), series: series{max: maxSeriesPoints}}
+}
+
+// loop collects every second and expires timed-out requests every few milliseconds until
+// done is closed.
+func (col *collector) loop(done <-chan struct{}, progress func(Second)) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	sweep := time.NewTicker(20 * time.Millisecond)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-sweep.C:
+			now := int64(col.r.clock.Now().Sub(col.r.start))
+			for _, c := range col.r.conns {
+				c.expire(now)
+			}
+		case <-tick.C:
+			s := col.collect()
+			if progress != nil {
+				progress(s)
+			}
+		}
+	}
+}
+
+// collect merges what the connections recorded since the last call into one Second.
+func (col *collector) collect() Second {
+	var now counts
+	inFlight := 0
+	for _, c := range col.r.conns {
+		c.mu.Lock()
+		now.add(&c.st.counts)
+		inFlight += c.win.inFlight
+		c.mu.Unlock()
+	}
+	for _, h := range col.r.hists {
+		h.mu.Lock()
+		col.second.Merge(h.sec)
+		h.sec.Reset()
+		h.mu.Unlock()
+	}
+	t := col.r.clock.Now().Sub(col.r.start)
+	d := now.sub(&col.last)
+	col.last = now
+	s := newSecond(t, t-col.lastT, &d, inFlight, col.second)
+	if col.r.sched != nil {
+		s.TargetRate = col.r.sched.RateAt(t)
+	}
+	col.lastT = t
+	col.total.Merge(col.second)
+	col.second.Reset()
+	col.series.add(s)
+	return s
+}

@@ -1,0 +1,67 @@
+package loadtest
+
+import "slices"
+
+// maxSeriesPoints bounds the time series: past it, neighbouring points merge in pairs, so
+// a run of any length keeps at most this many points (4 hours at one a second).
+const maxSeriesPoints = 14_400
+
+// series is the bounded time series.
+type series struct {
+	points []Second
+	max    int
+	// pending holds a point waiting for its pair once the resolution has been halved.
+	stride  int
+	pending *Second
+}
+
+func (s *series) add(p Second) {
+	if s.stride == 0 {
+		s.stride = 1
+	}
+	if s.stride > 1 {
+		if s.pending == nil {
+			s.pending = &p
+			return
+		}
+		p = mergeSeconds(*s.pending, p)
+		s.pending = nil
+	}
+	s.points = append(s.points, p)
+	if len(s.points) >= s.max {
+		half := make([]Second, 0, s.max)
+		for i := 0; i+1 < len(s.points); i += 2 {
+			half = append(half, mergeSeconds(s.points[i], s.points[i+1]))
+		}
+		s.points = half
+		s.stride *= 2
+	}
+}
+
+// all returns the points, including a pending one.
+func (s *series) all() []Second {
+	if s.pending != nil {
+		return append(slices.Clone(s.points), *s.pending)
+	}
+	return s.points
+}
+
+// mergeSeconds joins two neighbouring points: counts add up, rates are recomputed over the
+// joint interval, and each percentile is the larger of the two (an upper bound).
+func mergeSeconds(a, b Second) Second {
+	m := b
+	m.Interval = a.Interval + b.Interval
+	m.Scheduled += a.Scheduled
+	m.Sent += a.Sent
+	m.Answered += a.Answered
+	m.Approved += a.Approved
+	m.TimedOut += a.TimedOut
+	m.Dropped += a.Dropped
+	m.Errors += a.Errors
+	if m.Interval > 0 {
+		m.Rate = float64(m.Answered) / m.Interval
+	}
+	m.P50, m.P90, m.P99 = max(a.P50, b.P50), max(a.P90, b.P90), max(a.P99, b.P99)
+	m.P999, m.Max = max(a.P999, b.P999), max(a.Max, b.Max)
+	return m
+}
