@@ -3,6 +3,7 @@
 //	bandeira run       the whole network in one process (gateway, Visa, Mastercard, issuers, acquirer)
 //	bandeira cards     list the deterministic test cards
 //	bandeira send      send one ISO 8583 message and print the answer
+//	bandeira loadtest  drive a host with ISO 8583 load and report latency
 //
 // Run `bandeira help` or `bandeira COMMAND --help` for flags and examples.
 package main
