@@ -193,6 +193,9 @@ func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res ban
 	if c := a.MTI.Class(); c != '1' && c != '2' {
 		return
 	}
+	if a.MTI[2] != '0' {
+		return // an advice (0220 completion) captures a sale already priced at its 0100
+	}
 	if tx := a.TxType(); tx != bandeira.TxPurchase && tx != bandeira.TxCash {
 		return
 	}

@@ -138,6 +138,7 @@ func TestPricing(t *testing.T) {
 		{"an approved balance inquiry is not priced", "0100", "310000", "00", false, bandeira.Debit},
 		{"an approved account funding is not priced", "0100", "100000", "00", false, bandeira.Debit},
 		{"an approved reversal is not priced", "0400", "000000", "00", false, bandeira.Credit},
+		{"an approved 0220 completion is not priced again", "0220", "000000", "00", false, bandeira.Credit},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

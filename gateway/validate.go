@@ -13,18 +13,24 @@ type requirement struct {
 //
 //	MTI                  mandatory fields
 //	0100 0101 0200 0201  2, 3, 4, 7, 11, 14*, 41, 42, 49
+//	0220 0221            2, 3, 4, 7, 11, 41, 90
 //	0400 0401 0420 0421  2, 3, 4, 7, 11, 41, 90
 //	0800 0801            7, 11, 70
 //
 // * Field 14 (expiry) is required except for balance inquiries (processing code 30/31):
 // the domain never keeps track 2, so field 14 is the only expiry the issuer can check.
 // Field 4 must be present everywhere; a zero amount answers 13 unless it is a balance
-// inquiry. Any other MTI (advices 0120/0220 included, for now) answers 12.
+// inquiry. 0220/0221 is a completion advice: it captures the hold of the 0100 that field 90
+// names (field 4 is the captured amount; the rest of the hold is released), so field 90 is
+// mandatory and, like a reversal, it needs no expiry or merchant. Any other MTI (the 0120
+// authorization advice included) answers 12.
 var mandatory = map[bandeira.MTI][]requirement{
 	bandeira.MTIAuthorization:           financialFields,
 	bandeira.MTIAuthorizationRepeat:     financialFields,
 	bandeira.MTIFinancial:               financialFields,
 	bandeira.MTIFinancialRepeat:         financialFields,
+	bandeira.MTIFinancialAdvice:         completionFields,
+	mtiFinancialAdviceRepeat:            completionFields,
 	bandeira.MTIReversal:                reversalFields,
 	bandeira.MTIReversalRepeat:          reversalFields,
 	bandeira.MTIReversalAdvice:          reversalFields,
@@ -40,8 +46,14 @@ var (
 	}
 	reversalFields = []requirement{{2, false}, {3, false}, {4, false}, {7, false}, {11, false},
 		{41, false}, {90, false}}
+	completionFields = []requirement{{2, false}, {3, false}, {4, false}, {7, false}, {11, false},
+		{41, false}, {90, false}}
 	networkFields = []requirement{{7, false}, {11, false}, {70, false}}
 )
+
+// mtiFinancialAdviceRepeat is the repeat of a completion advice; the root package names
+// no constant for it.
+const mtiFinancialAdviceRepeat bandeira.MTI = "0221"
 
 // supportedTxTypes are the transaction types (field 3, first two digits) the gateway
 // accepts; any other answers 12.

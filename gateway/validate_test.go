@@ -31,6 +31,8 @@ func TestMandatoryFields(t *testing.T) {
 		"0101": {2, 3, 4, 7, 11, 14, 41, 42, 49},
 		"0200": {2, 3, 4, 7, 11, 14, 41, 42, 49},
 		"0201": {2, 3, 4, 7, 11, 14, 41, 42, 49},
+		"0220": {2, 3, 4, 7, 11, 41, 90},
+		"0221": {2, 3, 4, 7, 11, 41, 90},
 		"0400": {2, 3, 4, 7, 11, 41, 90},
 		"0401": {2, 3, 4, 7, 11, 41, 90},
 		"0420": {2, 3, 4, 7, 11, 41, 90},
@@ -133,7 +135,6 @@ func TestMessageTypeAndContentRules(t *testing.T) {
 		code bandeira.ResponseCode
 	}{
 		{"an authorization advice (0120) is not supported", func(a *bandeira.Authorization) { a.MTI = bandeira.MTIAuthorizationAdvice }, bandeira.InvalidTransaction},
-		{"a financial advice (0220) is not supported", func(a *bandeira.Authorization) { a.MTI = bandeira.MTIFinancialAdvice }, bandeira.InvalidTransaction},
 		{"a response MTI sent as a request is not supported", func(a *bandeira.Authorization) { a.MTI = "0110" }, bandeira.InvalidTransaction},
 		{"an unknown numeric MTI is not supported", func(a *bandeira.Authorization) { a.MTI = "9999" }, bandeira.InvalidTransaction},
 		{"an MTI with a letter is a format error", func(a *bandeira.Authorization) { a.MTI = "01A0" }, bandeira.FormatError},

@@ -92,7 +92,8 @@ func TestBankDecisions(t *testing.T) {
 		{"approves an amount at the per-transaction limit", purchase(visaCredit, 500_000, 24), bandeira.Approved},
 		{"declines with 51 an insufficient-funds card", purchase(scenario(issuers.ScenarioInsufficientFunds), 101, 25), bandeira.InsufficientFunds},
 		{"approves the insufficient-funds card up to R$ 1.00", purchase(card(t, cfg, "40000101", issuers.ScenarioInsufficientFunds, 0), 100, 26), bandeira.Approved},
-		{"declines with 94 a second request under an approved key", purchase(visaDebit, 1000, 1), bandeira.DuplicateTransmission},
+		{"declines with 94 a second request under an approved key with another amount", purchase(visaDebit, 2000, 1), bandeira.DuplicateTransmission},
+		{"answers an identical retransmit of an approved request with the stored approval", purchase(visaDebit, 1000, 1), bandeira.Approved},
 		{"answers a slow card after the delay", purchase(scenario(issuers.ScenarioSlow), 100, 27), bandeira.Approved},
 		{"lets lost cards be reversed", reversalOf(purchase(scenario(issuers.ScenarioLost), 100, 28), 29), bandeira.Approved},
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/issuers/books"
 )
 
 // The issuer names Bandeira simulates; Config.Validate accepts only these.
@@ -40,14 +41,18 @@ type Config struct {
 	SlowDelay time.Duration `yaml:"slow_delay"`
 	// PINTries is the number of consecutive wrong PINs after which a card answers 75.
 	PINTries int `yaml:"pin_tries"`
-	// RecordsPerAccount bounds the approved requests a bank remembers per card for
-	// reversals; the oldest is forgotten first and its hold, if any, expires.
+	// RecordsPerAccount bounds the approved requests the in-memory ledger (ledger.Memory,
+	// the default of NewBank) remembers per card for reversals; the oldest is forgotten
+	// first and its hold, if any, expires. The durable books remember every request.
 	RecordsPerAccount int `yaml:"records_per_account"`
 	// DebitBalance, PrepaidBalance and CreditLimit are the ranges (centavos, whole reais
 	// steps) that opening balances and credit limits are drawn from.
 	DebitBalance   AmountRange `yaml:"debit_balance"`
 	PrepaidBalance AmountRange `yaml:"prepaid_balance"`
 	CreditLimit    AmountRange `yaml:"credit_limit"`
+	// Ledger configures the durable books that `bandeira run` keeps for each bank under
+	// <data_dir>/issuers/<bank>.db (package issuers/books).
+	Ledger books.Config `yaml:"ledger"`
 }
 
 // BankConfig is one issuer bank.
@@ -105,6 +110,7 @@ func DefaultConfig() Config {
 		DebitBalance:         AmountRange{Min: 50_000, Max: 2_000_000},
 		PrepaidBalance:       AmountRange{Min: 5_000, Max: 200_000},
 		CreditLimit:          AmountRange{Min: 100_000, Max: 3_000_000},
+		Ledger:               books.DefaultConfig(),
 	}
 }
 
@@ -116,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateBanks(); err != nil {
 		return fmt.Errorf("validating issuers config: %w", err)
+	}
+	if err := c.Ledger.Validate(); err != nil {
+		return fmt.Errorf("validating issuers config: ledger.%w", err)
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ func (b *Bank) decide(ctx context.Context, a *bandeira.Authorization) (bandeira.
 		return res, nil
 	case m.Class() == '4':
 		return b.reverse(ctx, a, &c, res)
+	case m.Original() == bandeira.MTIFinancialAdvice && a.Original != nil:
+		return b.capture(ctx, a, &c, res)
 	}
 	code, err := b.screen(ctx, a, &c)
 	if err != nil || code != "" {

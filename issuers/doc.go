@@ -42,7 +42,8 @@
 //     serial neither regular nor a scenario): 14. This applies to reversals too.
 //  2. issuer-down, no-answer and slow behave as above, for every message type.
 //  3. A message type other than an 01xx, 02xx or 04xx request or advice: 12.
-//  4. Reversals (0400, 0401, 0420, 0421) go to step 10 and skip every check below.
+//  4. Reversals (0400, 0401, 0420, 0421) go to step 10, and completion advices (0220,
+//     0221 with field 90) to step 11; both skip every check below.
 //  5. Card status: lost 41, stolen 43, blocked 62.
 //  6. Expiry: the card's expiry month is before now's (54); field 14 present and not the
 //     card's expiry (54).
@@ -59,7 +60,8 @@
 //     credits field 4 with no funds check. Any other code: 12. For 00, 01 and 20, a missing
 //     or non-positive amount answers 13, an amount above Config.MaxTransactionAmount 61,
 //     and a hold or debit beyond the available balance 51. Approvals carry a fresh
-//     6-character auth code (0-9A-Z). Advices (0120, 0220) are decided like requests.
+//     6-character auth code (0-9A-Z). Advices (0120, and 0220 without field 90) are
+//     decided like requests.
 //  10. Reversals match the original by field 90 (acquirer ID, STAN, transmission time;
 //     leading zeros ignored; an all-zero acquirer ID means the reversal's field 32), or by
 //     the reversal's own fields 32, 11 and 7 when field 90 is absent. The original's MTI
@@ -67,15 +69,24 @@
 //     its refund debited back; field 95 (Replacement) keeps that amount and undoes only
 //     the rest. The answer is 00 with the original's auth code. An unknown original, or
 //     one already reversed, is acknowledged with 00 and nothing changes. A refund reversal
-//     that the account can no longer cover answers 51 and changes nothing.
+//     that the account can no longer cover answers 51 and changes nothing. A reversal
+//     whose original the ledger has never seen leaves a tombstone in ledgers that keep
+//     them (issuers/books): the original, when it comes, is declined 05 (reliability.md I5).
+//  11. A completion advice (0220, 0221) captures the hold its field 90 names: field 4, at
+//     most what is still held, is posted and the rest released. It is acknowledged 00 with
+//     the hold's auth code, also when the hold was already captured, reversed or expired;
+//     an unknown hold is acknowledged 00 and nothing changes. Field 90 naming a record of
+//     another card, or one that is not a hold, answers 94.
 //
 // Available balance never goes below zero (debit, prepaid) or beyond the credit limit
 // (credit). Amounts are integer centavos.
 //
-// A request whose acquirer ID, STAN and transmission time match an approved request still
-// remembered on the same card changes nothing: a repeat (xx01) with the same kind and
-// amount gets the original approval and auth code, anything else 94. Full idempotency
-// (declines remembered, reversal tombstones: reliability.md I4, I5) is not implemented yet.
+// A request whose acquirer ID, terminal, STAN and transmission time match a request the
+// ledger remembers changes nothing (reliability.md I4): an identical retransmit or a repeat
+// (xx01) with the same kind and amount gets the stored answer (the approval and its auth
+// code, or the stored decline); the same key with another amount, kind or card answers 94.
+// The durable books (issuers/books, what `bandeira run` uses) remember every request,
+// declines included, for good; ledger.Memory remembers only the last approvals per card.
 //
 // # Logs and metrics
 //

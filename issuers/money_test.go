@@ -41,6 +41,25 @@ func TestBankMoney(t *testing.T) {
 		require.Equal(t, c.Available, balances(t, b, c).Available)
 	})
 
+	t.Run("a 0220 completion captures part of the hold once and releases the rest", func(t *testing.T) {
+		b, _ := mustBank(t, issuers.Nubank, cfg)
+		c := card(t, cfg, "52600102", "", 3)
+		orig := request(bandeira.MTIAuthorization, "000000", c, 10_000, 1)
+		res := authorize(t, b, orig)
+		require.Equal(t, bandeira.Approved, res.Code)
+		adv := reversalOf(orig, 2)
+		adv.MTI, adv.Amount = bandeira.MTIFinancialAdvice, 6_000
+		got := authorize(t, b, adv)
+		require.Equal(t, bandeira.Approved, got.Code)
+		require.Equal(t, res.AuthCode, got.AuthCode)
+		want := bandeira.Balances{Ledger: c.Available - 6_000, Available: c.Available - 6_000, Currency: "986"}
+		require.Equal(t, want, balances(t, b, c))
+		adv.STAN = "000003"
+		require.Equal(t, bandeira.Approved, authorize(t, b, adv).Code)
+		require.Equal(t, bandeira.Approved, authorize(t, b, reversalOf(orig, 4)).Code)
+		require.Equal(t, want, balances(t, b, c), "a resolved hold changes no more")
+	})
+
 	t.Run("a partial reversal releases only the difference", func(t *testing.T) {
 		b, _ := mustBank(t, issuers.Nubank, cfg)
 		c := card(t, cfg, "52600102", "", 2)

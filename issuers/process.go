@@ -42,7 +42,7 @@ func (b *Bank) process(ctx context.Context, a *bandeira.Authorization, c *cardDa
 func (b *Bank) post(ctx context.Context, a *bandeira.Authorization, c *cardData, kind ledger.Kind, res bandeira.Result) (bandeira.Result, error) {
 	authCode := b.nextAuthCode()
 	out, err := b.ledger.Apply(ctx, ledger.Entry{
-		Ref: c.ref(), Kind: kind, Key: ledger.NewKey(a.AcquirerID, a.STAN, a.TransmissionTime),
+		Ref: c.ref(), Kind: kind, Key: ledger.NewKey(a.AcquirerID, a.TerminalID, a.STAN, a.TransmissionTime),
 		Amount: a.Amount, AuthCode: authCode,
 	})
 	if err != nil {
@@ -53,15 +53,14 @@ func (b *Bank) post(ctx context.Context, a *bandeira.Authorization, c *cardData,
 		res.Code, res.AuthCode = bandeira.Approved, authCode
 	case ledger.StatusInsufficientFunds:
 		res.Code = bandeira.InsufficientFunds
+	case ledger.StatusTombstoned:
+		res.Code = bandeira.DoNotHonour
+	case ledger.StatusConflict:
+		res.Code = bandeira.DuplicateTransmission
 	case ledger.StatusDuplicate:
-		// A repeat (xx01) of an approved request gets the original answer; anything else
-		// reusing the key is a duplicate transmission.
-		r := out.Record
-		if a.MTI.IsRepeat() && r.Kind == kind && r.Amount == a.Amount {
-			res.Code, res.AuthCode = bandeira.Approved, r.AuthCode
-		} else {
-			res.Code = bandeira.DuplicateTransmission
-		}
+		// An identical retransmit or a repeat (xx01) gets the stored answer; the same key
+		// with another kind or amount is a duplicate transmission.
+		res.Code, res.AuthCode = storedAnswer(out.Record, kind, a.Amount)
 	default:
 		return res, fmt.Errorf("posting %s at %s: unexpected ledger status %s", kind, b.name, out.Status)
 	}
@@ -85,15 +84,7 @@ func (b *Bank) inquire(ctx context.Context, c *cardData, res bandeira.Result) (b
 // acknowledged with 00 and change nothing; a refund reversal the account cannot cover is
 // declined 51 and changes nothing.
 func (b *Bank) reverse(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
-	key := ledger.NewKey(a.AcquirerID, a.STAN, a.TransmissionTime)
-	if o := a.Original; o != nil {
-		acquirer := o.AcquirerID
-		if strings.Trim(acquirer, "0") == "" {
-			acquirer = a.AcquirerID // field 90 left the acquirer ID as zeros
-		}
-		key = ledger.NewKey(acquirer, o.STAN, o.TransmissionTime)
-	}
-	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Reverse, Key: key, Replacement: a.Replacement})
+	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Reverse, Key: originalKey(a), Replacement: a.Replacement})
 	if err != nil {
 		return res, fmt.Errorf("reversing at %s: %w", b.name, err)
 	}
@@ -104,8 +95,66 @@ func (b *Bank) reverse(ctx context.Context, a *bandeira.Authorization, c *cardDa
 		res.Code, res.AuthCode = bandeira.Approved, b.nextAuthCode()
 	case ledger.StatusInsufficientFunds:
 		res.Code = bandeira.InsufficientFunds
+	case ledger.StatusConflict:
+		res.Code = bandeira.DuplicateTransmission
 	default:
 		return res, fmt.Errorf("reversing at %s: unexpected ledger status %s", b.name, out.Status)
+	}
+	return res, nil
+}
+
+// originalKey is the key of the original a refers to: field 90 (an all-zero acquirer ID
+// there means a's own field 32), or a's own fields 32, 11 and 7 without field 90.
+func originalKey(a *bandeira.Authorization) ledger.Key {
+	o := a.Original
+	if o == nil {
+		return ledger.NewKey(a.AcquirerID, a.TerminalID, a.STAN, a.TransmissionTime)
+	}
+	acquirer := o.AcquirerID
+	if strings.Trim(acquirer, "0") == "" {
+		acquirer = a.AcquirerID // field 90 left the acquirer ID as zeros
+	}
+	return ledger.NewKey(acquirer, a.TerminalID, o.STAN, o.TransmissionTime)
+}
+
+// storedAnswer is the answer to a request whose key is already recorded as r: the stored
+// approval or decline when kind and amount match, 94 otherwise.
+func storedAnswer(r ledger.Record, kind ledger.Kind, amount bandeira.Amount) (bandeira.ResponseCode, string) {
+	switch {
+	case r.Kind != kind || r.Amount != amount:
+		return bandeira.DuplicateTransmission, ""
+	case r.Status == ledger.StatusInsufficientFunds:
+		return bandeira.InsufficientFunds, ""
+	case r.Status == ledger.StatusTombstoned:
+		return bandeira.DoNotHonour, ""
+	default:
+		return bandeira.Approved, r.AuthCode
+	}
+}
+
+// capture completes the hold named by field 90 with a 0220/0221 completion advice: field 4
+// is captured (at most what is still held) and the rest released. The advice is
+// acknowledged with 00 and the hold's auth code whether or not the hold was still open; an
+// unknown hold is acknowledged with 00 and changes nothing; a key naming another card, or
+// a record that is not a hold, answers 94.
+func (b *Bank) capture(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
+	if !a.AmountPresent || a.Amount <= 0 {
+		res.Code = bandeira.InvalidAmount
+		return res, nil
+	}
+	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Capture, Key: originalKey(a), Amount: a.Amount})
+	if err != nil {
+		return res, fmt.Errorf("capturing at %s: %w", b.name, err)
+	}
+	switch out.Status {
+	case ledger.StatusApplied, ledger.StatusAlreadyReversed:
+		res.Code, res.AuthCode = bandeira.Approved, out.Record.AuthCode
+	case ledger.StatusNotFound:
+		res.Code = bandeira.Approved
+	case ledger.StatusConflict:
+		res.Code = bandeira.DuplicateTransmission
+	default:
+		return res, fmt.Errorf("capturing at %s: unexpected ledger status %s", b.name, out.Status)
 	}
 	return res, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/bandeira/bandeira/gateway"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
+	"github.com/bandeira/bandeira/issuers/books"
 	"github.com/bandeira/bandeira/network"
 )
 
@@ -36,6 +38,7 @@ type Main struct {
 	http              *http.Server
 	ready             atomic.Bool
 	errc              chan error
+	books             []*books.Books
 	closeOnce         sync.Once
 	closeErr          error
 }
@@ -47,7 +50,14 @@ func NewMain(cfg configs.Config, log zerolog.Logger) *Main {
 
 // Run builds the parties, binds both listeners and starts serving. It returns once the
 // gateway accepts connections; serving goes on until Close.
-func (m *Main) Run(ctx context.Context) error {
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil { // nothing serves: release the books opened so far
+			for _, bk := range m.books {
+				_ = bk.Close()
+			}
+		}
+	}()
 	gw, err := m.buildNetwork()
 	if err != nil {
 		return err
@@ -75,13 +85,9 @@ func (m *Main) Run(ctx context.Context) error {
 // party tags its own log lines with component=<name>.
 func (m *Main) buildNetwork() (*gateway.Gateway, error) {
 	reg, cfg := m.Registry, m.Config
-	banks, err := issuers.New(cfg.Issuers, m.Log, issuers.NewMetrics(reg), time.Now)
+	byName, err := m.buildIssuers()
 	if err != nil {
-		return nil, fmt.Errorf("building issuers: %w", err)
-	}
-	byName := make(map[string]bandeira.Authorizer, len(banks))
-	for name, b := range banks {
-		byName[name] = b
+		return nil, err
 	}
 	netMetrics := network.NewMetrics(reg)
 	networks := make(map[bandeira.Brand]bandeira.Authorizer, 2)
@@ -97,6 +103,42 @@ func (m *Main) buildNetwork() (*gateway.Gateway, error) {
 		return nil, fmt.Errorf("building acquirer: %w", err)
 	}
 	return gateway.New(cfg.Gateway, networks, acq, m.Log, gateway.NewMetrics(reg), time.Now), nil
+}
+
+// buildIssuers opens each bank's books under <data-dir>/issuers/<bank>.db and builds the
+// bank on them. The books stay open until Close.
+func (m *Main) buildIssuers() (map[string]bandeira.Authorizer, error) {
+	cfg := m.Config.Issuers
+	bankMetrics, bookMetrics := issuers.NewMetrics(m.Registry), books.NewMetrics(m.Registry)
+	byName := make(map[string]bandeira.Authorizer, len(cfg.Banks))
+	for _, bc := range cfg.Banks {
+		bk, err := books.Open(context.Background(), booksPath(m.Config.DataDir, bc.Name), cfg.Ledger, books.Options{
+			Issuer: bc.Name, Log: m.Log, Metrics: bookMetrics, Fingerprint: cardsFingerprint(cfg),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building issuer %s: %w", bc.Name, err)
+		}
+		m.books = append(m.books, bk)
+		b, err := issuers.NewBank(bc.Name, cfg, m.Log, bankMetrics, time.Now, issuers.WithLedger(bk))
+		if err != nil {
+			return nil, fmt.Errorf("building issuers: %w", err)
+		}
+		byName[bc.Name] = b
+	}
+	return byName, nil
+}
+
+// booksPath is where an issuer's books live.
+func booksPath(dataDir, issuer string) string {
+	return filepath.Join(dataDir, "issuers", issuer+".db")
+}
+
+// cardsFingerprint names what the books' opening balances derive from, so that books
+// seeded from other cards are refused (docs/ledger.md).
+func cardsFingerprint(c issuers.Config) string {
+	return fmt.Sprintf("seed=%d debit=%d-%d prepaid=%d-%d credit=%d-%d", c.Seed,
+		c.DebitBalance.Min, c.DebitBalance.Max, c.PrepaidBalance.Min, c.PrepaidBalance.Max,
+		c.CreditLimit.Min, c.CreditLimit.Max)
 }
 
 // routesFor derives one brand's BIN routing table from the issuers' BIN rows, so the
@@ -135,7 +177,8 @@ func (m *Main) Wait(ctx context.Context) error {
 }
 
 // Close marks the process not ready, drains in-flight ISO 8583 requests (bounded by
-// shutdownTimeout) and stops both servers. It is idempotent.
+// shutdownTimeout), stops both servers and then closes the issuers' books, committing
+// what is pending. It is idempotent.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		m.ready.Store(false)
@@ -147,6 +190,9 @@ func (m *Main) Close() error {
 		}
 		if m.http != nil {
 			errs = append(errs, m.http.Shutdown(ctx))
+		}
+		for _, bk := range m.books {
+			errs = append(errs, bk.Close())
 		}
 		m.closeErr = errors.Join(errs...)
 	})

@@ -33,6 +33,7 @@ func commands() []command {
 		{"run", "run the whole simulated network in one process", runCommand},
 		{"cards", "list the deterministic test cards", cardsCommand},
 		{"send", "send one ISO 8583 message and print the response", sendCommand},
+		{"audit", "check the issuers' books against the ledger invariants", auditCommand},
 		{"loadtest", "drive a host with ISO 8583 load and report latency", loadtestCommand},
 	}
 }

@@ -4,6 +4,7 @@
 //	bandeira cards     list the deterministic test cards
 //	bandeira send      send one ISO 8583 message and print the answer
 //	bandeira loadtest  drive a host with ISO 8583 load and report latency
+//	bandeira audit     check the issuers' durable books against the ledger invariants
 //
 // Run `bandeira help` or `bandeira COMMAND --help` for flags and examples.
 package main

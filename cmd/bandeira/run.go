@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/bandeira/bandeira/configs"
@@ -11,7 +13,8 @@ import (
 
 const runHelp = `
 Usage: bandeira run [--config FILE] [--gateway-addr ADDR] [--http-addr ADDR] [--data-dir DIR]
-                    [--log-format json|console] [--log-level LEVEL] [--check-config]
+                    [--reset] [--addr-file FILE] [--log-format json|console] [--log-level LEVEL]
+                    [--check-config]
 
 Runs the whole simulated card network in one process: the acquirer's ISO 8583 gateway,
 the Visa and Mastercard networks, the issuers Banco do Brasil, Nubank and Sicredi, and the
@@ -20,13 +23,19 @@ acquirer's MDR pricing. With no flags it uses the embedded configs/bandeira.yaml
   ISO 8583 gateway   127.0.0.1:8583  (2-byte big-endian length header; docs/spec.md)
   HTTP               127.0.0.1:9583  /metrics /healthz /readyz
 
-SIGINT or SIGTERM drains in-flight requests and exits.
+Each issuer keeps durable books in DIR/issuers/<issuer>.db (SQLite, WAL, fsync per group
+commit; docs/ledger.md). Restarting on the same directory continues from those books:
+balances, holds and idempotency keys. --reset deletes them first. 'bandeira audit' checks
+them.
+
+SIGINT or SIGTERM drains in-flight requests, commits the books and exits.
 
 Examples:
   bandeira run
   bandeira run --log-format console --log-level debug
   bandeira run --gateway-addr 127.0.0.1:0 --http-addr 127.0.0.1:0   # any free ports
   bandeira run --config my.yaml --check-config                       # validate and exit
+  bandeira run --data-dir /tmp/bd --reset                            # start the books over
 `
 
 // shutdownTimeout bounds the drain of in-flight requests at exit.
@@ -37,7 +46,9 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	configPath := fs.String("config", "", "YAML `file` decoded over the embedded defaults (unknown keys are errors)")
 	gatewayAddr := fs.String("gateway-addr", "", "ISO 8583 listen `address` (default from config: 127.0.0.1:8583)")
 	httpAddr := fs.String("http-addr", "", "HTTP listen `address` for /metrics /healthz /readyz (default 127.0.0.1:9583)")
-	dataDir := fs.String("data-dir", "", "`directory` for durable state (default ./bandeira-data; unused until the durable ledger lands: books are in memory)")
+	dataDir := fs.String("data-dir", "", "`directory` for durable state: the issuers' books under issuers/ (default ./bandeira-data)")
+	reset := fs.Bool("reset", false, "delete the issuers' books in the data directory before starting")
+	addrFile := fs.String("addr-file", "", "once serving, write the gateway's and the HTTP listener's addresses, one a line, to `file`")
 	logFormat := fs.String("log-format", "", "log `format`: json or console (default json)")
 	logLevel := fs.String("log-level", "", "log `level`: trace, debug, info, warn, error (default info)")
 	checkOnly := fs.Bool("check-config", false, "validate the configuration, print a summary and exit")
@@ -67,10 +78,23 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
 		return exitUsage
 	}
+	if *reset {
+		if err := resetBooks(cfg.DataDir); err != nil {
+			fmt.Fprintf(s.err, "bandeira run: %v\n", err)
+			return exitFail
+		}
+	}
 	m := NewMain(cfg, log)
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
 		return exitFail
+	}
+	if *addrFile != "" {
+		if err := writeAddrFile(*addrFile, m); err != nil {
+			_ = m.Close()
+			fmt.Fprintf(s.err, "bandeira run: %v\n", err)
+			return exitFail
+		}
 	}
 	err = m.Wait(ctx)
 	closeErr := m.Close()
@@ -85,4 +109,27 @@ func override(dst *string, v string) {
 	if v != "" {
 		*dst = v
 	}
+}
+
+// resetBooks deletes the issuers' books (and their WAL and shared-memory files) under
+// dataDir.
+func resetBooks(dataDir string) error {
+	if err := os.RemoveAll(filepath.Join(dataDir, "issuers")); err != nil {
+		return fmt.Errorf("resetting the books: %w", err)
+	}
+	return nil
+}
+
+// writeAddrFile writes the listeners' addresses to path atomically (a temporary file
+// renamed into place), so a reader never sees half a file.
+func writeAddrFile(path string, m *Main) error {
+	tmp := path + ".tmp"
+	body := m.GatewayAddr() + "\n" + m.HTTPAddr() + "\n"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		return fmt.Errorf("writing the address file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing the address file: %w", err)
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ func (a *account) post(e Entry, limit int) Outcome {
 		a.balance += e.Amount
 		a.credited += e.Amount
 	}
-	r := Record{Kind: e.Kind, Amount: e.Amount, Open: e.Amount, AuthCode: e.AuthCode}
+	r := Record{Kind: e.Kind, Amount: e.Amount, Open: e.Amount, AuthCode: e.AuthCode, Status: StatusApplied}
 	a.remember(e.Key, r, limit)
 	return a.outcome(StatusApplied, r, 0)
 }
@@ -127,4 +127,26 @@ func (a *account) audit() error {
 		return fmt.Errorf("available %s below zero: %w", a.balances().Available(), ErrInvariant)
 	}
 	return nil
+}
+
+// capture completes the hold under e.Key: min(e.Amount, open) is posted as a debit and the
+// rest of the hold is released. The record is then resolved (Reversed, Open 0).
+func (a *account) capture(e Entry) Outcome {
+	r, ok := a.records[e.Key]
+	switch {
+	case !ok:
+		return a.outcome(StatusNotFound, Record{}, 0)
+	case r.Kind != Hold:
+		return a.outcome(StatusConflict, r, 0)
+	case r.Reversed:
+		return a.outcome(StatusAlreadyReversed, r, 0)
+	}
+	captured := min(e.Amount, r.Open)
+	a.holds -= r.Open
+	a.balance -= captured
+	a.debited += captured
+	released := r.Open - captured
+	r.Open, r.Reversed = 0, true
+	a.records[e.Key] = r
+	return a.outcome(StatusApplied, r, released)
 }

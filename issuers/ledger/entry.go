@@ -19,6 +19,10 @@ const (
 	// or debits back a credit. With Replacement set, only the part above the replacement
 	// amount is undone (a partial reversal).
 	Reverse
+	// Capture completes the hold recorded under Key (a 0220 completion advice): it posts
+	// min(Amount, what is still held) to the issuer's settlement and releases the rest. A
+	// hold is captured, reversed or expired at most once; Amount must be > 0.
+	Capture
 )
 
 // String returns the kind's name, e.g. "hold".
@@ -32,6 +36,8 @@ func (k Kind) String() string {
 		return "credit"
 	case Reverse:
 		return "reverse"
+	case Capture:
+		return "capture"
 	default:
 		return "unknown"
 	}
@@ -71,8 +77,15 @@ const (
 	// StatusNotFound: Reverse found no record under Key (unknown original, or one the ledger
 	// no longer keeps).
 	StatusNotFound
-	// StatusAlreadyReversed: Reverse found the record already reversed (fully or partially).
+	// StatusAlreadyReversed: Reverse or Capture found the record already resolved: reversed
+	// (fully or partially), captured or expired.
 	StatusAlreadyReversed
+	// StatusConflict: the Key is already bound to a different request (another account,
+	// kind or amount), or a Capture named a record that is not a hold. Nothing changed.
+	StatusConflict
+	// StatusTombstoned: a reversal for Key arrived before this original; the original is
+	// declined and recorded so, with no effect on the account (reliability.md I5).
+	StatusTombstoned
 )
 
 // String returns the status's name, e.g. "applied".
@@ -88,6 +101,10 @@ func (s Status) String() string {
 		return "not_found"
 	case StatusAlreadyReversed:
 		return "already_reversed"
+	case StatusConflict:
+		return "conflict"
+	case StatusTombstoned:
+		return "tombstoned"
 	default:
 		return "unknown"
 	}
@@ -101,6 +118,10 @@ type Record struct {
 	Open     bandeira.Amount // the amount still in effect (held or posted)
 	AuthCode string
 	Reversed bool
+	// Status is the outcome the request under this key got the first time: StatusApplied,
+	// or, in ledgers that remember declines, StatusInsufficientFunds or StatusTombstoned.
+	// A zero Status means StatusApplied.
+	Status Status
 }
 
 // Outcome is the result of Apply.

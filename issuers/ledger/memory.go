@@ -78,8 +78,11 @@ func (m *Memory) Apply(_ context.Context, e Entry) (Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.get(e.Ref, true)
-	if e.Kind == Reverse {
+	switch e.Kind {
+	case Reverse:
 		return a.reverse(e), nil
+	case Capture:
+		return a.capture(e), nil
 	}
 	return a.post(e, m.recordsPerAccount), nil
 }
@@ -116,7 +119,7 @@ func (m *Memory) PINTry(_ context.Context, ref Ref, ok bool) (int, error) {
 
 func (e *Entry) check() error {
 	switch e.Kind {
-	case Hold, Debit, Credit:
+	case Hold, Debit, Credit, Capture:
 		if e.Amount <= 0 {
 			return fmt.Errorf("applying %s of %s: %w", e.Kind, e.Amount, ErrInvalidEntry)
 		}

@@ -23,7 +23,7 @@ func creditRef(limit bandeira.Amount) ledger.Ref {
 	return ledger.Ref{ID: ledger.AccountID{BIN: "40000101", Serial: 7}, Opening: ledger.Opening{CreditLimit: limit}}
 }
 
-func key(stan string) ledger.Key { return ledger.NewKey("12345", stan, "0101120000") }
+func key(stan string) ledger.Key { return ledger.NewKey("12345", "T1", stan, "0101120000") }
 
 func apply(t *testing.T, m *ledger.Memory, e ledger.Entry) ledger.Outcome {
 	t.Helper()
@@ -142,8 +142,8 @@ func TestMemoryResolution(t *testing.T) {
 	})
 
 	t.Run("keys match despite zero padding of acquirer ID and STAN", func(t *testing.T) {
-		require.Equal(t, ledger.NewKey("12345", "42", "0101120000"), ledger.NewKey("00000012345", "000042", "0101120000"))
-		require.Equal(t, ledger.NewKey("0", "000000", "x"), ledger.NewKey("00000000000", "0", "x"))
+		require.Equal(t, ledger.NewKey("12345", "T1", "42", "0101120000"), ledger.NewKey("00000012345", "T1", "000042", "0101120000"))
+		require.Equal(t, ledger.NewKey("0", "T1", "000000", "x"), ledger.NewKey("00000000000", "T1", "0", "x"))
 	})
 
 	t.Run("evicting the oldest record expires its hold", func(t *testing.T) {

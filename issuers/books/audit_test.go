@@ -1,0 +1,89 @@
+package books_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/issuers/books"
+	"github.com/bandeira/bandeira/issuers/ledger"
+)
+
+// auditedBooks writes a small valid history: holds (one captured, one partly reversed),
+// a debit, a refund, a decline and a tombstoned original.
+func auditedBooks(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "b.db")
+	bk := mustOpen(t, path, books.Options{})
+	a, c := debitRef(1, 10_000), ledger.Ref{ID: ledger.AccountID{BIN: "40000101", Serial: 2}, Opening: ledger.Opening{CreditLimit: 5_000}}
+	repl := bandeira.Amount(300)
+	for _, e := range []ledger.Entry{
+		{Ref: a, Kind: ledger.Hold, Key: key("1"), Amount: 1_000, AuthCode: "A1"},
+		{Ref: a, Kind: ledger.Capture, Key: key("1"), Amount: 800},
+		{Ref: a, Kind: ledger.Hold, Key: key("2"), Amount: 500, AuthCode: "A2"},
+		{Ref: a, Kind: ledger.Reverse, Key: key("2"), Replacement: &repl},
+		{Ref: c, Kind: ledger.Debit, Key: key("3"), Amount: 4_000, AuthCode: "A3"},
+		{Ref: c, Kind: ledger.Hold, Key: key("4"), Amount: 4_000, AuthCode: "A4"},
+		{Ref: c, Kind: ledger.Credit, Key: key("5"), Amount: 50, AuthCode: "A5"},
+		{Ref: c, Kind: ledger.Reverse, Key: key("6")},
+		{Ref: c, Kind: ledger.Hold, Key: key("6"), Amount: 10, AuthCode: "A6"},
+	} {
+		mustApply(t, bk, e)
+	}
+	require.NoError(t, bk.Close())
+	return path
+}
+
+func TestAudit(t *testing.T) {
+	t.Run("valid books pass and are summarised", func(t *testing.T) {
+		rep := requireAudit(t, auditedBooks(t))
+		require.Equal(t, books.Report{Accounts: 2, Requests: 6, Approved: 4, OpenHolds: 1, Held: 300,
+			Postings: 8, Tombstones: 1, Funding: -10_000, Settlement: 800 + 4_000 - 50}, rep)
+	})
+	tampers := []struct {
+		name, sql, want string
+	}{
+		{"a balance changed without a posting", `UPDATE accounts SET balance = balance + 1 WHERE id = 100`, "I1 double entry"},
+		{"a posting written twice", `INSERT INTO postings (request_id, kind, debit_id, credit_id, amount, at)
+			SELECT request_id, kind, debit_id, credit_id, amount, at FROM postings WHERE kind = 6`, "I4 an approved request was posted other than exactly once"},
+		{"a hold captured twice", `INSERT INTO postings (request_id, kind, debit_id, credit_id, amount, at)
+			SELECT request_id, kind, debit_id, credit_id, amount, at FROM postings WHERE kind = 3`, "I2 a hold was resolved more than once"},
+		{"a card's held amount out of step", `UPDATE accounts SET held = held + 5 WHERE id = 100`, "I2 a card's held amount"},
+		{"an overdrawn card", `UPDATE accounts SET credit_limit = 0 WHERE id = 101`, "I3"},
+		{"a declined request that moved money", `UPDATE requests SET status = 2 WHERE kind = 2`, "I4 a declined request moved money"},
+		{"a tombstoned original approved", `UPDATE requests SET status = 1 WHERE status = 7`, "I5"},
+		{"an open amount out of step", `UPDATE requests SET open = open - 1 WHERE kind = 1 AND state = 1`, "I2 a hold's open amount"},
+	}
+	for _, tt := range tampers {
+		t.Run("finds "+tt.name, func(t *testing.T) {
+			path := auditedBooks(t)
+			db, err := sql.Open("sqlite", "file:"+path)
+			require.NoError(t, err)
+			_, err = db.Exec(tt.sql)
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+			rep, err := books.Audit(ctx, path)
+			require.NoError(t, err)
+			require.NotEmpty(t, rep.Violations)
+			require.True(t, strings.HasPrefix(strings.Join(rep.Violations, "\n"), tt.want) ||
+				strings.Contains(strings.Join(rep.Violations, "\n"), "\n"+tt.want), "violations: %q", rep.Violations)
+		})
+	}
+	t.Run("audits books that another connection is writing", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "b.db")
+		bk := mustOpen(t, path, books.Options{})
+		mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 1_000), Kind: ledger.Hold, Key: key("1"), Amount: 10, AuthCode: "A"})
+		rep := requireAudit(t, path)
+		require.Equal(t, 1, rep.OpenHolds)
+		mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 1_000), Kind: ledger.Hold, Key: key("2"), Amount: 10, AuthCode: "B"})
+		require.Equal(t, 2, requireAudit(t, path).OpenHolds)
+	})
+	t.Run("unreadable books are an error", func(t *testing.T) {
+		_, err := books.Audit(ctx, filepath.Join(t.TempDir(), "missing.db"))
+		require.Error(t, err)
+	})
+}

@@ -1,0 +1,35 @@
+// Package books is the durable ledger of a simulated issuer: its "books", kept in an
+// embedded SQLite database (pure-Go driver modernc.org/sqlite, WAL mode,
+// synchronous=FULL by default) under <data-dir>/issuers/<issuer>.db. Books satisfies the
+// issuers.Ledger interface, speaking the vocabulary of package issuers/ledger.
+//
+// # Model
+//
+// Double entry: every movement is a posting of a positive amount from one account to
+// another, between the cards' accounts and the issuer's funding, holds, settlement and
+// fee accounts, so all balances sum to zero. An authorization hold moves money from the
+// card to the holds account; it resolves at most once: captured (to settlement), reversed
+// (back to the card; a partial reversal only above the replacement amount) or expired
+// (back to the card, Config.HoldExpiry after it was placed, in ledger time from
+// Options.Now). Card accounts open lazily, with an opening posting from the funding
+// account, the first time a card is used. Amounts are integer centavos.
+//
+// Every Hold, Debit and Credit is remembered under its key for good, approved or
+// declined (reliability.md I4): an identical retransmit gets StatusDuplicate with the
+// stored Record, the same key with another card, kind or amount StatusConflict. A
+// reversal with no original leaves a tombstone; the original, when it comes, is recorded
+// as StatusTombstoned and moves nothing (I5).
+//
+// # Durability
+//
+// The whole state is mirrored in memory; calls decide under one mutex, their changes join
+// the current batch, and a single writer goroutine commits each batch in one transaction
+// (group commit). A call returns only after the batch holding its effects, and every
+// batch before it, has committed, so an answer never rests on state a crash could lose
+// (reliability.md R9). A failed commit fails the books for good (ErrFailed): reopen them.
+// Open rebuilds the memory from the database; Audit checks invariants I1–I5 on the
+// database at rest. docs/ledger.md describes the schema and how to inspect it.
+//
+// Nothing here stores or logs a PAN, CVV2 or PIN block: accounts are named by BIN and
+// serial.
+package books

@@ -1,0 +1,5 @@
+package books_test
+
+import "runtime"
+
+func ncpu() int { return runtime.GOMAXPROCS(0) }

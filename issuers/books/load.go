@@ -1,0 +1,117 @@
+package books
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/bandeira/bandeira/issuers/ledger"
+)
+
+// load rebuilds the in-memory state from the database: accounts, requests (with the queue
+// of open holds, in id order, which is creation order), tombstones and the next ids.
+func load(ctx context.Context, db *sql.DB, ttl int64) (*state, error) {
+	s := newState(ttl)
+	byID := make(map[int64]*account)
+	if err := loadAccounts(ctx, db, s, byID); err != nil {
+		return nil, err
+	}
+	if err := loadRequests(ctx, db, s, byID); err != nil {
+		return nil, err
+	}
+	if err := loadTombstones(ctx, db, s); err != nil {
+		return nil, err
+	}
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM postings").Scan(&s.nextPosting); err != nil {
+		return nil, fmt.Errorf("reading postings: %w", err)
+	}
+	return s, nil
+}
+
+func loadAccounts(ctx context.Context, db *sql.DB, s *state, byID map[int64]*account) error {
+	rs, err := db.QueryContext(ctx, "SELECT id, kind, name, credit_limit, balance, held, pin_failures FROM accounts")
+	if err != nil {
+		return fmt.Errorf("reading accounts: %w", err)
+	}
+	defer func() { _ = rs.Close() }()
+	for rs.Next() {
+		a := &account{}
+		if err := rs.Scan(&a.id, &a.kind, &a.name, &a.limit, &a.balance, &a.held, &a.pin); err != nil {
+			return fmt.Errorf("reading accounts: %w", err)
+		}
+		byID[a.id] = a
+		if a.kind == kindSystem {
+			if a.id < 1 || a.id >= int64(len(s.system)) {
+				return fmt.Errorf("reading system account %d: %w", a.id, errBadName)
+			}
+			s.system[a.id] = a
+			continue
+		}
+		if a.aid, err = parseCardName(a.name); err != nil {
+			return fmt.Errorf("reading account %d: %w", a.id, err)
+		}
+		s.accounts[a.aid] = a
+		s.nextAccount = max(s.nextAccount, a.id+1)
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("reading accounts: %w", err)
+	}
+	return nil
+}
+
+func loadRequests(ctx context.Context, db *sql.DB, s *state, byID map[int64]*account) error {
+	rs, err := db.QueryContext(ctx, `SELECT id, key, account_id, kind, amount, status, auth_code, open,
+		state, reversed, created_at FROM requests ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("reading requests: %w", err)
+	}
+	defer func() { _ = rs.Close() }()
+	for rs.Next() {
+		r := &request{}
+		var acct int64
+		var kind, status uint8
+		if err := rs.Scan(&r.id, &r.keyText, &acct, &kind, &r.amount, &status, &r.authCode,
+			&r.open, &r.state, &r.reversed, &r.at); err != nil {
+			return fmt.Errorf("reading requests: %w", err)
+		}
+		if r.key, err = parseKey(r.keyText); err != nil {
+			return fmt.Errorf("reading request %d: %w", r.id, err)
+		}
+		if r.account = byID[acct]; r.account == nil {
+			return fmt.Errorf("reading request %d: account %d missing: %w", r.id, acct, ErrIncompatible)
+		}
+		r.kind, r.status = ledger.Kind(kind), ledger.Status(status)
+		s.requests[r.key] = r
+		s.nextRequest = r.id + 1
+		if r.kind == ledger.Hold && r.state == stateOpen {
+			s.holds = append(s.holds, r)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("reading requests: %w", err)
+	}
+	return nil
+}
+
+func loadTombstones(ctx context.Context, db *sql.DB, s *state) error {
+	rs, err := db.QueryContext(ctx, "SELECT key FROM tombstones")
+	if err != nil {
+		return fmt.Errorf("reading tombstones: %w", err)
+	}
+	defer func() { _ = rs.Close() }()
+	for rs.Next() {
+		var text string
+		if err := rs.Scan(&text); err != nil {
+			return fmt.Errorf("reading tombstones: %w", err)
+		}
+		k, err := parseKey(text)
+		if err != nil {
+			return fmt.Errorf("reading tombstone: %w", err)
+		}
+		s.tombs[k] = struct{}{}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("reading tombstones: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package books
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the books' Prometheus metrics, labelled by issuer. Build them once per
+// registry with NewMetrics and share them among the issuers' books.
+type Metrics struct {
+	commits  *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	calls    *prometheus.HistogramVec
+}
+
+// NewMetrics registers bandeira_issuer_books_commits_total{issuer},
+// bandeira_issuer_books_commit_duration_seconds{issuer} and
+// bandeira_issuer_books_commit_calls{issuer} (calls answered per commit: the group-commit
+// factor) on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		commits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_issuer_books_commits_total",
+			Help: "Transactions committed to the issuer's books.",
+		}, []string{"issuer"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bandeira_issuer_books_commit_duration_seconds",
+			Help:    "Time to write and commit one batch, fsync included.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+		}, []string{"issuer"}),
+		calls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bandeira_issuer_books_commit_calls",
+			Help:    "Ledger calls answered by one commit (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
+		}, []string{"issuer"}),
+	}
+	reg.MustRegister(m.commits, m.duration, m.calls)
+	return m
+}
+
+// bookMetrics are one issuer's children of Metrics; nil records nothing.
+type bookMetrics struct {
+	commits  prometheus.Counter
+	duration prometheus.Observer
+	calls    prometheus.Observer
+}
+
+func (m *Metrics) forIssuer(issuer string) *bookMetrics {
+	if m == nil {
+		return nil
+	}
+	return &bookMetrics{
+		commits:  m.commits.WithLabelValues(issuer),
+		duration: m.duration.WithLabelValues(issuer),
+		calls:    m.calls.WithLabelValues(issuer),
+	}
+}
+
+func (m *bookMetrics) observe(calls int, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.commits.Inc()
+	m.duration.Observe(took.Seconds())
+	m.calls.Observe(float64(calls))
+}

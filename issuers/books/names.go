@@ -1,0 +1,42 @@
+package books
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/bandeira/bandeira/issuers/ledger"
+)
+
+// errBadName reports a stored key or account name that does not parse.
+var errBadName = errors.New("books: malformed stored name")
+
+// keyText is a key as stored: acquirer ID, STAN, transmission time and terminal joined by
+// "/" (the terminal last, since it alone may contain a "/").
+func keyText(k ledger.Key) string {
+	return k.AcquirerID + "/" + k.STAN + "/" + k.TransmissionTime + "/" + k.Terminal
+}
+
+func parseKey(s string) (ledger.Key, error) {
+	a, rest, ok1 := strings.Cut(s, "/")
+	stan, rest, ok2 := strings.Cut(rest, "/")
+	t, term, ok3 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || !ok3 {
+		return ledger.Key{}, errBadName
+	}
+	return ledger.Key{AcquirerID: a, Terminal: term, STAN: stan, TransmissionTime: t}, nil
+}
+
+// cardName is a card account's name: its BIN and serial, never the PAN.
+func cardName(id ledger.AccountID) string {
+	return id.BIN + "/" + strconv.FormatUint(uint64(id.Serial), 10)
+}
+
+func parseCardName(s string) (ledger.AccountID, error) {
+	bin, serial, ok := strings.Cut(s, "/")
+	n, err := strconv.ParseUint(serial, 10, 32)
+	if !ok || err != nil {
+		return ledger.AccountID{}, errBadName
+	}
+	return ledger.AccountID{BIN: bin, Serial: uint32(n)}, nil
+}
