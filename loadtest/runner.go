@@ -255,7 +255,9 @@ func (col *collector) collect() Second {
 	col.last = now
 	s := newSecond(t, t-col.lastT, &d, inFlight, col.second)
 	if col.r.sched != nil {
-		s.TargetRate = col.r.sched.RateAt(t)
+		// The target over the interval, taken at its middle: at its end the schedule of
+		// the last second has already finished and would read 0.
+		s.TargetRate = col.r.sched.RateAt(col.lastT + (t-col.lastT)/2)
 	}
 	col.lastT = t
 	col.total.Merge(col.second)

@@ -38,12 +38,26 @@ func (s *series) add(p Second) {
 	}
 }
 
-// all returns the points, including a pending one.
+// minTail is the shortest final interval kept as a point of its own. The collector's last
+// call, when the run ends, usually closes a sliver of a second; plotted alone, a sliver's
+// few answers read as a spike in the per-second rate, so it joins the point before it.
+const minTail = 0.5 // seconds
+
+// all returns the points, including a pending one, with a final sliver shorter than
+// minTail merged into the point before it.
 func (s *series) all() []Second {
+	pts := slices.Clone(s.points)
 	if s.pending != nil {
-		return append(slices.Clone(s.points), *s.pending)
+		pts = append(pts, *s.pending)
 	}
-	return s.points
+	if n := len(pts); n >= 2 && pts[n-1].Interval < minTail {
+		tail := pts[n-1]
+		pts = pts[:n-1]
+		merged := mergeSeconds(pts[n-2], tail)
+		merged.TargetRate = pts[n-2].TargetRate // the sliver's own target says nothing
+		pts[n-2] = merged
+	}
+	return pts
 }
 
 // mergeSeconds joins two neighbouring points: counts add up, rates are recomputed over the

@@ -13,7 +13,7 @@ import (
 type Second struct {
 	T          float64 `json:"t"`           // seconds from the start to the end of the interval
 	Interval   float64 `json:"interval"`    // the interval's length in seconds
-	TargetRate float64 `json:"target_rate"` // the open model's target at the end (0 for closed)
+	TargetRate float64 `json:"target_rate"` // the open model's target in the middle of the interval (0 for closed)
 	Rate       float64 `json:"rate"`        // answered per second
 	Scheduled  int64   `json:"scheduled"`
 	Sent       int64   `json:"sent"`
