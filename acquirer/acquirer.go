@@ -87,27 +87,36 @@ func New(cfg Config, log zerolog.Logger, m *Metrics) (*Acquirer, error) {
 // or product no plan prices (ErrUnknownBrand, ErrUnknownProduct), an amount out of range
 // (ErrInvalidAmount) or an installment plan out of range (ErrInvalidInstallments).
 func (a *Acquirer) Price(sale bandeira.Sale) (bandeira.Fee, error) {
+	fee, bi, ci, err := a.quote(sale)
+	if err != nil {
+		return bandeira.Fee{}, err
+	}
+	if _, ok := a.merchants[sale.MerchantID]; !ok {
+		a.log.Debug().Str("merchant_id", sale.MerchantID).Msg("unknown merchant, priced on the default plan")
+	}
+	a.metrics[bi][ci].count(fee)
+	return fee, nil
+}
+
+// quote prices sale as Price does, counting nothing, and returns its brand and class
+// indexes.
+func (a *Acquirer) quote(sale bandeira.Sale) (fee bandeira.Fee, bi, ci int, err error) {
 	if sale.Amount < 0 || sale.Amount > MaxAmount {
-		return bandeira.Fee{}, fmt.Errorf("pricing %d centavos: %w", int64(sale.Amount), ErrInvalidAmount)
+		return bandeira.Fee{}, 0, 0, fmt.Errorf("pricing %d centavos: %w", int64(sale.Amount), ErrInvalidAmount)
 	}
 	bi, ok := brandIndex(sale.Brand)
 	if !ok {
-		return bandeira.Fee{}, fmt.Errorf("pricing brand %q: %w", sale.Brand, ErrUnknownBrand)
+		return bandeira.Fee{}, 0, 0, fmt.Errorf("pricing brand %q: %w", sale.Brand, ErrUnknownBrand)
 	}
-	ci, err := classify(sale.Product, sale.Installments)
-	if err != nil {
-		return bandeira.Fee{}, err
+	if ci, err = classify(sale.Product, sale.Installments); err != nil {
+		return bandeira.Fee{}, 0, 0, err
 	}
 	ti, _ := tierIndex(classes[ci].tier)
 	plan := a.defaultPlan
 	if m, ok := a.merchants[sale.MerchantID]; ok {
 		plan = m.plan
-	} else {
-		a.log.Debug().Str("merchant_id", sale.MerchantID).Msg("unknown merchant, priced on the default plan")
 	}
-	fee := plan[bi][ti].Fee(sale.Amount)
-	a.metrics[bi][ci].count(fee)
-	return fee, nil
+	return plan[bi][ti].Fee(sale.Amount), bi, ci, nil
 }
 
 // Calendar returns the payout calendar built from the configured holidays.

@@ -188,7 +188,7 @@ func TestPriceMetrics(t *testing.T) {
 		require.Equal(t, 3.0, value(t, m.Fees.WithLabelValues("visa", "debit", "a_vista", KindMDR)))
 		require.Equal(t, 0.0, value(t, m.Fees.WithLabelValues("visa", "debit", "a_vista", KindAcquirer)))
 	})
-	t.Run("registers the three families under their documented names", func(t *testing.T) {
+	t.Run("registers the families under their documented names", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		_, err := New(DefaultConfig(), zerolog.Nop(), NewMetrics(reg))
 		require.NoError(t, err)
@@ -200,9 +200,10 @@ func TestPriceMetrics(t *testing.T) {
 		}
 		require.Equal(t, []string{
 			"bandeira_acquirer_fees_centavos_total",
+			"bandeira_acquirer_journal_commit_duration_seconds",
 			"bandeira_acquirer_sales_total",
 			"bandeira_acquirer_volume_centavos_total",
-		}, names)
+		}, names, "journal entries appear once one is counted")
 	})
 }
 

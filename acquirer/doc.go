@@ -12,6 +12,12 @@
 // parcelado lojista in the 2–6 and 7–12 installment bands (domain.md §2); parcelado emissor
 // is priced as à vista. The Calendar turns a priced sale into payout legs: debit D+1
 // business day, prepaid D+2, credit D+30 and lojista installment k at D+30·k, rolled past
-// weekends and the configured national holidays. docs/economics.md has the tables, their
-// sources and a worked example.
+// weekends and the configured national holidays.
+//
+// The Journal records every approved sale (with its fee split), refund and reversal
+// durably in SQLite (WAL, group commit) before the gateway answers; Effective folds each
+// reversal into its original, Settle turns the journal into merchant payouts on the
+// Calendar, and Clear into each brand's presentments and every member's net position.
+// docs/economics.md has the tables, their sources, the clearing file format and worked
+// examples.
 package acquirer

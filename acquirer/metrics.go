@@ -21,6 +21,12 @@ type Metrics struct {
 	Fees   *prometheus.CounterVec // bandeira_acquirer_fees_centavos_total{brand,product,band,kind}
 	Sales  *prometheus.CounterVec // bandeira_acquirer_sales_total{brand,product,band}
 	Volume *prometheus.CounterVec // bandeira_acquirer_volume_centavos_total{brand,product,band}
+	// JournalEntries counts committed journal entries by kind (sale, refund, reversal,
+	// completion): bandeira_acquirer_journal_entries_total{kind}.
+	JournalEntries *prometheus.CounterVec
+	// JournalCommit is the duration of each group commit of the journal:
+	// bandeira_acquirer_journal_commit_duration_seconds.
+	JournalCommit prometheus.Histogram
 }
 
 // NewMetrics builds the acquirer metrics and registers them on reg; a nil reg leaves them
@@ -42,9 +48,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Gross value of the approved sales the acquirer priced, in centavos, by installment band. " +
 				"Effective MDR = fees{kind=\"mdr\"} / volume.",
 		}, []string{"brand", "product", "band"}),
+		JournalEntries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_acquirer_journal_entries_total",
+			Help: "Entries committed to the acquirer's journal, by kind: sale, refund, reversal, completion.",
+		}, []string{"kind"}),
+		JournalCommit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bandeira_acquirer_journal_commit_duration_seconds",
+			Help:    "Duration of each group commit of the acquirer's journal (one transaction, fsync included).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Fees, m.Sales, m.Volume)
+		reg.MustRegister(m.Fees, m.Sales, m.Volume, m.JournalEntries, m.JournalCommit)
 	}
 	return m
 }

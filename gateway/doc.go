@@ -14,7 +14,9 @@
 //     and the same key with a different amount, PAN, processing code or MTI class gets 94;
 //  5. routes by card brand to the network Authorizer for that brand (15 when there is none),
 //     with the acquirer's request timer;
-//  6. prices approved purchases and cash withdrawals with the Pricer.
+//  6. prices approved purchases and cash withdrawals with the Pricer and, when a Journal
+//     is set, records every approved sale, refund, reversal and completion in it before
+//     answering (a journal failure answers 96 instead of the approval).
 //
 // Nothing that fails steps 1 to 3 reaches a network. Declines are Results with a nil error;
 // an error from a network is returned unchanged for the edge to map with

@@ -17,6 +17,27 @@ type Pricer interface {
 	Price(sale bandeira.Sale) (bandeira.Fee, error)
 }
 
+// Journal durably records the approved requests the acquirer settles: sales with the fee
+// the Pricer gave them, refunds, reversals and completions. acquirer.Journal satisfies it.
+//
+// The gateway calls Record for every approved request it routed, before it answers, so
+// an approval the journal could lose is never sent; Record picks what it journals and
+// returns nil for the rest (inquiries, network management). fee is the sale's price for a
+// purchase or cash withdrawal, zero for anything else; a sale that could not be priced is
+// not passed to Record. A non-nil error means the entry is not known to be durable: the
+// gateway answers with that error (91 or 96 at the edge) instead of the approval.
+// Implementations are safe for concurrent use.
+type Journal interface {
+	Record(ctx context.Context, a bandeira.Authorization, res bandeira.Result, fee bandeira.Fee) error
+}
+
+// Option configures a Gateway beyond New's arguments.
+type Option func(*Gateway)
+
+// WithJournal makes the gateway record approved sales, refunds and reversals in j before
+// answering them (see Journal).
+func WithJournal(j Journal) Option { return func(g *Gateway) { g.journal = j } }
+
 // Gateway is the acquirer host's Authorizer: it validates requests, answers network
 // management, rejects duplicates, routes by brand to a network and prices approved sales.
 // It is safe for concurrent use.
@@ -24,6 +45,7 @@ type Gateway struct {
 	cfg      Config
 	networks map[bandeira.Brand]bandeira.Authorizer
 	pricer   Pricer
+	journal  Journal
 	log      zerolog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -36,7 +58,8 @@ var _ bandeira.Authorizer = (*Gateway)(nil)
 // with pricer (nil: nothing is priced). cfg should have passed Validate; zero settings take
 // their defaults. m may be nil (metrics are then kept but not registered). now is the clock
 // of the duplicate window (nil: time.Now); latency is always measured on the real clock.
-func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, pricer Pricer, log zerolog.Logger, m *Metrics, now func() time.Time) *Gateway {
+// Options such as WithJournal apply last.
+func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, pricer Pricer, log zerolog.Logger, m *Metrics, now func() time.Time, opts ...Option) *Gateway {
 	cfg = withDefaults(cfg)
 	if m == nil {
 		m = NewMetrics(nil)
@@ -44,7 +67,7 @@ func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, pricer Pri
 	if now == nil {
 		now = time.Now
 	}
-	return &Gateway{
+	g := &Gateway{
 		cfg:      cfg,
 		networks: maps.Clone(networks),
 		pricer:   pricer,
@@ -53,6 +76,10 @@ func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, pricer Pri
 		now:      now,
 		dups:     newDupStore(int64(cfg.DuplicateWindow), cfg.DuplicateCapacity),
 	}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
 }
 
 func withDefaults(cfg Config) Config {
@@ -168,7 +195,14 @@ func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeir
 	if res.Brand == "" {
 		res.Brand = brand
 	}
-	g.price(a, brand, res)
+	fee, priced := g.price(a, brand, res)
+	if g.journal != nil && res.Code.Approved() && (priced || !isSale(a)) {
+		if err := g.journal.Record(ctx, *a, res, fee); err != nil {
+			g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+				Msg("journaling failed; the approval is not sent")
+			return bandeira.Result{Brand: brand}, err
+		}
+	}
 	return res, nil
 }
 
@@ -186,18 +220,9 @@ func (g *Gateway) call(ctx context.Context, network bandeira.Authorizer, a *band
 // price prices an approved purchase or cash withdrawal (0100/0200, processing code 00 or
 // 01) with its installment plan (field 48 tag IP). A pricing failure is logged and
 // counted; it never changes the answer.
-func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res bandeira.Result) {
-	if g.pricer == nil || !res.Code.Approved() {
-		return
-	}
-	if c := a.MTI.Class(); c != '1' && c != '2' {
-		return
-	}
-	if a.MTI[2] != '0' {
-		return // an advice (0220 completion) captures a sale already priced at its 0100
-	}
-	if tx := a.TxType(); tx != bandeira.TxPurchase && tx != bandeira.TxCash {
-		return
+func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res bandeira.Result) (bandeira.Fee, bool) {
+	if g.pricer == nil || !res.Code.Approved() || !isSale(a) {
+		return bandeira.Fee{}, false
 	}
 	fee, err := g.pricer.Price(bandeira.Sale{
 		MerchantID: a.MerchantID, Brand: brand, Product: res.Product, Amount: a.Amount, Installments: a.Installments,
@@ -206,7 +231,7 @@ func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res ban
 		g.metrics.pricingErrors.Inc()
 		g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
 			Str("brand", string(brand)).Str("product", string(res.Product)).Msg("pricing failed")
-		return
+		return bandeira.Fee{}, false
 	}
 	product := string(res.Product)
 	if !res.Product.Valid() {
@@ -215,6 +240,18 @@ func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res ban
 	g.metrics.priced.WithLabelValues(string(brand), labelOrUnknown(product)).Inc()
 	g.log.Debug().Str("stan", a.STAN).Str("rrn", a.RRN).Int64("mdr_centavos", int64(fee.MDR)).
 		Msg("priced")
+	return fee, true
+}
+
+// isSale reports whether a is a purchase or cash withdrawal request (0100/0200 and their
+// repeats, processing code 00 or 01). An advice (0220 completion) captures a sale already
+// priced at its 0100.
+func isSale(a *bandeira.Authorization) bool {
+	if c := a.MTI.Class(); c != '1' && c != '2' || a.MTI[2] != '0' {
+		return false
+	}
+	tx := a.TxType()
+	return tx == bandeira.TxPurchase || tx == bandeira.TxCash
 }
 
 // record counts the request once under the code the edge will send, and logs it.

@@ -39,6 +39,8 @@ type Main struct {
 	ready             atomic.Bool
 	errc              chan error
 	books             []*books.Books
+	acquirer          *acquirer.Acquirer
+	journal           *acquirer.Journal
 	closeOnce         sync.Once
 	closeErr          error
 }
@@ -56,6 +58,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			for _, bk := range m.books {
 				_ = bk.Close()
 			}
+			if m.journal != nil {
+				_ = m.journal.Close()
+			}
 		}
 	}()
 	gw, err := m.buildNetwork()
@@ -72,7 +77,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("listening for HTTP: %w", err)
 	}
 	m.iso = iso.NewServer(m.Config.Server, gw, m.Log, iso.NewServerMetrics(m.Registry))
-	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready))
+	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, m.settlements))
 	go func() { m.errc <- m.iso.Serve(m.gatewayLn) }()
 	go func() { m.errc <- m.http.Serve(m.httpLn) }()
 	m.ready.Store(true)
@@ -98,11 +103,28 @@ func (m *Main) buildNetwork() (*gateway.Gateway, error) {
 		}
 		networks[brand] = r
 	}
-	acq, err := acquirer.New(cfg.Acquirer, m.Log, acquirer.NewMetrics(reg))
+	acqMetrics := acquirer.NewMetrics(reg)
+	acq, err := acquirer.New(cfg.Acquirer, m.Log, acqMetrics)
 	if err != nil {
 		return nil, fmt.Errorf("building acquirer: %w", err)
 	}
-	return gateway.New(cfg.Gateway, networks, acq, m.Log, gateway.NewMetrics(reg), time.Now), nil
+	m.acquirer = acq
+	m.journal, err = acquirer.OpenJournal(context.Background(), acquirer.JournalPath(cfg.DataDir), acq,
+		acquirer.JournalOptions{Synchronous: cfg.Issuers.Ledger.Synchronous, Log: m.Log, Metrics: acqMetrics})
+	if err != nil {
+		return nil, fmt.Errorf("building acquirer: %w", err)
+	}
+	return gateway.New(cfg.Gateway, networks, acq, m.Log, gateway.NewMetrics(reg), time.Now,
+		gateway.WithJournal(m.journal)), nil
+}
+
+// settlements computes the merchant payouts from the live journal (GET /acquirer/settlements).
+func (m *Main) settlements(ctx context.Context, f acquirer.SettlementFilter) ([]acquirer.Payout, error) {
+	entries, err := m.journal.Entries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return acquirer.Settle(entries, m.acquirer.Calendar(), f)
 }
 
 // buildIssuers opens each bank's books under <data-dir>/issuers/<bank>.db and builds the
@@ -177,8 +199,8 @@ func (m *Main) Wait(ctx context.Context) error {
 }
 
 // Close marks the process not ready, drains in-flight ISO 8583 requests (bounded by
-// shutdownTimeout), stops both servers and then closes the issuers' books, committing
-// what is pending. It is idempotent.
+// shutdownTimeout), stops both servers and then closes the issuers' books and the
+// acquirer's journal, committing what is pending. It is idempotent.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		m.ready.Store(false)
@@ -193,6 +215,9 @@ func (m *Main) Close() error {
 		}
 		for _, bk := range m.books {
 			errs = append(errs, bk.Close())
+		}
+		if m.journal != nil {
+			errs = append(errs, m.journal.Close())
 		}
 		m.closeErr = errors.Join(errs...)
 	})

@@ -120,7 +120,7 @@ func TestAuditCommand(t *testing.T) {
 		code, _ := runAudit(t, "--nope")
 		require.Equal(t, exitUsage, code)
 	})
-	t.Run("run --reset starts the books over", func(t *testing.T) {
+	t.Run("run --reset starts the books and the journal over", func(t *testing.T) {
 		dir := t.TempDir()
 		cfg := testConfig(t)
 		cfg.DataDir = dir
@@ -128,7 +128,9 @@ func TestAuditCommand(t *testing.T) {
 		require.NoError(t, m.Run(context.Background()))
 		require.NoError(t, m.Close())
 		require.FileExists(t, filepath.Join(dir, "issuers", "nubank.db"))
+		require.FileExists(t, filepath.Join(dir, "acquirer", "journal.db"))
 		require.NoError(t, resetBooks(dir))
 		require.NoDirExists(t, filepath.Join(dir, "issuers"))
+		require.NoDirExists(t, filepath.Join(dir, "acquirer"))
 	})
 }

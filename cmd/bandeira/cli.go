@@ -34,6 +34,8 @@ func commands() []command {
 		{"cards", "list the deterministic test cards", cardsCommand},
 		{"send", "send one ISO 8583 message and print the response", sendCommand},
 		{"audit", "check the issuers' books against the ledger invariants", auditCommand},
+		{"settlement", "print the merchant payouts from the acquirer's journal", settlementCommand},
+		{"clearing", "write a day's clearing files per brand and print positions", clearingCommand},
 		{"loadtest", "drive a host with ISO 8583 load and report latency", loadtestCommand},
 	}
 }
@@ -74,7 +76,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Examples:

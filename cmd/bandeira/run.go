@@ -23,10 +23,11 @@ acquirer's MDR pricing. With no flags it uses the embedded configs/bandeira.yaml
   ISO 8583 gateway   127.0.0.1:8583  (2-byte big-endian length header; docs/spec.md)
   HTTP               127.0.0.1:9583  /metrics /healthz /readyz
 
-Each issuer keeps durable books in DIR/issuers/<issuer>.db (SQLite, WAL, fsync per group
-commit; docs/ledger.md). Restarting on the same directory continues from those books:
-balances, holds and idempotency keys. --reset deletes them first. 'bandeira audit' checks
-them.
+Each issuer keeps durable books in DIR/issuers/<issuer>.db and the acquirer journals every
+approved sale in DIR/acquirer/journal.db (SQLite, WAL, fsync per group commit;
+docs/ledger.md, docs/economics.md). Restarting on the same directory continues from them:
+balances, holds, idempotency keys, the sales to settle. --reset deletes both first.
+'bandeira audit' checks the books.
 
 SIGINT or SIGTERM drains in-flight requests, commits the books and exits.
 
@@ -47,7 +48,7 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	gatewayAddr := fs.String("gateway-addr", "", "ISO 8583 listen `address` (default from config: 127.0.0.1:8583)")
 	httpAddr := fs.String("http-addr", "", "HTTP listen `address` for /metrics /healthz /readyz (default 127.0.0.1:9583)")
 	dataDir := fs.String("data-dir", "", "`directory` for durable state: the issuers' books under issuers/ (default ./bandeira-data)")
-	reset := fs.Bool("reset", false, "delete the issuers' books in the data directory before starting")
+	reset := fs.Bool("reset", false, "delete the issuers' books and the acquirer's journal in the data directory before starting")
 	addrFile := fs.String("addr-file", "", "once serving, write the gateway's and the HTTP listener's addresses, one a line, to `file`")
 	logFormat := fs.String("log-format", "", "log `format`: json or console (default json)")
 	logLevel := fs.String("log-level", "", "log `level`: trace, debug, info, warn, error (default info)")
@@ -111,11 +112,14 @@ func override(dst *string, v string) {
 	}
 }
 
-// resetBooks deletes the issuers' books (and their WAL and shared-memory files) under
-// dataDir.
+// resetBooks deletes the issuers' books and the acquirer's journal (with their WAL and
+// shared-memory files) under dataDir: the two are only consistent together, so they are
+// started over together.
 func resetBooks(dataDir string) error {
-	if err := os.RemoveAll(filepath.Join(dataDir, "issuers")); err != nil {
-		return fmt.Errorf("resetting the books: %w", err)
+	for _, dir := range []string{"issuers", "acquirer"} {
+		if err := os.RemoveAll(filepath.Join(dataDir, dir)); err != nil {
+			return fmt.Errorf("resetting the books: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,162 @@
+package acquirer
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bandeira/bandeira"
+)
+
+// EntryKind says what a journal entry records.
+type EntryKind uint8
+
+// The kinds of journal entry.
+const (
+	// EntrySale is an approved purchase or cash withdrawal, priced: its Fee is positive.
+	EntrySale EntryKind = 1
+	// EntryRefund is an approved refund (processing code 20): Gross and Net are minus the
+	// amount; no fee is charged or given back (docs/economics.md).
+	EntryRefund EntryKind = 2
+	// EntryReversal cancels all or part of an earlier sale or refund: its Fee is the change
+	// (the original's fee at the remaining amount minus its fee before), so the original's
+	// Fee plus its reversals' is the fee of what remains.
+	EntryReversal EntryKind = 3
+	// EntryCompletion is a 0220 completion advice (field 90) that captured less than its
+	// authorization held: like a partial reversal, its Fee is the change to the original.
+	EntryCompletion EntryKind = 4
+)
+
+// String returns "sale", "refund" or "reversal".
+func (k EntryKind) String() string {
+	switch k {
+	case EntrySale:
+		return "sale"
+	case EntryRefund:
+		return "refund"
+	case EntryReversal:
+		return "reversal"
+	case EntryCompletion:
+		return "completion"
+	}
+	return "unknown"
+}
+
+// MarshalText writes the kind's name.
+func (k EntryKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name; anything else is an error.
+func (k *EntryKind) UnmarshalText(b []byte) error {
+	for _, v := range []EntryKind{EntrySale, EntryRefund, EntryReversal, EntryCompletion} {
+		if v.String() == string(b) {
+			*k = v
+			return nil
+		}
+	}
+	return fmt.Errorf("reading entry kind %q: want sale, refund, reversal or completion", b)
+}
+
+// Entry is one row of the acquirer's journal. Amounts are signed centavos: a sale's are
+// positive, a refund's Gross and Net negative, and a reversal's the (usually negative)
+// change it makes to its original. Fee.Interchange + Fee.BrandFee + Fee.AcquirerMargin ==
+// Fee.MDR and Fee.Gross − Fee.MDR == Fee.Net on every entry.
+type Entry struct {
+	ID       int64        `json:"id"` // sequential from 1
+	Kind     EntryKind    `json:"kind"`
+	At       time.Time    `json:"at"`        // when the journal recorded it
+	SaleDate Date         `json:"sale_date"` // Brasília day of the sale (a reversal: its original's)
+	Key      bandeira.Key `json:"key"`       // fields 32, 41, 11, 7 of the request
+	MTI      bandeira.MTI `json:"mti"`
+	TxType   string       `json:"tx_type"` // processing code's first two digits: 00, 01, 20
+	RRN      string       `json:"rrn,omitempty"`
+	AuthCode string       `json:"auth_code,omitempty"`
+	// MerchantID is field 42; Brand, Product and Band are how the sale was priced.
+	MerchantID   string                 `json:"merchant_id"`
+	Brand        bandeira.Brand         `json:"brand"`
+	Product      bandeira.Product       `json:"product"`
+	Band         Band                   `json:"band"`
+	Installments *bandeira.Installments `json:"installments,omitempty"`
+	Issuer       string                 `json:"issuer"`
+	Fee          bandeira.Fee           `json:"fee"`
+	// OriginalID and OriginalKey name the entry a reversal cancels; zero otherwise.
+	OriginalID  int64        `json:"original_id,omitempty"`
+	OriginalKey bandeira.Key `json:"original_key"`
+}
+
+// Sale returns the sale an entry describes, at the given amount.
+func (e *Entry) sale(amount bandeira.Amount) bandeira.Sale {
+	return bandeira.Sale{MerchantID: e.MerchantID, Brand: e.Brand, Product: e.Product, Amount: amount, Installments: e.Installments}
+}
+
+// kindOf returns the journal kind of an approved request, or false when the journal has
+// nothing to record: purchases and cash withdrawals (0100, 0200 and their repeats) are
+// sales, refunds (0100/0200 with processing code 20) are refunds, 0400/0420 (and
+// repeats) reversals, and 0220 (and repeats) with field 90 completions. Other advices,
+// inquiries, funding and network management move no money the acquirer settles.
+func kindOf(a *bandeira.Authorization) (EntryKind, bool) {
+	switch a.MTI.Class() {
+	case '1', '2':
+		if a.MTI.Original() == bandeira.MTIFinancialAdvice && a.Original != nil {
+			tx := a.TxType()
+			return EntryCompletion, tx == bandeira.TxPurchase || tx == bandeira.TxCash
+		}
+		if len(a.MTI) != 4 || a.MTI[2] != '0' {
+			return 0, false
+		}
+		switch a.TxType() {
+		case bandeira.TxPurchase, bandeira.TxCash:
+			return EntrySale, true
+		case bandeira.TxRefund:
+			return EntryRefund, true
+		}
+	case '4':
+		return EntryReversal, true
+	}
+	return 0, false
+}
+
+// normalKey is k with leading zeros trimmed from the acquirer ID and STAN, as the issuers
+// key their books, so field 90's zero-padded values match the original's.
+func normalKey(k bandeira.Key) bandeira.Key {
+	return bandeira.Key{AcquirerID: trimZeros(k.AcquirerID), TerminalID: k.TerminalID, STAN: trimZeros(k.STAN), TransmissionTime: k.TransmissionTime}
+}
+
+// originalKey is the key of the request a reversal cancels: field 90's acquirer ID (its
+// own field 32 when field 90's is zeros), STAN and transmission time with the reversal's
+// own terminal, or the reversal's own key without field 90 — the issuers' rule.
+func originalKey(a *bandeira.Authorization) bandeira.Key {
+	o := a.Original
+	if o == nil {
+		return normalKey(a.Key())
+	}
+	acq := o.AcquirerID
+	if strings.Trim(acq, "0") == "" {
+		acq = a.AcquirerID
+	}
+	return normalKey(bandeira.Key{AcquirerID: acq, TerminalID: a.TerminalID, STAN: o.STAN, TransmissionTime: o.TransmissionTime})
+}
+
+func trimZeros(s string) string {
+	t := strings.TrimLeft(s, "0")
+	if t == "" && s != "" {
+		return "0"
+	}
+	return t
+}
+
+// subtract returns a − b part by part.
+func subtract(a, b bandeira.Fee) bandeira.Fee {
+	return bandeira.Fee{Gross: a.Gross - b.Gross, MDR: a.MDR - b.MDR, Interchange: a.Interchange - b.Interchange,
+		BrandFee: a.BrandFee - b.BrandFee, AcquirerMargin: a.AcquirerMargin - b.AcquirerMargin, Net: a.Net - b.Net}
+}
+
+// add returns a + b part by part.
+func add(a, b bandeira.Fee) bandeira.Fee {
+	return bandeira.Fee{Gross: a.Gross + b.Gross, MDR: a.MDR + b.MDR, Interchange: a.Interchange + b.Interchange,
+		BrandFee: a.BrandFee + b.BrandFee, AcquirerMargin: a.AcquirerMargin + b.AcquirerMargin, Net: a.Net + b.Net}
+}
+
+// refundFee is the fee row of a refund of amount centavos: no fee, the whole amount back.
+func refundFee(amount bandeira.Amount) bandeira.Fee {
+	return bandeira.Fee{Gross: -amount, Net: -amount}
+}

@@ -1,0 +1,76 @@
+package acquirer
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// write is the writer goroutine: it commits the current batch whenever there is one, until
+// Close closes kick; then it commits what is left and returns.
+func (j *Journal) write() {
+	defer close(j.writerDone)
+	for range j.kick {
+		j.drain()
+	}
+	j.drain()
+}
+
+// drain commits batches until the current one is empty. A batch with no entries (calls
+// that only wait for earlier entries) completes once every batch before it has.
+func (j *Journal) drain() {
+	for {
+		j.mu.Lock()
+		bt := j.cur
+		if len(bt.entries) == 0 && !j.waiting(bt) {
+			j.mu.Unlock()
+			return
+		}
+		j.cur = &journalBatch{done: make(chan struct{})}
+		err := j.failed
+		j.mu.Unlock()
+		if err == nil && len(bt.entries) > 0 {
+			err = j.commit(bt)
+		}
+		if err != nil {
+			j.mu.Lock()
+			if j.failed == nil {
+				j.failed = fmt.Errorf("%w: %w", ErrJournalFailed, err)
+				j.log.Error().Err(err).Msg("commit failed; the journal records nothing more until reopened")
+			}
+			err = j.failed
+			j.mu.Unlock()
+		}
+		bt.err = err
+		bt.entries = nil
+		close(bt.done)
+	}
+}
+
+// waiting reports whether a call waits on bt: any batch the writer is asked to drain may
+// have waiters, so an empty batch is closed too once kicked. j.mu must be held.
+func (j *Journal) waiting(bt *journalBatch) bool { return bt.waiters > 0 }
+
+// commit writes one batch in one transaction.
+func (j *Journal) commit(bt *journalBatch) error {
+	start, ctx := time.Now(), context.Background()
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning commit: %w", err)
+	}
+	st := tx.StmtContext(ctx, j.insert)
+	for i := range bt.entries {
+		if _, err := st.ExecContext(ctx, entryArgs(&bt.entries[i])...); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("writing entry %d: %w", bt.entries[i].ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	j.commits.Observe(time.Since(start).Seconds())
+	for i := range bt.entries {
+		j.counts[bt.entries[i].Kind].Inc()
+	}
+	return nil
+}

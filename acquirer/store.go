@@ -1,0 +1,205 @@
+package acquirer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"github.com/bandeira/bandeira"
+)
+
+// ErrJournalIncompatible reports a journal database with a schema newer than this binary's.
+var ErrJournalIncompatible = errors.New("acquirer: incompatible journal")
+
+// journalMigrations are the journal's schema versions in order; PRAGMA user_version counts
+// those applied. Never edit a released migration: append a new one.
+//
+// The entries table is append-only and keyed by its sequential id alone: no index on a
+// random key, so group commit appends to the last page of one B-tree (docs/economics.md).
+var journalMigrations = []string{
+	`CREATE TABLE entries (
+		id               INTEGER PRIMARY KEY,  -- sequential from 1, assigned in memory
+		kind             INTEGER NOT NULL,     -- 1 sale, 2 refund, 3 reversal
+		at               INTEGER NOT NULL,     -- Unix nanoseconds
+		sale_date        TEXT    NOT NULL,     -- YYYY-MM-DD in Brasília (a reversal: its original's)
+		acquirer_id      TEXT    NOT NULL,     -- the request key: fields 32, 41, 11, 7
+		terminal_id      TEXT    NOT NULL,
+		stan             TEXT    NOT NULL,
+		transmission     TEXT    NOT NULL,
+		mti              TEXT    NOT NULL,
+		tx_type          TEXT    NOT NULL,
+		rrn              TEXT    NOT NULL,
+		auth_code        TEXT    NOT NULL,
+		merchant_id      TEXT    NOT NULL,
+		brand            TEXT    NOT NULL,
+		product          TEXT    NOT NULL,
+		band             TEXT    NOT NULL,
+		installment_plan TEXT    NOT NULL,     -- '' à vista, '1' lojista, '2' emissor
+		installments     INTEGER NOT NULL,
+		issuer           TEXT    NOT NULL,
+		gross            INTEGER NOT NULL,     -- centavos, signed
+		mdr              INTEGER NOT NULL,
+		interchange      INTEGER NOT NULL,
+		brand_fee        INTEGER NOT NULL,
+		margin           INTEGER NOT NULL,
+		net              INTEGER NOT NULL,
+		original_id      INTEGER NOT NULL,     -- a reversal: the entry it cancels; else 0
+		orig_acquirer_id TEXT    NOT NULL,
+		orig_terminal_id TEXT    NOT NULL,
+		orig_stan        TEXT    NOT NULL,
+		orig_transmission TEXT   NOT NULL,
+		CHECK (interchange + brand_fee + margin = mdr AND gross - mdr = net)
+	);`,
+}
+
+const entryColumns = `id, kind, at, sale_date, acquirer_id, terminal_id, stan, transmission, mti, tx_type,
+	rrn, auth_code, merchant_id, brand, product, band, installment_plan, installments, issuer,
+	gross, mdr, interchange, brand_fee, margin, net, original_id,
+	orig_acquirer_id, orig_terminal_id, orig_stan, orig_transmission`
+
+const insertEntry = `INSERT INTO entries (` + entryColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// JournalPath returns where the journal lives under a data directory:
+// <data-dir>/acquirer/journal.db.
+func JournalPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "journal.db") }
+
+// openDB opens (creating if needed) the journal database at path with WAL and the given
+// synchronous setting (full, normal or off), and migrates it.
+func openDB(ctx context.Context, path, synchronous string) (*sql.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	if synchronous == "" {
+		synchronous = "full"
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous("+synchronous+
+		")&_pragma=busy_timeout(5000)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	if err := migrateJournal(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// migrateJournal applies the migrations the database has not seen, each in one transaction.
+func migrateJournal(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if version > len(journalMigrations) {
+		return fmt.Errorf("schema version %d is newer than this binary's %d: %w", version, len(journalMigrations), ErrJournalIncompatible)
+	}
+	for v := version; v < len(journalMigrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrating to version %d: %w", v+1, err)
+		}
+		_, err = tx.ExecContext(ctx, journalMigrations[v])
+		if err == nil {
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1))
+		}
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			_ = tx.Rollback()
+		}
+		if err != nil {
+			return fmt.Errorf("migrating to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+// entryArgs are e's column values in entryColumns order.
+func entryArgs(e *Entry) []any {
+	plan, count := "", 0
+	if e.Installments != nil {
+		plan, count = string(rune(e.Installments.Plan)), e.Installments.Count
+	}
+	f := e.Fee
+	return []any{e.ID, int(e.Kind), e.At.UnixNano(), e.SaleDate.String(), e.Key.AcquirerID, e.Key.TerminalID,
+		e.Key.STAN, e.Key.TransmissionTime, string(e.MTI), e.TxType, e.RRN, e.AuthCode, e.MerchantID,
+		string(e.Brand), string(e.Product), string(e.Band), plan, count, e.Issuer,
+		int64(f.Gross), int64(f.MDR), int64(f.Interchange), int64(f.BrandFee), int64(f.AcquirerMargin), int64(f.Net),
+		e.OriginalID, e.OriginalKey.AcquirerID, e.OriginalKey.TerminalID, e.OriginalKey.STAN, e.OriginalKey.TransmissionTime}
+}
+
+// scanEntry reads one row selected with entryColumns.
+func scanEntry(rs *sql.Rows) (Entry, error) {
+	var (
+		e                                     Entry
+		kind, count                           int
+		at, gross, mdr, ic, bf, margin, net   int64
+		date, mti, brand, product, band, plan string
+	)
+	err := rs.Scan(&e.ID, &kind, &at, &date, &e.Key.AcquirerID, &e.Key.TerminalID, &e.Key.STAN,
+		&e.Key.TransmissionTime, &mti, &e.TxType, &e.RRN, &e.AuthCode, &e.MerchantID, &brand, &product, &band,
+		&plan, &count, &e.Issuer, &gross, &mdr, &ic, &bf, &margin, &net, &e.OriginalID,
+		&e.OriginalKey.AcquirerID, &e.OriginalKey.TerminalID, &e.OriginalKey.STAN, &e.OriginalKey.TransmissionTime)
+	if err != nil {
+		return Entry{}, fmt.Errorf("reading journal entry: %w", err)
+	}
+	if e.SaleDate, err = ParseDate(date); err != nil {
+		return Entry{}, fmt.Errorf("reading journal entry %d: %w", e.ID, err)
+	}
+	e.Kind, e.At, e.MTI = EntryKind(kind), time.Unix(0, at).UTC(), bandeira.MTI(mti)
+	e.Brand, e.Product, e.Band = bandeira.Brand(brand), bandeira.Product(product), Band(band)
+	if plan != "" {
+		e.Installments = &bandeira.Installments{Plan: bandeira.InstallmentPlan(plan[0]), Count: count}
+	}
+	e.Fee = bandeira.Fee{Gross: bandeira.Amount(gross), MDR: bandeira.Amount(mdr), Interchange: bandeira.Amount(ic),
+		BrandFee: bandeira.Amount(bf), AcquirerMargin: bandeira.Amount(margin), Net: bandeira.Amount(net)}
+	return e, nil
+}
+
+// readEntries returns every entry of db in id order, from one consistent snapshot.
+func readEntries(ctx context.Context, db *sql.DB) ([]Entry, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	rs, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	defer func() { _ = rs.Close() }()
+	var out []Entry
+	for rs.Next() {
+		e, err := scanEntry(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	return out, nil
+}
+
+// ReadJournal returns every entry of the journal at path, in id order, from one consistent
+// snapshot; it can run beside a live `bandeira run`. It fails with os.ErrNotExist when
+// there is no journal at path, and never creates one.
+func ReadJournal(ctx context.Context, path string) ([]Entry, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("reading the journal %s: %w", path, err)
+	}
+	db, err := openDB(ctx, path, "full")
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal %s: %w", path, err)
+	}
+	defer func() { _ = db.Close() }()
+	return readEntries(ctx, db)
+}
