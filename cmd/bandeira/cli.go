@@ -82,7 +82,7 @@ Commands:
 Examples:
   bandeira run                                   # gateway on 127.0.0.1:8583, metrics on :9583
   bandeira cards --issuer nubank                 # test cards and scenario cards
-  bandeira send --pan 4000010100000017 --expiry 2912 --amount 10000
+  bandeira send --pan 4000010100000000 --expiry 3205 --amount 10000
 
 Run 'bandeira COMMAND --help' for the flags of a command.
 `)

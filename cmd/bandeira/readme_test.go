@@ -29,4 +29,18 @@ func TestREADMECardsAreReal(t *testing.T) {
 		require.True(t, ok, "README card %s is not generated", q[1])
 		require.Equal(t, want, q[2], "README expiry of %s", q[1])
 	}
+
+	t.Run("and so do the examples in the commands' help", func(t *testing.T) {
+		_, top, _ := run(t, "help")
+		_, send, _ := run(t, "send", "--help")
+		examples := regexp.MustCompile(`--pan (\d{12,19})(?:.*?--expiry (\d{4}))?`).FindAllStringSubmatch(top+send, -1)
+		require.GreaterOrEqual(t, len(examples), 6)
+		for _, e := range examples {
+			want, ok := expiry[e[1]]
+			require.True(t, ok, "help example card %s is not generated", e[1])
+			if e[2] != "" {
+				require.Equal(t, want, e[2], "help example expiry of %s", e[1])
+			}
+		}
+	})
 }

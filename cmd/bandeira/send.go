@@ -39,15 +39,16 @@ the shape --json prints); flags given alongside it override its fields.
 Exit status: 0 when a response arrived (whatever its code), 1 when none did, 2 for bad usage.
 
 Examples:
-  bandeira send --pan 4000010100000017 --expiry 2912 --amount 10000          # 0100 R$100.00
-  bandeira send --mti 0200 --pan 5260010100000019 --amount 2500 --cvv2 123
-  bandeira send --pan 4000010100000017 --expiry 2912 --amount 60000 --installments lojista:6  # 6x
-  bandeira send --pan 4000010200000015 --processing-code 310000 --amount 0   # balance inquiry
-  bandeira send --mti 0200 --pan 4000010200000015 --processing-code 200000 --amount 500  # refund
+  bandeira send --pan 4000010100000000 --expiry 3205 --amount 10000          # 0100 R$100.00
+  bandeira send --mti 0200 --pan 5260010100000002 --expiry 2901 --amount 2500 --cvv2 880
+  bandeira send --pan 4000010100000000 --expiry 3205 --amount 60000 --installments lojista:6  # 6x
+  bandeira send --pan 4000010200000009 --processing-code 310000 --amount 0   # balance inquiry
+  bandeira send --mti 0200 --pan 4000010200000009 --expiry 3105 --processing-code 200000 --amount 500  # refund
   bandeira send --mti 0800 --field 70=001                                    # sign-on
-  bandeira send --mti 0400 --pan P --amount 10000 \
-      --field 90=0100${STAN}${DE7}00000001020000000000000                     # reversal
-  bandeira send --pan 4000010100000017 --amount 100 --json > reply.json
+  bandeira send --mti 0400 --pan 4000010100000000 --amount 10000 \
+      --field 90=0100${STAN}${DE7}1000000000100000000000  # reverse 0100 STAN/DE7: orig MTI,
+                                           # STAN, field 7, field 32 (11 digits), field 33 (11)
+  bandeira send --pan 4000010100000000 --expiry 3205 --amount 100 --json > reply.json
 `
 
 // sendOptions are the parsed flags of `bandeira send`.
