@@ -103,13 +103,13 @@ func TestAuditCommand(t *testing.T) {
 		require.NoError(t, n.main.Close())
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "issuers", "sicredi.db"))
 		require.NoError(t, err)
-		_, err = db.Exec("UPDATE accounts SET balance = balance + 100 WHERE kind = 2")
+		_, err = db.Exec("UPDATE postings SET amount = amount + 100 WHERE kind = 2") // the hold's posting
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 		code, out := runAudit(t, "--data-dir", dir)
 		require.Equal(t, exitFail, code)
 		require.Contains(t, out, "sicredi        2 VIOLATIONS")
-		require.Contains(t, out, "violation: I1 double entry")
+		require.Contains(t, out, "violation: I1 the holds account differs from the sum of open holds")
 	})
 	t.Run("exits 1 when the directory holds no books", func(t *testing.T) {
 		code, out := runAudit(t, "--data-dir", t.TempDir())

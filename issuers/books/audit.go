@@ -41,40 +41,57 @@ type auditCheck struct {
 }
 
 // auditChecks are reliability.md I1–I5 as queries that return one row per violation.
+// Balances are derived from postings (the view account_balances), so conservation is
+// checked through what the postings must agree with: the open holds, each request's
+// amount and state, and each posting's shape.
 var auditChecks = []auditCheck{
 	{"I1 double entry: the balances of all accounts do not sum to zero",
-		`SELECT sum(balance) FROM accounts HAVING sum(balance) <> 0`},
-	{"I1 an account's balance differs from the sum of its postings",
-		`SELECT a.id FROM accounts a LEFT JOIN (
-			SELECT acct, sum(delta) AS d FROM (
-				SELECT credit_id AS acct, amount AS delta FROM postings
-				UNION ALL SELECT debit_id, -amount FROM postings) GROUP BY acct) p ON p.acct = a.id
-		 WHERE a.balance <> coalesce(p.d, 0)`},
+		`SELECT sum(balance) FROM account_balances HAVING sum(balance) <> 0`},
+	{"I1 a posting does not move money between its request's card and the system account its kind names",
+		`SELECT p.id FROM postings p LEFT JOIN requests r ON r.id = p.request_id WHERE NOT CASE p.kind
+			WHEN 1 THEN p.request_id IS NULL AND p.debit_id = 1 AND p.credit_id >= 100
+			WHEN 2 THEN r.kind = 1 AND p.debit_id = r.account_id AND p.credit_id = 2
+			WHEN 3 THEN r.kind = 1 AND p.debit_id = 2 AND p.credit_id = 3
+			WHEN 4 THEN r.kind = 1 AND p.debit_id = 2 AND p.credit_id = r.account_id
+			WHEN 5 THEN r.kind = 1 AND p.debit_id = 2 AND p.credit_id = r.account_id
+			WHEN 6 THEN r.kind = 2 AND p.debit_id = r.account_id AND p.credit_id = 3
+			WHEN 7 THEN r.kind = 3 AND p.debit_id = 3 AND p.credit_id = r.account_id
+			WHEN 8 THEN r.kind = 2 AND p.debit_id = 3 AND p.credit_id = r.account_id
+			WHEN 9 THEN r.kind = 3 AND p.debit_id = r.account_id AND p.credit_id = 3
+			ELSE 0 END`},
 	{"I1 the holds account differs from the sum of open holds",
-		`SELECT id FROM accounts WHERE id = 2 AND balance <> (
+		`SELECT id FROM account_balances WHERE id = 2 AND balance <> (
 			SELECT coalesce(sum(open), 0) FROM requests WHERE kind = 1 AND state = 1)`},
-	{"I2 a card's held amount differs from the sum of its open holds",
-		`SELECT a.id FROM accounts a WHERE a.kind = 2 AND a.held <> (
-			SELECT coalesce(sum(open), 0) FROM requests r WHERE r.account_id = a.id AND r.kind = 1 AND r.state = 1)`},
+	{"I1 a card was opened more than once",
+		`SELECT account_id FROM (SELECT credit_id AS account_id FROM postings WHERE kind = 1)
+		 GROUP BY account_id HAVING count(*) > 1`},
 	{"I2 a hold's open amount differs from its amount less what was captured, released or expired",
-		`SELECT r.id FROM requests r WHERE r.kind = 1 AND r.status = 1 AND r.amount - r.open <> (
-			SELECT coalesce(sum(amount), 0) FROM postings p WHERE p.request_id = r.id AND p.kind IN (3, 4, 5))`},
+		`SELECT r.id FROM requests r LEFT JOIN (
+			SELECT request_id, sum(amount) AS done FROM postings WHERE kind IN (3, 4, 5) GROUP BY request_id) p
+			ON p.request_id = r.id
+		 WHERE r.kind = 1 AND r.status = 1 AND r.amount - r.open <> coalesce(p.done, 0)`},
 	{"I2 a hold was resolved more than once (captured or expired twice, or both)",
 		`SELECT request_id FROM postings WHERE kind IN (3, 5) GROUP BY request_id HAVING count(*) > 1`},
 	{"I2 a debit or credit's open amount differs from its amount less what was reversed",
-		`SELECT r.id FROM requests r WHERE r.kind IN (2, 3) AND r.status = 1 AND r.amount - r.open <> (
-			SELECT coalesce(sum(amount), 0) FROM postings p WHERE p.request_id = r.id AND p.kind IN (8, 9))`},
+		`SELECT r.id FROM requests r LEFT JOIN (
+			SELECT request_id, sum(amount) AS done FROM postings WHERE kind IN (8, 9) GROUP BY request_id) p
+			ON p.request_id = r.id
+		 WHERE r.kind IN (2, 3) AND r.status = 1 AND r.amount - r.open <> coalesce(p.done, 0)`},
 	{"I2 a resolved record still has an open amount, or an open one has none",
 		`SELECT id FROM requests WHERE status = 1 AND (state = 1) <> (open > 0)`},
 	{"I3 a card's available balance is below its floor",
-		`SELECT id FROM accounts WHERE kind = 2 AND balance + credit_limit < 0`},
-	{"I4 an approved request was posted other than exactly once",
-		`SELECT r.id FROM requests r WHERE r.status = 1 AND 1 <> (
-			SELECT count(*) FROM postings p WHERE p.request_id = r.id AND p.kind IN (2, 6, 7))`},
+		`SELECT id FROM account_balances WHERE kind = 2 AND balance + credit_limit < 0`},
+	{"I4 an approved request was posted other than exactly once for its amount",
+		`SELECT r.id FROM requests r LEFT JOIN (
+			SELECT request_id, count(*) AS n, sum(amount) AS amount FROM postings WHERE kind IN (2, 6, 7) GROUP BY request_id) p
+			ON p.request_id = r.id
+		 WHERE r.status = 1 AND (coalesce(p.n, 0) <> 1 OR p.amount <> r.amount)`},
 	{"I4 a declined request moved money",
-		`SELECT DISTINCT r.id FROM requests r JOIN postings p ON p.request_id = r.id WHERE r.status <> 1`},
+		`SELECT DISTINCT p.request_id FROM postings p JOIN requests r ON r.id = p.request_id WHERE r.status <> 1`},
 	{"I4 a request key is stored twice",
-		`SELECT key FROM requests GROUP BY key HAVING count(*) > 1`},
+		`SELECT min(id) FROM requests GROUP BY key HAVING count(*) > 1`},
+	{"I4 an account name is stored twice",
+		`SELECT min(id) FROM accounts GROUP BY name HAVING count(*) > 1`},
 	{"I5 an original that came after its reversal was not declined",
 		`SELECT r.id FROM requests r JOIN tombstones t ON t.key = r.key WHERE r.status <> 7`},
 	{"posting amounts must be positive and between two different accounts",
@@ -128,8 +145,8 @@ func summarise(ctx context.Context, tx *sql.Tx, rep *Report) error {
 		(SELECT coalesce(sum(open), 0) FROM requests WHERE kind = 1 AND state = 1),
 		(SELECT count(*) FROM postings),
 		(SELECT count(*) FROM tombstones),
-		(SELECT balance FROM accounts WHERE id = 1),
-		(SELECT balance FROM accounts WHERE id = 3)`).Scan(&rep.Accounts, &rep.Requests, &rep.Approved,
+		(SELECT coalesce(sum(CASE credit_id WHEN 1 THEN amount ELSE -amount END), 0) FROM postings WHERE 1 IN (debit_id, credit_id)),
+		(SELECT coalesce(sum(CASE credit_id WHEN 3 THEN amount ELSE -amount END), 0) FROM postings WHERE 3 IN (debit_id, credit_id))`).Scan(&rep.Accounts, &rep.Requests, &rep.Approved,
 		&rep.OpenHolds, &rep.Held, &rep.Postings, &rep.Tombstones, &rep.Funding, &rep.Settlement)
 }
 

@@ -47,14 +47,20 @@ func TestAudit(t *testing.T) {
 	tampers := []struct {
 		name, sql, want string
 	}{
-		{"a balance changed without a posting", `UPDATE accounts SET balance = balance + 1 WHERE id = 100`, "I1 double entry"},
+		{"a hold's posting amount changed", `UPDATE postings SET amount = amount + 100 WHERE kind = 2`, "I1 the holds account differs"},
+		{"a posting moved to another card", `UPDATE postings SET debit_id = 101 WHERE kind = 2 AND debit_id = 100`, "I1 a posting does not move money"},
+		{"a card opened twice", `INSERT INTO postings (request_id, kind, debit_id, credit_id, amount, at)
+			SELECT request_id, kind, debit_id, credit_id, amount, at FROM postings WHERE kind = 1`, "I1 a card was opened more than once"},
 		{"a posting written twice", `INSERT INTO postings (request_id, kind, debit_id, credit_id, amount, at)
 			SELECT request_id, kind, debit_id, credit_id, amount, at FROM postings WHERE kind = 6`, "I4 an approved request was posted other than exactly once"},
+		{"a posting's amount changed", `UPDATE postings SET amount = amount + 1 WHERE kind = 6`, "I4 an approved request was posted other than exactly once"},
 		{"a hold captured twice", `INSERT INTO postings (request_id, kind, debit_id, credit_id, amount, at)
 			SELECT request_id, kind, debit_id, credit_id, amount, at FROM postings WHERE kind = 3`, "I2 a hold was resolved more than once"},
-		{"a card's held amount out of step", `UPDATE accounts SET held = held + 5 WHERE id = 100`, "I2 a card's held amount"},
 		{"an overdrawn card", `UPDATE accounts SET credit_limit = 0 WHERE id = 101`, "I3"},
 		{"a declined request that moved money", `UPDATE requests SET status = 2 WHERE kind = 2`, "I4 a declined request moved money"},
+		{"a request key stored twice", `INSERT INTO requests (key, account_id, kind, amount, status, auth_code, open, state, created_at)
+			SELECT key, account_id, kind, amount, 2, '', 0, 5, created_at FROM requests WHERE id = 1`, "I4 a request key is stored twice"},
+		{"an account stored twice", `INSERT INTO accounts (kind, name) SELECT kind, name FROM accounts WHERE id = 100`, "I4 an account name is stored twice"},
 		{"a tombstoned original approved", `UPDATE requests SET status = 1 WHERE status = 7`, "I5"},
 		{"an open amount out of step", `UPDATE requests SET open = open - 1 WHERE kind = 1 AND state = 1`, "I2 a hold's open amount"},
 	}

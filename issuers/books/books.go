@@ -59,7 +59,7 @@ type Books struct {
 	log     zerolog.Logger
 	metrics *bookMetrics
 	db      *sql.DB
-	stmts   statements
+	stmts   *statements
 
 	mu     sync.Mutex
 	st     *state
@@ -117,12 +117,8 @@ func open(ctx context.Context, db *sql.DB, cfg Config, opts Options) (*Books, er
 	if err != nil {
 		return nil, fmt.Errorf("loading state: %w", err)
 	}
-	stmts, err := prepare(ctx, db)
-	if err != nil {
-		return nil, err
-	}
 	b := &Books{
-		cfg: cfg, opts: opts, db: db, stmts: stmts, st: st,
+		cfg: cfg, opts: opts, db: db, stmts: newStatements(), st: st,
 		log:        opts.Log.With().Str("component", "books").Str("issuer", opts.Issuer).Logger(),
 		metrics:    opts.Metrics.forIssuer(opts.Issuer),
 		kick:       make(chan struct{}, 1),

@@ -5,14 +5,24 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
 // load rebuilds the in-memory state from the database: accounts, requests (with the queue
-// of open holds, in id order, which is creation order), tombstones and the next ids.
+// of open holds, in id order, which is creation order, and each card's held amount),
+// tombstones, the balances (summed from the postings) and the next ids.
 func load(ctx context.Context, db *sql.DB, ttl int64) (*state, error) {
 	s := newState(ttl)
-	byID := make(map[int64]*account)
+	var nAccounts, nRequests int
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM requests)").
+		Scan(&nAccounts, &nRequests); err != nil {
+		return nil, fmt.Errorf("counting accounts and requests: %w", err)
+	}
+	// Sized up front: growing maps of a million entries is most of the time spent loading.
+	s.accounts = make(map[ledger.AccountID]*account, nAccounts)
+	s.requests = make(map[ledger.Key]*request, nRequests)
+	byID := make(map[int64]*account, nAccounts)
 	if err := loadAccounts(ctx, db, s, byID); err != nil {
 		return nil, err
 	}
@@ -22,21 +32,48 @@ func load(ctx context.Context, db *sql.DB, ttl int64) (*state, error) {
 	if err := loadTombstones(ctx, db, s); err != nil {
 		return nil, err
 	}
-	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM postings").Scan(&s.nextPosting); err != nil {
-		return nil, fmt.Errorf("reading postings: %w", err)
+	if err := loadPostings(ctx, db, s, byID); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
+// loadPostings sums every posting into the balances of its two accounts.
+func loadPostings(ctx context.Context, db *sql.DB, s *state, byID map[int64]*account) error {
+	rs, err := db.QueryContext(ctx, "SELECT id, debit_id, credit_id, amount FROM postings ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("reading postings: %w", err)
+	}
+	defer func() { _ = rs.Close() }()
+	var id, debit, credit int64
+	var amount bandeira.Amount
+	for rs.Next() {
+		if err := rs.Scan(&id, &debit, &credit, &amount); err != nil {
+			return fmt.Errorf("reading postings: %w", err)
+		}
+		d, c := byID[debit], byID[credit]
+		if d == nil || c == nil {
+			return fmt.Errorf("reading posting %d: account missing: %w", id, ErrIncompatible)
+		}
+		d.balance -= amount
+		c.balance += amount
+		s.nextPosting = id + 1
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("reading postings: %w", err)
+	}
+	return nil
+}
+
 func loadAccounts(ctx context.Context, db *sql.DB, s *state, byID map[int64]*account) error {
-	rs, err := db.QueryContext(ctx, "SELECT id, kind, name, credit_limit, balance, held, pin_failures FROM accounts")
+	rs, err := db.QueryContext(ctx, "SELECT id, kind, name, credit_limit, pin_failures FROM accounts")
 	if err != nil {
 		return fmt.Errorf("reading accounts: %w", err)
 	}
 	defer func() { _ = rs.Close() }()
 	for rs.Next() {
 		a := &account{}
-		if err := rs.Scan(&a.id, &a.kind, &a.name, &a.limit, &a.balance, &a.held, &a.pin); err != nil {
+		if err := rs.Scan(&a.id, &a.kind, &a.name, &a.limit, &a.pin); err != nil {
 			return fmt.Errorf("reading accounts: %w", err)
 		}
 		byID[a.id] = a
@@ -85,6 +122,7 @@ func loadRequests(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 		s.nextRequest = r.id + 1
 		if r.kind == ledger.Hold && r.state == stateOpen {
 			s.holds = append(s.holds, r)
+			r.account.held += r.open
 		}
 	}
 	if err := rs.Err(); err != nil {

@@ -96,7 +96,6 @@ func (s *state) resolve(r *request, st, kind uint8, amount bandeira.Amount, at i
 		}
 		s.move(kind, s.system[accountHolds], to, amount, r, at)
 		r.account.held -= amount
-		s.touchAccount(r.account) // a capture moves no money of the card's, only its held
 	}
 	r.open, r.state = 0, st
 	s.touchRequest(r)

@@ -53,6 +53,16 @@ const (
 
 // migrations are the schema versions in order; PRAGMA user_version counts those applied.
 // Never edit a released migration: append a new one.
+//
+// The hot path only appends: a request row and its postings per approval, at sequential
+// ids, so that a commit dirties a few pages at the tail of each table rather than one
+// random page per request. Nothing it writes carries a secondary index. Balances and held
+// amounts are not stored: they are derived from postings and open holds (in memory on
+// open, and by the view account_balances in the sqlite3 shell and the audit). Request
+// keys and account names are unique by construction in memory; the audit checks that at
+// rest. An account row is written when the account opens and when its PIN-failure count
+// changes; a request row is rewritten in place when it resolves (capture, reversal,
+// expiry), which touches a recent page in the common case.
 var migrations = []string{
 	`CREATE TABLE meta (
 		name  TEXT PRIMARY KEY,
@@ -61,17 +71,15 @@ var migrations = []string{
 	CREATE TABLE accounts (
 		id           INTEGER PRIMARY KEY,
 		kind         INTEGER NOT NULL,
-		name         TEXT    NOT NULL UNIQUE,  -- system name, or BIN/serial for a card
+		name         TEXT    NOT NULL,          -- system name, or BIN/serial for a card
 		credit_limit INTEGER NOT NULL DEFAULT 0 CHECK (credit_limit >= 0),
-		balance      INTEGER NOT NULL DEFAULT 0,  -- centavos: credits − debits of its postings
-		held         INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0),  -- card: its open holds
 		pin_failures INTEGER NOT NULL DEFAULT 0
 	);
 	INSERT INTO accounts (id, kind, name) VALUES
 		(1, 1, 'funding'), (2, 1, 'holds'), (3, 1, 'settlement'), (4, 1, 'fees');
 	CREATE TABLE requests (
 		id         INTEGER PRIMARY KEY,
-		key        TEXT    NOT NULL UNIQUE,   -- acquirer ID/STAN/transmission time
+		key        TEXT    NOT NULL,          -- acquirer ID/STAN/transmission time/terminal
 		account_id INTEGER NOT NULL REFERENCES accounts (id),
 		kind       INTEGER NOT NULL,          -- ledger.Kind: 1 hold, 2 debit, 3 credit
 		amount     INTEGER NOT NULL CHECK (amount > 0),
@@ -92,12 +100,19 @@ var migrations = []string{
 		at         INTEGER NOT NULL,
 		CHECK (debit_id <> credit_id)
 	);
-	CREATE INDEX postings_request ON postings (request_id);
 	CREATE TABLE tombstones (
 		key        TEXT    PRIMARY KEY,       -- the original's key, reversed before it came
 		account_id INTEGER NOT NULL REFERENCES accounts (id),
 		at         INTEGER NOT NULL
-	) WITHOUT ROWID;`,
+	) WITHOUT ROWID;
+	CREATE VIEW account_balances AS
+	WITH moves (account_id, amount) AS (
+		SELECT credit_id, amount FROM postings UNION ALL SELECT debit_id, -amount FROM postings),
+	bal AS (SELECT account_id, sum(amount) AS balance FROM moves GROUP BY account_id),
+	hld AS (SELECT account_id, sum(open) AS held FROM requests WHERE kind = 1 AND state = 1 GROUP BY account_id)
+	SELECT a.id, a.kind, a.name, a.credit_limit, a.pin_failures,
+		coalesce(bal.balance, 0) AS balance, coalesce(hld.held, 0) AS held
+	FROM accounts a LEFT JOIN bal ON bal.account_id = a.id LEFT JOIN hld ON hld.account_id = a.id;`,
 }
 
 // migrate applies the migrations the database has not seen, each in its own transaction.

@@ -5,7 +5,9 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// account is the in-memory state of one account; the row in accounts is its durable copy.
+// account is the in-memory state of one account. Its row in accounts holds what does not
+// change with money (name, limit, PIN failures); balance and held are derived from the
+// postings and the open holds when the books are loaded.
 type account struct {
 	id      int64
 	aid     ledger.AccountID // zero for system accounts
@@ -137,8 +139,6 @@ func (s *state) move(kind uint8, debit, credit *account, amount bandeira.Amount,
 	s.nextPosting++
 	debit.balance -= amount
 	credit.balance += amount
-	s.touchAccount(debit)
-	s.touchAccount(credit)
 	s.cur.postings = append(s.cur.postings, p)
 }
 
