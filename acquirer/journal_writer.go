@@ -3,6 +3,7 @@ package acquirer
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -18,8 +19,13 @@ func (j *Journal) write() {
 
 // drain commits batches until the current one is empty. A batch with no entries (calls
 // that only wait for earlier entries) completes once every batch before it has.
+//
+// The writer yields before taking each batch, as the issuers' books do (docs/ledger.md):
+// the calls the previous commit released then run first and the next batch fills,
+// instead of the writer committing ever smaller batches ahead of them.
 func (j *Journal) drain() {
 	for {
+		runtime.Gosched()
 		j.mu.Lock()
 		bt := j.cur
 		if len(bt.entries) == 0 && !j.waiting(bt) {
