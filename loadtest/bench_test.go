@@ -110,3 +110,24 @@ func pingPongServer(nc net.Conn) {
 		}
 	}
 }
+
+// BenchmarkAppendRequest measures building one request from its template, for a plain
+// purchase and for an installment sale (which also patches field 48's IP value).
+func BenchmarkAppendRequest(b *testing.B) {
+	for _, k := range []Kind{Purchase, Installments} {
+		b.Run(k.String(), func(b *testing.B) {
+			var mix Mix
+			mix[k] = 1
+			p, err := newPlan(mix, testCards(), testMerchant())
+			require.NoError(b, err)
+			tr := newTraffic(p, 0, 1)
+			var clk clockFields
+			clk.update(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+			buf := make([]byte, 0, 512)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				buf, _ = tr.appendRequest(buf[:0], uint32(i%999_999+1), &clk)
+			}
+		})
+	}
+}

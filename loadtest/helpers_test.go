@@ -13,8 +13,8 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// testCards returns regular cards of 16, 13 and 19 digits and one card per decline
-// scenario.
+// testCards returns regular cards of 16, 13 and 19 digits (credit cards of 16 and 19) and
+// one card per decline scenario.
 func testCards() []Card {
 	cards := []Card{
 		{PAN: "4000010100000017", Expiry: "2912", Issuer: "bancodobrasil", Brand: "visa", Product: "credit"},
@@ -25,6 +25,8 @@ func testCards() []Card {
 	for i, s := range DeclineScenarios {
 		cards = append(cards, Card{PAN: bandeira.PAN("470000000999990" + string(rune('0'+i))), Expiry: "2912", Scenario: s})
 	}
+	// A second credit card, of another length, for the installments templates.
+	cards = append(cards, Card{PAN: "5574810300000000018", Expiry: "3104", Issuer: "sicredi", Brand: "mastercard", Product: "credit"})
 	return cards
 }
 

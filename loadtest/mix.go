@@ -26,10 +26,14 @@ const (
 	Decline
 	// Echo is a 0800 network management echo (field 70 = 301).
 	Echo
+	// Installments is a 0200 purchase (processing code 000000) on a regular credit card
+	// in installments: field 48 tag IP with a plan and count drawn from the seed, lojista
+	// (merchant-financed) 2–12 or emissor (issuer-financed) 2–24, in equal shares.
+	Installments
 	numKinds
 )
 
-var kindNames = [numKinds]string{"purchase", "refund", "reversal", "balance", "decline", "echo"}
+var kindNames = [numKinds]string{"purchase", "refund", "reversal", "balance", "decline", "echo", "installments"}
 
 // String returns the kind's name in --mix.
 func (k Kind) String() string {
@@ -51,7 +55,9 @@ func Kinds() []Kind {
 // Mix is the weight of each kind; the share of a kind is its weight over the total.
 type Mix [numKinds]int
 
-// DefaultMix is purchase=70,refund=5,reversal=5,balance=10,decline=10.
+// DefaultMix is purchase=70,refund=5,reversal=5,balance=10,decline=10. It leaves out
+// echo and installments: installments need credit cards, which a --cards file for another
+// host may lack, and field 48 tag IP, which another host may not accept.
 var DefaultMix = Mix{Purchase: 70, Refund: 5, Reversal: 5, Balance: 10, Decline: 10}
 
 // ParseMix parses "purchase=70,refund=5,...". Kinds not named get weight 0; the total must

@@ -101,7 +101,7 @@ func (c *conn) matches(s *slot, rep *reply, body []byte) bool {
 }
 
 // requestClass is the MTI class digit each kind is sent with.
-var requestClass = [numKinds]byte{Purchase: '2', Refund: '2', Reversal: '4', Balance: '1', Decline: '2', Echo: '8'}
+var requestClass = [numKinds]byte{Purchase: '2', Refund: '2', Reversal: '4', Balance: '1', Decline: '2', Echo: '8', Installments: '2'}
 
 // atou parses ASCII digits; non-digits make it return 0.
 func atou(b []byte) uint64 {

@@ -16,7 +16,7 @@ func TestRunAgainstEchoServer(t *testing.T) {
 	t.Run("the open model sends exactly the schedule and every request is answered with 00", func(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Target, cfg.Rate, cfg.Duration, cfg.Connections = addr, 2000, time.Second, 3
-		cfg.Mix = "purchase=60,refund=5,reversal=10,balance=10,decline=10,echo=5"
+		cfg.Mix = "purchase=55,refund=5,reversal=10,balance=10,decline=10,echo=5,installments=5"
 		r, err := New(cfg, testCards(), zerolog.New(zerolog.NewTestWriter(t)))
 		require.NoError(t, err)
 		var seconds []Second
@@ -33,7 +33,7 @@ func TestRunAgainstEchoServer(t *testing.T) {
 		}
 		require.Equal(t, []CodeCount{{Code: "00", Count: 2000, Share: 1}}, s.Codes)
 		require.InDelta(t, 1.0, s.Rate.Ratio, 1e-9)
-		require.Len(t, s.Kinds, 6)
+		require.Len(t, s.Kinds, 7)
 		var reversals int64
 		for _, k := range s.Kinds {
 			if k.Kind == "reversal" {

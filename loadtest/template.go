@@ -10,21 +10,27 @@ import (
 type variable uint8
 
 const (
-	varPAN       variable = iota // 2, the whole value (the template fixes its length)
-	varAmount                    // 4, 12 digits
-	varTime                      // 7, MMDDhhmmss GMT
-	varSTAN                      // 11
-	varLocalTime                 // 12, hhmmss
-	varLocalDate                 // 13, MMDD
-	varExpiry                    // 14, YYMM
-	varRRN                       // 37, 12 characters
-	varTerminal                  // 41, 8 characters
-	varOriginal                  // 90, its first 20 digits: MTI, STAN, transmission time
+	varPAN          variable = iota // 2, the whole value (the template fixes its length)
+	varAmount                       // 4, 12 digits
+	varTime                         // 7, MMDDhhmmss GMT
+	varSTAN                         // 11
+	varLocalTime                    // 12, hhmmss
+	varLocalDate                    // 13, MMDD
+	varExpiry                       // 14, YYMM
+	varRRN                          // 37, 12 characters
+	varTerminal                     // 41, 8 characters
+	varOriginal                     // 90, its first 20 digits: MTI, STAN, transmission time
+	varInstallments                 // 48, the 3 characters after "IP003": plan digit, count
 	numVariables
 )
 
 // variableField maps each variable to its field number.
-var variableField = [numVariables]int{2, 4, 7, 11, 12, 13, 14, 37, 41, 90}
+var variableField = [numVariables]int{2, 4, 7, 11, 12, 13, 14, 37, 41, 90, 48}
+
+// installmentsHeader is the start of field 48 in the installments template: tag IP and
+// its 3-digit length. The value (plan digit and 2-digit count) always has 3 characters,
+// so the LLLVAR field keeps its length and only the value is patched.
+const installmentsHeader = "IP003"
 
 // template is one request kind packed once: a whole frame (2-byte length header and body)
 // and the frame offset of each variable field, or -1 when the message lacks it. Patching
@@ -54,24 +60,31 @@ func newTemplate(m iso.Message) (*frameTemplate, error) {
 		if !ok {
 			continue
 		}
-		if v == varOriginal {
-			val = val[:min(len(val), 20)]
+		from, width := 0, len(val)
+		switch v {
+		case varOriginal:
+			width = min(len(val), 20)
+		case varInstallments:
+			from, width = len(installmentsHeader), 3
 		}
-		off, err := locate(m, body, n, len(val))
+		if len(val) < from+width {
+			return nil, fmt.Errorf("locating field %d in the %s template: %d characters, want %d", n, m.MTI, len(val), from+width)
+		}
+		off, err := locate(m, body, n, from, width)
 		if err != nil {
 			return nil, err
 		}
-		t.off[v], t.width[v] = off+2, len(val)
+		t.off[v], t.width[v] = off+2, width
 	}
 	return t, nil
 }
 
-// locate finds where the first width characters of field n sit in body.
-func locate(m iso.Message, body []byte, n, width int) (int, error) {
+// locate finds where the width characters of field n's value from index from sit in body.
+func locate(m iso.Message, body []byte, n, from, width int) (int, error) {
 	variant := m.Clone()
 	old := m.Fields[n]
 	b := []byte(old)
-	for i := 0; i < width; i++ {
+	for i := from; i < from+width; i++ {
 		b[i] = shift(b[i])
 	}
 	variant.Fields[n] = string(b)

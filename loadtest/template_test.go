@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/iso"
 )
 
@@ -51,8 +52,14 @@ func make1(n int) string {
 
 func TestPatchedMessagesUnpackToTheIntendedFields(t *testing.T) {
 	cards := testCards()
-	p, err := newPlan(Mix{1, 1, 1, 1, 1, 1}, cards, testMerchant())
+	var all Mix
+	for k := range all {
+		all[k] = 1
+	}
+	p, err := newPlan(all, cards, testMerchant())
 	require.NoError(t, err)
+	require.NotNil(t, p.tmpl[Installments][16], "installments on both credit card lengths")
+	require.NotNil(t, p.tmpl[Installments][19])
 	now := time.Date(2026, 3, 9, 2, 4, 5, 0, time.UTC) // 23:04:05 on 8 March in Brasília
 	var clk clockFields
 	clk.update(now)
@@ -73,6 +80,13 @@ func TestPatchedMessagesUnpackToTheIntendedFields(t *testing.T) {
 			require.Equal(t, orig.amount, s.amount, "and amount")
 		}
 		require.Equal(t, intended(t, s, stan, orig, cards), got, "%s STAN %d", s.kind, stan)
+		if s.kind == Installments {
+			a, err := iso.ToAuthorization(got)
+			require.NoError(t, err)
+			require.Equal(t, &bandeira.Installments{Plan: s.plan, Count: int(s.count)}, a.Installments,
+				"the IP tag reads back as the plan drawn")
+			require.Equal(t, bandeira.Credit, bandeira.Product(cards[s.card].Product))
+		}
 		seen[s.kind] = true
 		if s.kind == Purchase && stan%2 == 0 {
 			a := approval{card: s.card, amount: s.amount, stan: stan, f7: clk.f7}
@@ -108,6 +122,8 @@ func intended(t *testing.T, s sent, stan uint32, orig approval, cards []Card) is
 		want.MTI, want.Fields[3] = "0100", "310000"
 	case Decline:
 		require.NotEmpty(t, c.Scenario)
+	case Installments:
+		want.Fields[48] = fmt.Sprintf("IP003%c%02d", byte(s.plan), s.count)
 	case Reversal:
 		want.MTI = "0400"
 		delete(want.Fields, 14)
@@ -121,4 +137,58 @@ func intended(t *testing.T, s sent, stan uint32, orig approval, cards []Card) is
 	out, err := iso.Unpack(body)
 	require.NoError(t, err)
 	return out
+}
+
+func TestInstallmentsAreDrawnFromTheSeed(t *testing.T) {
+	p, err := newPlan(Mix{Installments: 1}, testCards(), testMerchant())
+	require.NoError(t, err)
+	var clk clockFields
+	clk.update(time.Date(2026, 3, 9, 2, 4, 5, 0, time.UTC))
+	draw := func(seed uint64) ([]byte, map[bandeira.InstallmentPlan]map[int]int) {
+		tr := newTraffic(p, 3, seed)
+		counts := map[bandeira.InstallmentPlan]map[int]int{bandeira.PlanLojista: {}, bandeira.PlanEmissor: {}}
+		var buf []byte
+		for stan := uint32(1); stan <= 3000; stan++ {
+			var s sent
+			buf, s = tr.appendRequest(buf, stan, &clk)
+			require.Equal(t, Installments, s.kind)
+			require.Contains(t, counts, s.plan)
+			counts[s.plan][int(s.count)]++
+		}
+		return buf, counts
+	}
+	first, counts := draw(42)
+
+	t.Run("lojista draws every count from 2 to 12 and emissor every count from 2 to 24", func(t *testing.T) {
+		for plan, max := range map[bandeira.InstallmentPlan]int{bandeira.PlanLojista: 12, bandeira.PlanEmissor: 24} {
+			require.Len(t, counts[plan], max-1, "plan %c", byte(plan))
+			for n := range counts[plan] {
+				require.True(t, n >= 2 && n <= max, "plan %c count %d", byte(plan), n)
+			}
+		}
+	})
+	t.Run("the plans come in roughly equal shares", func(t *testing.T) {
+		lojista := 0
+		for _, c := range counts[bandeira.PlanLojista] {
+			lojista += c
+		}
+		require.InDelta(t, 1500, lojista, 200)
+	})
+	t.Run("the same seed repeats the run byte for byte and another seed does not", func(t *testing.T) {
+		again, _ := draw(42)
+		require.Equal(t, first, again)
+		other, _ := draw(43)
+		require.NotEqual(t, first, other)
+	})
+}
+
+func TestInstallmentsNeedCreditCards(t *testing.T) {
+	var debit []Card
+	for _, c := range testCards() {
+		if c.Product != "credit" {
+			debit = append(debit, c)
+		}
+	}
+	_, err := newPlan(Mix{Installments: 1}, debit, testMerchant())
+	require.ErrorContains(t, err, "installments but no card suits it (it needs regular credit cards)")
 }

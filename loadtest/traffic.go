@@ -5,129 +5,7 @@ import (
 	"time"
 
 	"github.com/bandeira/bandeira"
-	"github.com/bandeira/bandeira/iso"
 )
-
-// Merchant is the card acceptor the generated requests carry.
-type Merchant struct {
-	AcquirerID   string `yaml:"acquirer_id"`   // field 32, up to 11 digits
-	MerchantID   string `yaml:"merchant_id"`   // field 42, up to 15 characters
-	MCC          string `yaml:"mcc"`           // field 18, 4 digits
-	NameLocation string `yaml:"name_location"` // field 43, up to 40 characters
-}
-
-// amounts are the purchase and refund amounts drawn at random, in centavos (R$ 0.50 to
-// R$ 19.90): small, so that a long run drains balances slowly.
-var amounts = [...]uint64{50, 100, 250, 500, 990, 1000, 1500, 1990}
-
-// declineExtra is added to decline purchases so that they exceed an insufficient-funds
-// card's R$ 1.00.
-const declineExtra = 10_000
-
-// plan is the read-only part of the traffic, shared by every connection: the kind
-// picker, card pools by kind and the packed templates.
-type plan struct {
-	picker picker
-	cards  []Card
-	pools  [numKinds][]int32
-	tmpl   [numKinds][20]*frameTemplate // by PAN length; echo uses index 0
-}
-
-// newPlan builds the templates for every kind of mix and every PAN length among the
-// cards that kind uses.
-func newPlan(mix Mix, cards []Card, m Merchant) (*plan, error) {
-	p := &plan{picker: newPicker(mix), cards: cards}
-	for i, c := range cards {
-		switch {
-		case c.Scenario == "":
-			for _, k := range []Kind{Purchase, Refund, Reversal, Balance} {
-				p.pools[k] = append(p.pools[k], int32(i))
-			}
-		case isDecline(c.Scenario):
-			p.pools[Decline] = append(p.pools[Decline], int32(i))
-		}
-	}
-	for k, w := range mix {
-		kind := Kind(k)
-		if w == 0 {
-			continue
-		}
-		if kind == Echo {
-			t, err := newTemplate(requestMessage(Echo, "", m))
-			if err != nil {
-				return nil, err
-			}
-			p.tmpl[Echo][0] = t
-			continue
-		}
-		if len(p.pools[kind]) == 0 {
-			return nil, fmt.Errorf("the mix has %s but no card suits it", kind)
-		}
-		if err := p.buildTemplates(kind, m); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
-}
-
-// buildTemplates packs one template of kind per PAN length of its pool.
-func (p *plan) buildTemplates(kind Kind, m Merchant) error {
-	pool := p.pools[kind]
-	if kind == Reversal {
-		pool = p.pools[Purchase]
-	}
-	for _, i := range pool {
-		n := len(p.cards[i].PAN)
-		if p.tmpl[kind][n] != nil {
-			continue
-		}
-		t, err := newTemplate(requestMessage(kind, p.cards[i].PAN.Digits(), m))
-		if err != nil {
-			return err
-		}
-		p.tmpl[kind][n] = t
-	}
-	if kind == Reversal {
-		// Reversals fall back to purchases, which must exist for every length too.
-		return p.buildTemplates(Purchase, m)
-	}
-	return nil
-}
-
-// requestMessage is the message a template is packed from: every variable field filled
-// to its full width with placeholder digits.
-func requestMessage(k Kind, pan string, m Merchant) iso.Message {
-	msg := iso.Message{MTI: "0200", Fields: map[int]string{
-		7: "0101000000", 11: "000001",
-	}}
-	if k == Echo {
-		msg.MTI = "0800"
-		msg.Fields[70] = bandeira.Echo
-		return msg
-	}
-	for n, v := range map[int]string{
-		2: pan, 3: "000000", 4: "000000000100", 12: "000000", 13: "0101", 14: "0000",
-		18: m.MCC, 19: "076", 22: "012", 25: "00", 32: m.AcquirerID, 37: "000000000000",
-		41: "LT000000", 42: m.MerchantID, 43: m.NameLocation, 49: bandeira.CurrencyBRL,
-	} {
-		if v != "" {
-			msg.Fields[n] = v
-		}
-	}
-	switch k {
-	case Refund:
-		msg.Fields[3] = "200000"
-	case Balance:
-		msg.MTI = "0100"
-		msg.Fields[3] = "310000"
-		msg.Fields[4] = "000000000000"
-	case Reversal:
-		msg.MTI = "0400"
-		msg.Fields[90] = fmt.Sprintf("0200%06d%010d%011s%011d", 0, 0, m.AcquirerID, 0)
-		delete(msg.Fields, 14)
-	}
-	return msg
-}
 
 // clockFields are the time-dependent field values, recomputed once a second.
 type clockFields struct {
@@ -214,46 +92,28 @@ type sent struct {
 	kind   Kind
 	card   int32
 	amount uint64
+	plan   bandeira.InstallmentPlan // Installments only
+	count  uint8                    // Installments only: the number of installments
 }
+
+// The installment counts the Installments kind draws from (domain.md §2).
+const (
+	maxLojistaInstallments = 12
+	maxEmissorInstallments = 24
+)
 
 // appendRequest appends one request frame of a kind drawn from the mix, with the given
 // STAN, to buf.
 func (t *traffic) appendRequest(buf []byte, stan uint32, clk *clockFields) ([]byte, sent) {
-	p := t.plan
-	k := p.picker.pick(t.next())
-	var orig approval
-	if k == Reversal {
-		var ok bool
-		if orig, ok = t.takeApproval(); !ok {
-			k = Purchase
-		}
-	}
-	s := sent{kind: k, card: -1}
-	var tp *frameTemplate
-	switch k {
-	case Echo:
-		tp = p.tmpl[Echo][0]
-	case Reversal:
-		s.card, s.amount = orig.card, orig.amount
-		tp = p.tmpl[Reversal][len(p.cards[s.card].PAN)]
-	default:
-		pool := p.pools[k]
-		s.card = pool[t.next()%uint64(len(pool))]
-		if k != Balance {
-			s.amount = amounts[t.next()%uint64(len(amounts))]
-		}
-		if k == Decline {
-			s.amount += declineExtra
-		}
-		tp = p.tmpl[k][len(p.cards[s.card].PAN)]
-	}
+	s, orig := t.draw()
+	tp := t.plan.template(s)
 	buf, base := tp.appendTo(buf)
 	tp.patch(buf, base, varTime, clk.f7[:])
 	tp.patchNumber(buf, base, varSTAN, uint64(stan))
-	if k == Echo {
+	if s.kind == Echo {
 		return buf, s
 	}
-	c := &p.cards[s.card]
+	c := &t.plan.cards[s.card]
 	tp.patchString(buf, base, varPAN, c.PAN.Digits())
 	tp.patchString(buf, base, varExpiry, c.Expiry)
 	tp.patchNumber(buf, base, varAmount, s.amount)
@@ -264,11 +124,67 @@ func (t *traffic) appendRequest(buf []byte, stan uint32, clk *clockFields) ([]by
 		copy(buf[base+off:], clk.rrnPrefix[:])
 		putDigits(buf[base+off+6:base+off+12], uint64(stan))
 	}
-	if k == Reversal {
+	switch s.kind {
+	case Reversal:
 		o := buf[base+tp.off[varOriginal]:]
 		copy(o, "0200")
 		putDigits(o[4:10], uint64(orig.stan))
 		copy(o[10:20], orig.f7[:])
+	case Installments:
+		o := buf[base+tp.off[varInstallments]:]
+		o[0] = byte(s.plan)
+		putDigits(o[1:3], uint64(s.count))
 	}
 	return buf, s
+}
+
+// draw picks the next request from the mix: its kind, card, amount and installment plan,
+// and for a reversal the approval it undoes.
+func (t *traffic) draw() (sent, approval) {
+	p := t.plan
+	k := p.picker.pick(t.next())
+	var orig approval
+	if k == Reversal {
+		var ok bool
+		if orig, ok = t.takeApproval(); !ok {
+			k = Purchase
+		}
+	}
+	s := sent{kind: k, card: -1}
+	switch k {
+	case Echo:
+	case Reversal:
+		s.card, s.amount = orig.card, orig.amount
+	default:
+		pool := p.pools[k]
+		s.card = pool[t.next()%uint64(len(pool))]
+		if k != Balance {
+			s.amount = amounts[t.next()%uint64(len(amounts))]
+		}
+		switch k {
+		case Decline:
+			s.amount += declineExtra
+		case Installments:
+			s.plan, s.count = t.installments()
+		}
+	}
+	return s, orig
+}
+
+// installments draws an installment plan: lojista or emissor in equal shares, and a count
+// uniform over the plan's range (2–12 lojista, 2–24 emissor).
+func (t *traffic) installments() (bandeira.InstallmentPlan, uint8) {
+	r := t.next()
+	if r&1 == 0 {
+		return bandeira.PlanLojista, 2 + uint8((r>>1)%(maxLojistaInstallments-1))
+	}
+	return bandeira.PlanEmissor, 2 + uint8((r>>1)%(maxEmissorInstallments-1))
+}
+
+// template returns the template of a drawn request: its kind's, for its card's PAN length.
+func (p *plan) template(s sent) *frameTemplate {
+	if s.kind == Echo {
+		return p.tmpl[Echo][0]
+	}
+	return p.tmpl[s.kind][len(p.cards[s.card].PAN)]
 }

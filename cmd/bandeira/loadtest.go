@@ -37,8 +37,10 @@ arrives (plus --think).
 
 Mix kinds: purchase (0200 000000), refund (0200 200000), reversal (0400 of an earlier
 approved purchase, field 90), balance (0100 310000), decline (0200 on a declining scenario
-card), echo (0800 301). Cards are the simulator's (same seed and counts, or --config), or
---cards FILE in the 'bandeira cards --json' shape.
+card), echo (0800 301), installments (0200 000000 on a credit card with field 48 tag IP:
+lojista 2-12 or emissor 2-24, drawn from --seed; not in the default mix). Cards are the
+simulator's (same seed and counts, or --config), or --cards FILE in the 'bandeira cards
+--json' shape.
 
 A progress line is printed on stderr every second; the report goes to stdout. Ctrl-C ends
 the run early and still prints the report. Only loopback targets unless --allow-remote.
@@ -50,6 +52,7 @@ Examples:
   bandeira loadtest --rate 5000 --duration 30s
   bandeira loadtest --stages 30s:1000,60s:5000,30s:0 --html report.html
   bandeira loadtest --concurrency 64 --requests 100000 --mix purchase=90,balance=10
+  bandeira loadtest --rate 1000 --duration 30s --mix purchase=70,installments=30
   bandeira loadtest --rate 2000 --duration 1m --json summary.json \
       --threshold 'p99<20ms' --threshold 'errors<0.1%' --threshold 'rate>0.99'
   bandeira loadtest --echo-server 127.0.0.1:18600          # the trivial responder
@@ -122,12 +125,12 @@ func parseLoadtestFlags(args []string, s stdio) (loadtest.Config, loadtestOption
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to send (not with --stages)")
 	fs.Int64Var(&cfg.Requests, "requests", 0, "stop after scheduling this many requests (0: no limit)")
 	fs.IntVar(&cfg.Connections, "connections", cfg.Connections, "TCP connections to spread the load over")
-	fs.StringVar(&cfg.Mix, "mix", cfg.Mix, "request kinds and weights: purchase, refund, reversal, balance, decline, echo")
+	fs.StringVar(&cfg.Mix, "mix", cfg.Mix, "request kinds and weights: purchase, refund, reversal, balance, decline, echo, installments")
 	fs.StringVar(&o.cardsFile, "cards", "", "JSON `file` of cards in the 'bandeira cards --json' shape")
 	fs.StringVar(&o.configPath, "config", "", "YAML `file` whose issuers (seed, cards_per_bin) and acquirer ID to use")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "how long a request waits for its answer")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "requests in flight per connection; more are dropped (open model)")
-	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the card, kind and amount choices")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the card, kind, amount and installment choices")
 	fs.StringVar(&o.jsonFile, "json", "", "write the JSON summary with a per-second series to `file`")
 	fs.StringVar(&o.htmlFile, "html", "", "write a self-contained HTML report to `file`")
 	fs.Var(&o.thresholds, "threshold", "fail (exit 1) unless `EXPR` holds: p99<20ms, errors<0.1%, rate>0.99 (repeatable)")

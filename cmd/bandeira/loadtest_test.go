@@ -101,6 +101,38 @@ func TestLoadtestEndToEnd(t *testing.T) {
 	})
 }
 
+func TestLoadtestInstallments(t *testing.T) {
+	n := mustStartNet(t)
+	jsonPath := filepath.Join(t.TempDir(), "summary.json")
+	code, out, errOut := runLoadtest(t, "--target", n.main.GatewayAddr(), "--rate", "400", "--requests", "300",
+		"--connections", "2", "--cards", n.cardsFile(), "--mix", "installments=1", "--json", jsonPath, "--quiet")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	var s loadtest.Summary
+	data, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &s))
+
+	t.Run("every installment sale is answered 00", func(t *testing.T) {
+		require.Equal(t, int64(300), s.Requests.Answered)
+		require.Equal(t, []loadtest.CodeCount{{Code: "00", Count: 300, Share: 1}}, s.Codes)
+		require.Len(t, s.Kinds, 1)
+		require.Equal(t, "installments", s.Kinds[0].Kind)
+		require.Equal(t, int64(300), s.Kinds[0].Approved)
+	})
+	t.Run("the acquirer priced every sale as credit in the lojista and emissor bands", func(t *testing.T) {
+		const sales = "bandeira_acquirer_sales_total"
+		require.Equal(t, 300.0, n.metric(sales, `product="credit"`))
+		require.Zero(t, n.metric(sales, `band="a_vista"`), "no sale priced à vista")
+		var total float64
+		for _, band := range []string{"lojista_2_6", "lojista_7_12", "emissor"} {
+			v := n.metric(sales, `band="`+band+`"`)
+			require.Positive(t, v, band)
+			total += v
+		}
+		require.Equal(t, 300.0, total)
+	})
+}
+
 func TestLoadtestClosedModelAndThresholds(t *testing.T) {
 	n := mustStartNet(t)
 	cards := n.cardsFile()
