@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync/atomic"
 	"time"
 
@@ -39,11 +40,19 @@ var _ bandeira.Authorizer = (*Bank)(nil)
 // Option customises NewBank and New.
 type Option func(*options)
 
-type options struct{ ledger Ledger }
+type options struct {
+	ledger        Ledger
+	authCodeStart uint64
+}
 
 // WithLedger makes the bank keep its accounts in l instead of a fresh ledger.Memory. Banks
 // may share one ledger: their accounts never collide, since BIN rows do not overlap.
 func WithLedger(l Ledger) Option { return func(o *options) { o.ledger = l } }
+
+// WithAuthCodeStart makes the bank's approval codes continue after n codes already issued:
+// give it the number of requests its durable books hold, so that a restarted bank does not
+// hand out the codes of the approvals it recorded before.
+func WithAuthCodeStart(n uint64) Option { return func(o *options) { o.authCodeStart = n } }
 
 // NewBank builds the bank called name from cfg, which must be valid and list the bank. log
 // gets component=issuer and issuer=name. m may be nil (no metrics); now, the clock used for
@@ -68,7 +77,7 @@ func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func()
 		now = time.Now
 	}
 	g := newGenerator(cfg)
-	return &Bank{
+	b := &Bank{
 		name:          bc.Name,
 		institutionID: bc.InstitutionID,
 		gen:           g,
@@ -80,7 +89,9 @@ func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func()
 		log:           log.With().Str("component", "issuer").Str("issuer", bc.Name).Logger(),
 		metrics:       m.forBank(bc.Name),
 		now:           now,
-	}, nil
+	}
+	b.authSeq.Store(authCodeOffset(bc.Name) + o.authCodeStart)
+	return b, nil
 }
 
 // New builds every bank of cfg, keyed by name, with the same arguments as NewBank. Options
@@ -139,6 +150,15 @@ func (b *Bank) record(a *bandeira.Authorization, res bandeira.Result, err error,
 
 // authSpace is the number of 6-character base-36 codes.
 const authSpace = 36 * 36 * 36 * 36 * 36 * 36
+
+// authCodeOffset starts each bank at its own place in the code space, so that two banks'
+// first approvals do not carry the same code. It is a pure function of the name, so runs
+// stay reproducible.
+func authCodeOffset(name string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return h.Sum64() % authSpace
+}
 
 // nextAuthCode returns a fresh approval code: six characters 0-9A-Z, unique among the
 // bank's first 2,176,782,336 codes (a counter through a bijection of the code space, so

@@ -141,7 +141,8 @@ func (m *Main) buildIssuers() (map[string]bandeira.Authorizer, error) {
 			return nil, fmt.Errorf("building issuer %s: %w", bc.Name, err)
 		}
 		m.books = append(m.books, bk)
-		b, err := issuers.NewBank(bc.Name, cfg, m.Log, bankMetrics, time.Now, issuers.WithLedger(bk))
+		b, err := issuers.NewBank(bc.Name, cfg, m.Log, bankMetrics, time.Now, issuers.WithLedger(bk),
+			issuers.WithAuthCodeStart(uint64(bk.Requests())))
 		if err != nil {
 			return nil, fmt.Errorf("building issuers: %w", err)
 		}

@@ -41,6 +41,19 @@ func runAudit(t *testing.T, args ...string) (int, string) {
 	return code, out.String() + errOut.String()
 }
 
+func TestAuthCodesAfterARestart(t *testing.T) {
+	n := mustStartNet(t)
+	c := n.card(issuers.Nubank, bandeira.Credit, "")
+	first := n.send(n.request("0100", c, "000000", 100))
+	require.Equal(t, "00", first.Get(39))
+	n.restart()
+	// The first request after the restart: without the books' count the bank would start
+	// its code sequence over and hand out the code recorded before.
+	fresh := n.send(n.request("0100", c, "000000", 200))
+	require.Equal(t, "00", fresh.Get(39))
+	require.NotEqual(t, first.Get(38), fresh.Get(38))
+}
+
 func TestDurableBooksEndToEnd(t *testing.T) {
 	n := mustStartNet(t)
 	c := n.card(issuers.Nubank, bandeira.Debit, "")
