@@ -165,6 +165,19 @@ func (bm *bitmap) next(after int) int {
 	return 0
 }
 
+// ReadBitmap reads the bitmaps at the start of b, the body after the MTI: the primary and,
+// when its bit 1 is set, the secondary. It returns them as two words, message bit 1 being
+// the top bit of the first, and the number of bytes read. A failure is an *UnpackError;
+// only a failure allocates. Tools that scan messages without unpacking them (loadtest)
+// use it so that they read bitmaps exactly as the codec does.
+func ReadBitmap(b []byte) ([2]uint64, int, error) {
+	bm, n, err := readBitmap(b)
+	if err != nil {
+		return bm, 0, err
+	}
+	return bm, n, nil
+}
+
 // readBitmap reads the primary bitmap and, when bit 1 is set, the secondary one. It
 // returns the bitmap and the number of bytes read.
 func readBitmap(b []byte) (bitmap, int, *UnpackError) {

@@ -359,3 +359,25 @@ func BenchmarkMoovPackUnpack(b *testing.B) {
 		}
 	}
 }
+
+func TestReadBitmap(t *testing.T) {
+	t.Run("reads a primary bitmap and reports a nil error", func(t *testing.T) {
+		bm, n, err := ReadBitmap([]byte("7234054128C08000rest"))
+		require.NoError(t, err)
+		require.Nil(t, err, "a plain nil, not a typed nil *UnpackError")
+		require.Equal(t, 16, n)
+		require.Equal(t, uint64(0x7234054128C08000), bm[0])
+	})
+	t.Run("reads the secondary bitmap when bit 1 is set", func(t *testing.T) {
+		bm, n, err := ReadBitmap([]byte("F2340541288080000000004000000000"))
+		require.NoError(t, err)
+		require.Equal(t, 32, n)
+		require.Equal(t, uint64(0x0000004000000000), bm[1])
+	})
+	t.Run("fails with an UnpackError on a bitmap that is not hex", func(t *testing.T) {
+		_, _, err := ReadBitmap([]byte("72340541ZZC08000"))
+		var ue *UnpackError
+		require.ErrorAs(t, err, &ue)
+		require.Equal(t, 1, ue.Field)
+	})
+}

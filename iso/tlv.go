@@ -75,18 +75,7 @@ func nextTLV(s string) (tag, value, rest, reason string) {
 	return tag, s[5 : 5+n], s[5+n:], ""
 }
 
-func validTag(t string) bool {
-	if len(t) != 2 {
-		return false
-	}
-	for i := range 2 {
-		c := t[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
+func validTag(t string) bool { return len(t) == 2 && isAlnum(t) }
 
 // applyTLV parses field 48 into a: tag CV to CVV2 and tag IP to Installments. A repeated
 // CV or IP tag is malformed; unknown tags are ignored.

@@ -133,41 +133,11 @@ func (l *layout) field(body []byte, off, n int) (span, bool) {
 	return span{}, false // not in the dialect
 }
 
-// readBitmaps reads the primary and, when bit 1 is set, the secondary bitmap after the
-// MTI; it returns the offset of the first field.
+// readBitmaps reads the bitmaps after the MTI with the codec's own reader; it returns the
+// offset of the first field.
 func readBitmaps(body []byte) (bm [2]uint64, off int, ok bool) {
-	if bm[0], ok = hex64(body[4:20]); !ok {
-		return bm, 0, false
-	}
-	if bm[0]&(1<<63) == 0 {
-		return bm, 20, true
-	}
-	if len(body) < 36 {
-		return bm, 0, false
-	}
-	if bm[1], ok = hex64(body[20:36]); !ok || bm[1]&(1<<63) != 0 {
-		return bm, 0, false
-	}
-	return bm, 36, true
-}
-
-func hex64(b []byte) (uint64, bool) {
-	var x uint64
-	for _, c := range b {
-		var v byte
-		switch {
-		case c >= '0' && c <= '9':
-			v = c - '0'
-		case c >= 'A' && c <= 'F':
-			v = c - 'A' + 10
-		case c >= 'a' && c <= 'f':
-			v = c - 'a' + 10
-		default:
-			return 0, false
-		}
-		x = x<<4 | uint64(v)
-	}
-	return x, true
+	bm, n, err := iso.ReadBitmap(body[4:])
+	return bm, 4 + n, err == nil
 }
 
 // parseReply scans a response body for the fields the generator needs.
