@@ -71,7 +71,7 @@ func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func()
 		opt(&o)
 	}
 	if o.ledger == nil {
-		o.ledger = ledger.NewMemory(cfg.RecordsPerAccount)
+		o.ledger = ledger.NewMemory(ledger.DefaultRecordsPerAccount)
 	}
 	if now == nil {
 		now = time.Now

@@ -41,10 +41,6 @@ type Config struct {
 	SlowDelay time.Duration `yaml:"slow_delay"`
 	// PINTries is the number of consecutive wrong PINs after which a card answers 75.
 	PINTries int `yaml:"pin_tries"`
-	// RecordsPerAccount bounds the approved requests the in-memory ledger (ledger.Memory,
-	// the default of NewBank) remembers per card for reversals; the oldest is forgotten
-	// first and its hold, if any, expires. The durable books remember every request.
-	RecordsPerAccount int `yaml:"records_per_account"`
 	// DebitBalance, PrepaidBalance and CreditLimit are the ranges (centavos, whole reais
 	// steps) that opening balances and credit limits are drawn from.
 	DebitBalance   AmountRange `yaml:"debit_balance"`
@@ -106,7 +102,6 @@ func DefaultConfig() Config {
 		MaxTransactionAmount: 500_000,
 		SlowDelay:            2 * time.Second,
 		PINTries:             3,
-		RecordsPerAccount:    64,
 		DebitBalance:         AmountRange{Min: 50_000, Max: 2_000_000},
 		PrepaidBalance:       AmountRange{Min: 5_000, Max: 200_000},
 		CreditLimit:          AmountRange{Min: 100_000, Max: 3_000_000},
@@ -143,8 +138,6 @@ func (c Config) validateScalars() error {
 		return invalid("slow_delay %s below 0", c.SlowDelay)
 	case c.PINTries < 1 || c.PINTries > 10:
 		return invalid("pin_tries %d outside 1..10", c.PINTries)
-	case c.RecordsPerAccount < 1 || c.RecordsPerAccount > 1_000_000:
-		return invalid("records_per_account %d outside 1..1000000", c.RecordsPerAccount)
 	}
 	for _, r := range []struct {
 		key string

@@ -51,7 +51,6 @@ func TestConfigValidate(t *testing.T) {
 		{"rejects a negative transaction limit", func(c *issuers.Config) { c.MaxTransactionAmount = -1 }, "max_transaction_amount"},
 		{"rejects a negative slow delay", func(c *issuers.Config) { c.SlowDelay = -time.Second }, "slow_delay"},
 		{"rejects zero PIN tries", func(c *issuers.Config) { c.PINTries = 0 }, "pin_tries"},
-		{"rejects zero records per account", func(c *issuers.Config) { c.RecordsPerAccount = 0 }, "records_per_account"},
 		{"rejects a negative balance range", func(c *issuers.Config) { c.DebitBalance.Min = -1 }, "debit_balance"},
 		{"rejects an inverted limit range", func(c *issuers.Config) { c.CreditLimit = issuers.AmountRange{Min: 10, Max: 5} }, "credit_limit"},
 		{"rejects no banks", func(c *issuers.Config) { c.Banks = nil }, "banks is empty"},

@@ -91,8 +91,7 @@ func (m *modelCard) reverse(rng *rand.Rand, stan int) (bandeira.Authorization, b
 func TestBankAgainstModel(t *testing.T) {
 	t.Run("random operations keep the ledger equal to a model and its invariants intact", func(t *testing.T) {
 		cfg := testConfig()
-		cfg.RecordsPerAccount = 10_000
-		mem := ledger.NewMemory(cfg.RecordsPerAccount)
+		mem := ledger.NewMemory(10_000)
 		banks, err := issuers.New(cfg, nopLogger(), nil, fixedNow, issuers.WithLedger(mem))
 		require.NoError(t, err)
 		var cards []*modelCard
