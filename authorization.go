@@ -124,6 +124,17 @@ func (a *Authorization) IsBalanceInquiry() bool {
 	return t == TxAvailableFunds || t == TxBalanceInquiry
 }
 
+// IsSale reports whether a is a purchase or cash withdrawal request: an 0100 or 0200 (or
+// their repeats) with processing code 00 or 01. Sales are what the acquirer prices and
+// settles; refunds, inquiries, advices and reversals are not sales.
+func (a *Authorization) IsSale() bool {
+	if c := a.MTI.Class(); c != '1' && c != '2' || a.MTI[2] != '0' {
+		return false
+	}
+	tx := a.TxType()
+	return tx == TxPurchase || tx == TxCash
+}
+
 // Key identifies a request for matching and duplicate detection: acquirer (field 32),
 // terminal (41), STAN (11) and transmission time (7), per reliability.md invariant I4.
 type Key struct {

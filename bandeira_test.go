@@ -179,3 +179,25 @@ func TestPINBlockFormat0(t *testing.T) {
 		}
 	})
 }
+
+func TestIsSale(t *testing.T) {
+	cases := []struct {
+		mti, proc string
+		want      bool
+	}{
+		{"0100", "000000", true},
+		{"0200", "000000", true},
+		{"0101", "010000", true},
+		{"0201", "000000", true},
+		{"0200", "200000", false}, // refund
+		{"0100", "310000", false}, // balance inquiry
+		{"0220", "000000", false}, // completion advice
+		{"0400", "000000", false},
+		{"0800", "", false},
+		{"01", "000000", false},
+	}
+	for _, c := range cases {
+		a := bandeira.Authorization{MTI: bandeira.MTI(c.mti), ProcessingCode: c.proc}
+		require.Equal(t, c.want, a.IsSale(), "%s %s", c.mti, c.proc)
+	}
+}

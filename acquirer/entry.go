@@ -100,13 +100,10 @@ func kindOf(a *bandeira.Authorization) (EntryKind, bool) {
 			tx := a.TxType()
 			return EntryCompletion, tx == bandeira.TxPurchase || tx == bandeira.TxCash
 		}
-		if len(a.MTI) != 4 || a.MTI[2] != '0' {
-			return 0, false
-		}
-		switch a.TxType() {
-		case bandeira.TxPurchase, bandeira.TxCash:
+		if a.IsSale() {
 			return EntrySale, true
-		case bandeira.TxRefund:
+		}
+		if a.MTI[2] == '0' && a.TxType() == bandeira.TxRefund {
 			return EntryRefund, true
 		}
 	case '4':

@@ -196,7 +196,7 @@ func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeir
 		res.Brand = brand
 	}
 	fee, priced := g.price(a, brand, res)
-	if g.journal != nil && res.Code.Approved() && (priced || !isSale(a)) {
+	if g.journal != nil && res.Code.Approved() && (priced || !a.IsSale()) {
 		if err := g.journal.Record(ctx, *a, res, fee); err != nil {
 			g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
 				Msg("journaling failed; the approval is not sent")
@@ -221,7 +221,7 @@ func (g *Gateway) call(ctx context.Context, network bandeira.Authorizer, a *band
 // 01) with its installment plan (field 48 tag IP). A pricing failure is logged and
 // counted; it never changes the answer.
 func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res bandeira.Result) (bandeira.Fee, bool) {
-	if g.pricer == nil || !res.Code.Approved() || !isSale(a) {
+	if g.pricer == nil || !res.Code.Approved() || !a.IsSale() {
 		return bandeira.Fee{}, false
 	}
 	fee, err := g.pricer.Price(bandeira.Sale{
@@ -241,17 +241,6 @@ func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res ban
 	g.log.Debug().Str("stan", a.STAN).Str("rrn", a.RRN).Int64("mdr_centavos", int64(fee.MDR)).
 		Msg("priced")
 	return fee, true
-}
-
-// isSale reports whether a is a purchase or cash withdrawal request (0100/0200 and their
-// repeats, processing code 00 or 01). An advice (0220 completion) captures a sale already
-// priced at its 0100.
-func isSale(a *bandeira.Authorization) bool {
-	if c := a.MTI.Class(); c != '1' && c != '2' || a.MTI[2] != '0' {
-		return false
-	}
-	tx := a.TxType()
-	return tx == bandeira.TxPurchase || tx == bandeira.TxCash
 }
 
 // record counts the request once under the code the edge will send, and logs it.
