@@ -43,6 +43,11 @@ type Main struct {
 	journal           *acquirer.Journal
 	closeOnce         sync.Once
 	closeErr          error
+
+	// inMemory (benchmarks only) keeps each bank's accounts in a ledger.Memory and keeps
+	// no acquirer journal: the network as it was before durable storage, the baseline
+	// BenchmarkFullStackRoundTrip compares the durable one with.
+	inMemory bool
 }
 
 // NewMain returns a Main for cfg, which must already be validated.
@@ -109,6 +114,9 @@ func (m *Main) buildNetwork() (*gateway.Gateway, error) {
 		return nil, fmt.Errorf("building acquirer: %w", err)
 	}
 	m.acquirer = acq
+	if m.inMemory {
+		return gateway.New(cfg.Gateway, networks, acq, m.Log, gateway.NewMetrics(reg), time.Now), nil
+	}
 	m.journal, err = acquirer.OpenJournal(context.Background(), acquirer.JournalPath(cfg.DataDir), acq,
 		acquirer.JournalOptions{Synchronous: cfg.Issuers.Ledger.Synchronous, Log: m.Log, Metrics: acqMetrics})
 	if err != nil {
@@ -120,6 +128,9 @@ func (m *Main) buildNetwork() (*gateway.Gateway, error) {
 
 // settlements computes the merchant payouts from the live journal (GET /acquirer/settlements).
 func (m *Main) settlements(ctx context.Context, f acquirer.SettlementFilter) ([]acquirer.Payout, error) {
+	if m.journal == nil {
+		return nil, errors.New("no acquirer journal in this process")
+	}
 	entries, err := m.journal.Entries(ctx)
 	if err != nil {
 		return nil, err
@@ -134,6 +145,14 @@ func (m *Main) buildIssuers() (map[string]bandeira.Authorizer, error) {
 	bankMetrics, bookMetrics := issuers.NewMetrics(m.Registry), books.NewMetrics(m.Registry)
 	byName := make(map[string]bandeira.Authorizer, len(cfg.Banks))
 	for _, bc := range cfg.Banks {
+		if m.inMemory {
+			b, err := issuers.NewBank(bc.Name, cfg, m.Log, bankMetrics, time.Now)
+			if err != nil {
+				return nil, fmt.Errorf("building issuers: %w", err)
+			}
+			byName[bc.Name] = b
+			continue
+		}
 		bk, err := books.Open(context.Background(), booksPath(m.Config.DataDir, bc.Name), cfg.Ledger, books.Options{
 			Issuer: bc.Name, Log: m.Log, Metrics: bookMetrics, Fingerprint: cardsFingerprint(cfg),
 		})

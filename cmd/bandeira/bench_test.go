@@ -22,10 +22,22 @@ import (
 // (BIN routing) → issuer (decision, hold) → pricing → metrics → response. 64 requests are
 // in flight on one connection, as in iso's BenchmarkLibraryEcho, whose number this one is
 // compared with (see the README's performance section for the command).
+//
+// storage=durable is `bandeira run`: SQLite books per issuer and the acquirer's journal,
+// each answer waiting for its commits. storage=memory is the same network with each bank
+// on a ledger.Memory and no journal, the baseline durable storage is measured against in
+// the same run (docs/ledger.md).
 func BenchmarkFullStackRoundTrip(b *testing.B) {
+	for _, storage := range []string{"memory", "durable"} {
+		b.Run("storage="+storage, func(b *testing.B) { benchRoundTrip(b, storage == "memory") })
+	}
+}
+
+func benchRoundTrip(b *testing.B, inMemory bool) {
 	cfg := testConfig(b)
 	cfg.Issuers.CardsPerBIN = 1000
 	m := NewMain(cfg, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
+	m.inMemory = inMemory
 	require.NoError(b, m.Run(context.Background()))
 	defer func() { _ = m.Close() }()
 	c, err := iso.Dial(context.Background(), m.GatewayAddr(), iso.DefaultClientConfig(), zerolog.Nop())
