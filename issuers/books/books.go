@@ -43,15 +43,20 @@ type Options struct {
 	// opening ranges). It is stored on first open; a later Open with a different one
 	// fails with ErrIncompatible. Empty skips the check.
 	Fingerprint string
+	// CacheRequests is how many recently used requests are kept whole in memory (0 means
+	// DefaultCacheRequests); older ones are read back from disk by id when a retransmit,
+	// reversal, capture or expiry needs them. Every key stays indexed in memory.
+	CacheRequests int
 }
 
 // Books is one issuer's durable ledger: an SQLite database (WAL, synchronous=FULL by
 // default) holding accounts, requests (idempotency keys and holds), double-entry postings
-// and tombstones, with the whole state mirrored in memory. Decisions are taken in memory
-// under one mutex; their changes join the current batch, which a single writer commits in
-// one transaction (group commit). Every call returns only after the batch holding its
-// effects, and every batch before it, has committed, so nothing it answers can be lost
-// to a crash (reliability.md R9). It satisfies the issuers.Ledger interface and is safe
+// and tombstones. Memory holds every account, a compact index of every request key, the
+// queue of open holds and the recently used requests; older requests are read back from
+// disk by id. Decisions are taken in memory under one mutex; their changes join the
+// current batch, which a single writer commits in one transaction (group commit). Every
+// call returns only after the batch holding its effects, and every batch before it, has
+// committed, so nothing it answers can be lost to a crash (reliability.md R9). It satisfies the issuers.Ledger interface and is safe
 // for concurrent use.
 type Books struct {
 	cfg     Config
@@ -60,6 +65,8 @@ type Books struct {
 	metrics *bookMetrics
 	db      *sql.DB
 	stmts   *statements
+	reader  *sql.DB   // read-only connection for requests out of the cache
+	byID    *sql.Stmt // on reader
 
 	mu     sync.Mutex
 	st     *state
@@ -87,12 +94,40 @@ func Open(ctx context.Context, path string, cfg Config, opts Options) (*Books, e
 		return nil, fmt.Errorf("opening books %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	b, err := open(ctx, db, cfg, opts)
+	b, err := open(ctx, db, path, cfg, opts)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening books %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// selectRequest reads one request back by id (the primary key).
+const selectRequest = `SELECT key, account_id, kind, amount, status, auth_code, open, state, reversed,
+	created_at FROM requests WHERE id = ?`
+
+// openReader opens the read-only connection that reads requests out of the cache back
+// by id. Under WAL it reads the last committed state beside the writer, never waiting for it.
+func openReader(ctx context.Context, path string) (*sql.DB, *sql.Stmt, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the reader: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	st, err := db.PrepareContext(ctx, selectRequest)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("preparing the reader: %w", err)
+	}
+	return db, st, nil
+}
+
+// fetch reads request id's row through the reader.
+func (b *Books) fetch(id int64) (storedRequest, error) {
+	var r storedRequest
+	err := b.byID.QueryRow(id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
+		&r.open, &r.state, &r.reversed, &r.at)
+	return r, err
 }
 
 // dsn is the database's connection string: WAL, the configured synchronous setting,
@@ -102,9 +137,12 @@ func dsn(path, sync string) string {
 		")&_pragma=busy_timeout(5000)&_pragma=foreign_keys(OFF)&_txlock=immediate"
 }
 
-func open(ctx context.Context, db *sql.DB, cfg Config, opts Options) (*Books, error) {
+func open(ctx context.Context, db *sql.DB, path string, cfg Config, opts Options) (*Books, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.CacheRequests <= 0 {
+		opts.CacheRequests = DefaultCacheRequests
 	}
 	if err := migrate(ctx, db); err != nil {
 		return nil, err
@@ -112,19 +150,23 @@ func open(ctx context.Context, db *sql.DB, cfg Config, opts Options) (*Books, er
 	if err := checkFingerprint(ctx, db, opts.Fingerprint); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	st, err := load(ctx, db, int64(cfg.HoldExpiry))
-	if err != nil {
-		return nil, fmt.Errorf("loading state: %w", err)
-	}
 	b := &Books{
-		cfg: cfg, opts: opts, db: db, stmts: newStatements(), st: st,
+		cfg: cfg, opts: opts, db: db, stmts: newStatements(),
 		log:        opts.Log.With().Str("component", "books").Str("issuer", opts.Issuer).Logger(),
 		metrics:    opts.Metrics.forIssuer(opts.Issuer),
 		kick:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 	}
-	b.log.Info().Int("accounts", len(st.accounts)).Int("requests", len(st.requests)).
+	var err error
+	if b.reader, b.byID, err = openReader(ctx, path); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if b.st, err = load(ctx, db, int64(cfg.HoldExpiry), opts.CacheRequests, b.fetch); err != nil {
+		_ = b.reader.Close()
+		return nil, fmt.Errorf("loading state: %w", err)
+	}
+	b.log.Info().Int("accounts", len(b.st.accounts)).Int("requests", b.st.keys.len()).
 		Dur("took", time.Since(start)).Msg("books loaded")
 	go b.write()
 	return b, nil
@@ -169,7 +211,10 @@ func (b *Books) Apply(ctx context.Context, e ledger.Entry) (ledger.Outcome, erro
 		return ledger.Outcome{}, err
 	}
 	var out ledger.Outcome
-	bt, err := b.do(func(at int64) { out = b.st.apply(e, at) })
+	bt, err := b.do(func(at int64) (err error) {
+		out, err = b.st.apply(e, at)
+		return err
+	})
 	if err != nil {
 		return ledger.Outcome{}, fmt.Errorf("applying %s: %w", e.Kind, err)
 	}
@@ -183,9 +228,12 @@ func (b *Books) Apply(ctx context.Context, e ledger.Entry) (ledger.Outcome, erro
 // can see has committed. An account never touched reads as its opening.
 func (b *Books) Balances(ctx context.Context, ref ledger.Ref) (ledger.Balances, error) {
 	var bal ledger.Balances
-	bt, err := b.do(func(at int64) {
-		b.st.expire(at)
+	bt, err := b.do(func(at int64) error {
+		if err := b.st.expire(at); err != nil {
+			return err
+		}
 		bal = b.st.balancesOf(ref)
+		return nil
 	})
 	if err == nil {
 		err = b.wait(ctx, bt)
@@ -200,9 +248,12 @@ func (b *Books) Balances(ctx context.Context, ref ledger.Ref) (ledger.Balances, 
 // committed: a correct PIN resets the count, a wrong one adds 1.
 func (b *Books) PINTry(ctx context.Context, ref ledger.Ref, ok bool) (int, error) {
 	var n int
-	bt, err := b.do(func(at int64) {
-		b.st.expire(at)
+	bt, err := b.do(func(at int64) error {
+		if err := b.st.expire(at); err != nil {
+			return err
+		}
 		n = b.st.pinTry(ref, ok, at)
+		return nil
 	})
 	if err == nil {
 		err = b.wait(ctx, bt)
@@ -217,7 +268,7 @@ func (b *Books) PINTry(ctx context.Context, ref ledger.Ref, ok bool) (int, error
 // once that is committed. Apply, Balances and PINTry do the same first; Expire serves
 // books that get no other call.
 func (b *Books) Expire(ctx context.Context) error {
-	bt, err := b.do(func(at int64) { b.st.expire(at) })
+	bt, err := b.do(b.st.expire)
 	if err == nil {
 		err = b.wait(ctx, bt)
 	}
@@ -231,11 +282,12 @@ func (b *Books) Expire(ctx context.Context) error {
 func (b *Books) Requests() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.st.requests)
+	return b.st.keys.len()
 }
 
-// do runs f on the state under the mutex and joins the current batch.
-func (b *Books) do(f func(at int64)) (*batch, error) {
+// do runs f on the state under the mutex and joins the current batch, which commits
+// whatever f changed even when f fails.
+func (b *Books) do(f func(at int64) error) (*batch, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -244,14 +296,14 @@ func (b *Books) do(f func(at int64)) (*batch, error) {
 	case b.failed != nil:
 		return nil, b.failed
 	}
-	f(b.clock())
+	err := f(b.clock())
 	bt := b.st.cur
 	bt.calls++
 	select {
 	case b.kick <- struct{}{}:
 	default:
 	}
-	return bt, nil
+	return bt, err
 }
 
 // wait blocks until bt has committed or ctx ends.
@@ -273,7 +325,7 @@ func (b *Books) Close() error {
 		close(b.kick)
 		b.mu.Unlock()
 		<-b.writerDone
-		b.closeErr = errors.Join(b.stmts.close(), b.db.Close())
+		b.closeErr = errors.Join(b.stmts.close(), b.db.Close(), b.byID.Close(), b.reader.Close())
 	})
 	return b.closeErr
 }

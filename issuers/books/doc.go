@@ -22,13 +22,21 @@
 //
 // # Durability
 //
-// The whole state is mirrored in memory; calls decide under one mutex, their changes join
-// the current batch, and a single writer goroutine commits each batch in one transaction
-// (group commit). A call returns only after the batch holding its effects, and every
-// batch before it, has committed, so an answer never rests on state a crash could lose
-// (reliability.md R9). A failed commit fails the books for good (ErrFailed): reopen them.
-// Open rebuilds the memory from the database; Audit checks invariants I1–I5 on the
-// database at rest. docs/ledger.md describes the schema and how to inspect it.
+// Calls decide in memory under one mutex, their changes join the current batch, and a
+// single writer goroutine commits each batch in one transaction (group commit). A call
+// returns only after the batch holding its effects, and every batch before it, has
+// committed, so an answer never rests on state a crash could lose (reliability.md R9). A
+// failed commit fails the books for good (ErrFailed): reopen them. Open rebuilds the
+// memory from the database; Audit checks invariants I1–I5 on the database at rest.
+// docs/ledger.md describes the schema and how to inspect it.
+//
+// # Memory
+//
+// Memory holds every account, an index of every request key (a 64-bit hash of the key to
+// the request's id), the queue of holds to expire, the tombstones and the most recently
+// used requests (Options.CacheRequests). A request out of the cache is read back by id
+// through a read-only connection, which sees every committed batch; a request leaves the
+// cache only once its changes have committed, so what it reads is current.
 //
 // Nothing here stores or logs a PAN, CVV2 or PIN block: accounts are named by BIN and
 // serial.

@@ -9,11 +9,12 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// load rebuilds the in-memory state from the database: accounts, requests (with the queue
-// of open holds, in id order, which is creation order, and each card's held amount),
-// tombstones, the balances (summed from the postings) and the next ids.
-func load(ctx context.Context, db *sql.DB, ttl int64) (*state, error) {
-	s := newState(ttl)
+// load rebuilds the in-memory state from the database: accounts, the key index of the
+// requests (with the queue of open holds, in id order, which is creation order, and each
+// card's held amount), tombstones, the balances (summed from the postings) and the next
+// ids. Requests themselves stay on disk until used.
+func load(ctx context.Context, db *sql.DB, ttl int64, cacheSize int, fetch fetcher) (*state, error) {
+	s := newState(ttl, cacheSize, fetch)
 	var nAccounts, nRequests int
 	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM requests)").
 		Scan(&nAccounts, &nRequests); err != nil {
@@ -21,7 +22,7 @@ func load(ctx context.Context, db *sql.DB, ttl int64) (*state, error) {
 	}
 	// Sized up front: growing maps of a million entries is most of the time spent loading.
 	s.accounts = make(map[ledger.AccountID]*account, nAccounts)
-	s.requests = make(map[ledger.Key]*request, nRequests)
+	s.keys = newKeyIndex(nRequests)
 	byID := make(map[int64]*account, nAccounts)
 	if err := loadAccounts(ctx, db, s, byID); err != nil {
 		return nil, err
@@ -87,7 +88,10 @@ func loadAccounts(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 		if a.aid, err = parseCardName(a.name); err != nil {
 			return fmt.Errorf("reading account %d: %w", a.id, err)
 		}
-		s.accounts[a.aid] = a
+		if a.id < firstCardAccount {
+			return fmt.Errorf("reading card account %d: below the first card id %d: %w", a.id, firstCardAccount, ErrIncompatible)
+		}
+		s.addCard(a)
 		s.nextAccount = max(s.nextAccount, a.id+1)
 	}
 	if err := rs.Err(); err != nil {
@@ -97,32 +101,35 @@ func loadAccounts(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 }
 
 func loadRequests(ctx context.Context, db *sql.DB, s *state, byID map[int64]*account) error {
-	rs, err := db.QueryContext(ctx, `SELECT id, key, account_id, kind, amount, status, auth_code, open,
-		state, reversed, created_at FROM requests ORDER BY id`)
+	rs, err := db.QueryContext(ctx, `SELECT id, key, account_id, kind, open, state, created_at
+		FROM requests ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("reading requests: %w", err)
 	}
 	defer func() { _ = rs.Close() }()
+	var (
+		id, acct, at int64
+		text         string
+		kind, st     uint8
+		open         bandeira.Amount
+	)
 	for rs.Next() {
-		r := &request{}
-		var acct int64
-		var kind, status uint8
-		if err := rs.Scan(&r.id, &r.keyText, &acct, &kind, &r.amount, &status, &r.authCode,
-			&r.open, &r.state, &r.reversed, &r.at); err != nil {
+		if err := rs.Scan(&id, &text, &acct, &kind, &open, &st, &at); err != nil {
 			return fmt.Errorf("reading requests: %w", err)
 		}
-		if r.key, err = parseKey(r.keyText); err != nil {
-			return fmt.Errorf("reading request %d: %w", r.id, err)
+		k, err := parseKey(text)
+		if err != nil {
+			return fmt.Errorf("reading request %d: %w", id, err)
 		}
-		if r.account = byID[acct]; r.account == nil {
-			return fmt.Errorf("reading request %d: account %d missing: %w", r.id, acct, ErrIncompatible)
+		a := byID[acct]
+		if a == nil {
+			return fmt.Errorf("reading request %d: account %d missing: %w", id, acct, ErrIncompatible)
 		}
-		r.kind, r.status = ledger.Kind(kind), ledger.Status(status)
-		s.requests[r.key] = r
-		s.nextRequest = r.id + 1
-		if r.kind == ledger.Hold && r.state == stateOpen {
-			s.holds = append(s.holds, r)
-			r.account.held += r.open
+		s.keys.add(k, id)
+		s.nextRequest = id + 1
+		if ledger.Kind(kind) == ledger.Hold && st == stateOpen {
+			s.holds = append(s.holds, hold{id: id, at: at})
+			a.held += open
 		}
 	}
 	if err := rs.Err(); err != nil {

@@ -158,10 +158,27 @@ func TestModel(t *testing.T) {
 		first, seeds = uint64(s), 1
 	}
 	for seed := first; seed < first+uint64(seeds); seed++ {
-		t.Run(fmt.Sprintf("seed %d agrees with the model", seed), func(t *testing.T) {
-			runModel(t, seed, ops)
+		v := modelVariants[seed%uint64(len(modelVariants))]
+		t.Run(fmt.Sprintf("seed %d agrees with the model (%s)", seed, v.name), func(t *testing.T) {
+			if v.hash != nil {
+				defer books.UseKeyHash(v.hash)()
+			}
+			runModel(t, seed, ops, v.cache)
 		})
 	}
+}
+
+// modelVariants run the model against the books with every request in the cache, with
+// almost none (each retransmit, reversal, capture and expiry reads its request back from
+// disk), and with a key hash that collides for most keys (the index's exact fallback).
+var modelVariants = []struct {
+	name  string
+	cache int
+	hash  func(ledger.Key) uint64
+}{
+	{name: "default cache", cache: 0},
+	{name: "cache of 1 request", cache: 1},
+	{name: "cache of 3, colliding key hash", cache: 3, hash: func(k ledger.Key) uint64 { return uint64(len(k.STAN)) }},
 }
 
 func envInt(name string, def int) int {
@@ -189,10 +206,11 @@ type modelRun struct {
 	keys  []ledger.Key
 	refOf map[ledger.Key]ledger.Ref
 	n     int
+	cache int // Options.CacheRequests
 }
 
-func runModel(t *testing.T, seed uint64, ops int) {
-	r := &modelRun{
+func runModel(t *testing.T, seed uint64, ops, cache int) {
+	r := &modelRun{cache: cache,
 		t: t, rng: rand.New(rand.NewPCG(seed, 0xb00c5)), path: filepath.Join(t.TempDir(), "m.db"),
 		cfg: books.DefaultConfig(), refOf: map[ledger.Key]ledger.Ref{},
 	}
@@ -211,7 +229,7 @@ func runModel(t *testing.T, seed uint64, ops int) {
 func (r *modelRun) now() time.Time { return time.Unix(0, r.clock.Load()).UTC() }
 
 func (r *modelRun) open() {
-	bk, err := books.Open(context.Background(), r.path, r.cfg, books.Options{Now: r.now})
+	bk, err := books.Open(context.Background(), r.path, r.cfg, books.Options{Now: r.now, CacheRequests: r.cache})
 	require.NoError(r.t, err)
 	r.bk = bk
 }

@@ -83,26 +83,37 @@ type batch struct {
 
 func newBatch(seq uint64) *batch { return &batch{seq: seq, done: make(chan struct{})} }
 
-// state is the whole in-memory state machine of one issuer's books. It is not safe for
-// concurrent use: Books serialises calls under its mutex.
+// hold is an open hold in the expiry queue: the request's id and when it was placed.
+type hold struct{ id, at int64 }
+
+// state is the in-memory state machine of one issuer's books: every account, the key of
+// every request, recently used requests whole (older ones are read back from disk), the
+// queue of holds to expire and the tombstones. It is not safe for concurrent use: Books
+// serialises calls under its mutex.
 type state struct {
 	accounts    map[ledger.AccountID]*account
+	cards       []*account // card accounts by id − firstCardAccount
 	system      [5]*account
-	requests    map[ledger.Key]*request
+	keys        keyIndex
+	cache       requestCache
+	fetch       fetcher
 	tombs       map[ledger.Key]struct{}
-	holds       []*request // open holds, oldest first
+	holds       []hold // holds placed, oldest first; resolved ones are skipped when due
 	holdsHead   int
 	nextAccount int64
 	nextRequest int64
 	nextPosting int64
 	ttl         int64
 	cur         *batch
+	committed   uint64 // sequence of the last committed batch
 }
 
-func newState(ttl int64) *state {
+func newState(ttl int64, cacheSize int, fetch fetcher) *state {
 	s := &state{
 		accounts:    make(map[ledger.AccountID]*account),
-		requests:    make(map[ledger.Key]*request),
+		keys:        newKeyIndex(0),
+		cache:       newRequestCache(cacheSize),
+		fetch:       fetch,
 		tombs:       make(map[ledger.Key]struct{}),
 		nextAccount: firstCardAccount,
 		nextRequest: 1,
@@ -123,6 +134,8 @@ func (s *state) touchAccount(a *account) {
 	}
 }
 
+// touchRequest marks r as changed by the current batch, which keeps it in the cache
+// until that batch has committed.
 func (s *state) touchRequest(r *request) {
 	if r.mark != s.cur.seq {
 		r.mark = s.cur.seq
@@ -150,12 +163,22 @@ func (s *state) account(ref ledger.Ref, create bool, at int64) *account {
 	}
 	a = &account{id: s.nextAccount, aid: ref.ID, name: cardName(ref.ID), kind: kindCard, limit: ref.Opening.CreditLimit}
 	s.nextAccount++
-	s.accounts[ref.ID] = a
+	s.addCard(a)
 	s.touchAccount(a)
 	if ref.Opening.Balance > 0 {
 		s.move(postOpen, s.system[accountFunding], a, ref.Opening.Balance, nil, at)
 	}
 	return a
+}
+
+// addCard indexes a card account by its card and by its id.
+func (s *state) addCard(a *account) {
+	s.accounts[a.aid] = a
+	i := int(a.id - firstCardAccount)
+	for len(s.cards) <= i {
+		s.cards = append(s.cards, nil)
+	}
+	s.cards[i] = a
 }
 
 // balancesOf reads ref's account, or its opening when it was never touched.
@@ -175,9 +198,12 @@ func (s *state) outcome(st ledger.Status, ref ledger.Ref, r *request, released b
 }
 
 // apply performs one entry at ledger time at (Unix nanoseconds), first expiring the holds
-// that are due.
-func (s *state) apply(e ledger.Entry, at int64) ledger.Outcome {
-	s.expire(at)
+// that are due. An error (a request could not be read back from disk) leaves the entry
+// unapplied.
+func (s *state) apply(e ledger.Entry, at int64) (ledger.Outcome, error) {
+	if err := s.expire(at); err != nil {
+		return ledger.Outcome{}, err
+	}
 	switch e.Kind {
 	case ledger.Reverse:
 		return s.reverse(e, at)
@@ -189,12 +215,15 @@ func (s *state) apply(e ledger.Entry, at int64) ledger.Outcome {
 }
 
 // post applies a Hold, Debit or Credit under a new key, or answers from the stored request.
-func (s *state) post(e ledger.Entry, at int64) ledger.Outcome {
-	if r := s.requests[e.Key]; r != nil {
-		if r.account.aid != e.Ref.ID || r.kind != e.Kind || r.amount != e.Amount {
-			return s.outcome(ledger.StatusConflict, e.Ref, r, 0)
+func (s *state) post(e ledger.Entry, at int64) (ledger.Outcome, error) {
+	if r, err := s.lookup(e.Key); err != nil || r != nil {
+		switch {
+		case err != nil:
+			return ledger.Outcome{}, err
+		case r.account.aid != e.Ref.ID || r.kind != e.Kind || r.amount != e.Amount:
+			return s.outcome(ledger.StatusConflict, e.Ref, r, 0), nil
 		}
-		return s.outcome(ledger.StatusDuplicate, e.Ref, r, 0)
+		return s.outcome(ledger.StatusDuplicate, e.Ref, r, 0), nil
 	}
 	a := s.account(e.Ref, true, at)
 	r := &request{
@@ -202,8 +231,9 @@ func (s *state) post(e ledger.Entry, at int64) ledger.Outcome {
 		amount: e.Amount, status: ledger.StatusApplied, state: stateDeclined, at: at,
 	}
 	s.nextRequest++
-	s.requests[e.Key] = r
+	s.keys.add(e.Key, r.id)
 	s.touchRequest(r)
+	s.cache.put(r, s.committed)
 	_, tombstoned := s.tombs[e.Key]
 	switch {
 	case tombstoned:
@@ -214,7 +244,7 @@ func (s *state) post(e ledger.Entry, at int64) ledger.Outcome {
 		r.authCode, r.open, r.state = e.AuthCode, e.Amount, stateOpen
 		s.postNew(r, at)
 	}
-	return s.outcome(r.status, e.Ref, r, 0)
+	return s.outcome(r.status, e.Ref, r, 0), nil
 }
 
 // postNew moves the money of a newly approved request.
@@ -224,7 +254,7 @@ func (s *state) postNew(r *request, at int64) {
 	case ledger.Hold:
 		s.move(postHold, a, s.system[accountHolds], r.amount, r, at)
 		a.held += r.amount
-		s.holds = append(s.holds, r)
+		s.holds = append(s.holds, hold{id: r.id, at: r.at})
 	case ledger.Debit:
 		s.move(postDebit, a, s.system[accountSettlement], r.amount, r, at)
 	case ledger.Credit:

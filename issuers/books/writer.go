@@ -175,15 +175,18 @@ func (b *Books) drain() {
 		if err == nil && !r.empty() {
 			err = b.commit(r, bt.calls)
 		}
-		if err != nil {
-			b.mu.Lock()
-			if b.failed == nil {
-				b.failed = fmt.Errorf("%w: %w", ErrFailed, err)
-				b.log.Error().Err(err).Msg("commit failed; the books answer nothing more until reopened")
-			}
-			err = b.failed
-			b.mu.Unlock()
+		b.mu.Lock()
+		switch {
+		case err == nil:
+			b.st.committed = bt.seq // its requests may now leave the cache
+		case b.failed == nil:
+			b.failed = fmt.Errorf("%w: %w", ErrFailed, err)
+			b.log.Error().Err(err).Msg("commit failed; the books answer nothing more until reopened")
 		}
+		if err != nil {
+			err = b.failed
+		}
+		b.mu.Unlock()
 		bt.err = err
 		bt.accounts, bt.requests, bt.postings, bt.tombs = nil, nil, nil, nil
 		close(bt.done)
