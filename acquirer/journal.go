@@ -34,45 +34,62 @@ type JournalOptions struct {
 	Now func() time.Time
 	// Metrics gets the journal's entries and commit durations; nil leaves them unregistered.
 	Metrics *Metrics
+	// CacheEntries bounds the sales and refunds kept whole in memory, per generation of
+	// the cache (so up to twice as many, plus those of the commits in flight); the rest
+	// are read from disk when a duplicate or reversal names them. 0 means 16384.
+	CacheEntries int
+
+	keyHash func(bandeira.Key) uint64 // tests force collisions; nil means maphash, seeded per journal
 }
 
 // Journal is the acquirer's durable journal: every approved sale (priced), refund and
 // reversal, in an append-only SQLite table (WAL) at JournalPath(data-dir). Record returns
 // only after its entry is committed: calls join the current batch and one writer
-// goroutine commits each batch in one transaction (group commit), so the gateway never
-// answers an approval the journal could lose. A failed commit fails the journal for good
-// (ErrJournalFailed). The sales and refunds are indexed by request key in memory, rebuilt
-// on open, for duplicates and reversals. It is safe for concurrent use.
+// goroutine commits each batch in one transaction (group commit, multi-row INSERTs), so
+// the gateway never answers an approval the journal could lose. A failed commit fails the
+// journal for good (ErrJournalFailed). It is safe for concurrent use.
+//
+// Its memory is bounded but for a few bytes per sale or refund. In memory: a key index
+// from a 64-bit hash of each sale's and refund's request key to its entry id (about 25
+// bytes an entry, rebuilt on open from the keys alone, with an exact map for the rare hash
+// collision), and a cache of the sales and refunds recorded or touched lately, whole and
+// with their fee after amendments (JournalOptions.CacheEntries), which never drops one
+// whose changes are not yet committed. Read from disk, on a read-only connection of its
+// own: a duplicate's or reversal's original that the cache has dropped (the entry by id,
+// and its amendments' fees by the partial index on original_id).
 type Journal struct {
 	acq     *Acquirer
-	db      *sql.DB
-	insert  *sql.Stmt
+	db      *sql.DB // the writer's connection and Entries'
+	insert  *entryInsert
 	log     zerolog.Logger
 	now     func() time.Time
 	commits prometheus.Observer
 	counts  [EntryCompletion + 1]prometheus.Counter
 
-	mu     sync.Mutex
-	nextID int64
-	byKey  map[bandeira.Key]*tracked
-	cur    *journalBatch
-	kick   chan struct{}
-	closed bool
-	failed error
+	rdb         *sql.DB   // lookups under mu: one read-only connection
+	readEntry   *sql.Stmt // selectEntry
+	readAmended *sql.Stmt // selectAmended
+	readKey     *sql.Stmt // selectKeyOf
+
+	mu        sync.Mutex
+	nextID    int64
+	keys      keyIndex
+	cache     trackedCache
+	committed uint64 // the sequence of the last batch committed
+	cur       *journalBatch
+	kick      chan struct{}
+	closed    bool
+	failed    error
 
 	writerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
 }
 
-// tracked is a sale or refund as it stands after its reversals.
-type tracked struct {
-	entry Entry        // the entry as first recorded
-	fee   bandeira.Fee // its fee after every reversal so far
-}
-
-// journalBatch is the entries one commit writes and the calls that wait for it.
+// journalBatch is the entries one commit writes and the calls that wait for it. Batches
+// are numbered from 1 in commit order.
 type journalBatch struct {
+	seq     uint64
 	entries []Entry
 	waiters int
 	done    chan struct{}
@@ -92,53 +109,59 @@ func OpenJournal(ctx context.Context, path string, acq *Acquirer, opts JournalOp
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	db, err := openDB(ctx, path, opts.Synchronous)
-	if err != nil {
-		return nil, fmt.Errorf("opening the journal %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(2) // the writer, and a reader beside it (WAL)
-	j := &Journal{acq: acq, db: db, now: opts.Now, byKey: make(map[bandeira.Key]*tracked),
+	j := &Journal{acq: acq, now: opts.Now, insert: newEntryInsert(),
+		keys: newKeyIndex(opts.keyHash), cache: newTrackedCache(opts.CacheEntries),
 		log:  opts.Log.With().Str("component", "journal").Logger(),
-		cur:  &journalBatch{done: make(chan struct{})},
+		cur:  &journalBatch{seq: 1, done: make(chan struct{})},
 		kick: make(chan struct{}, 1), writerDone: make(chan struct{}), commits: opts.Metrics.JournalCommit}
 	for k := EntrySale; k <= EntryCompletion; k++ {
 		j.counts[k] = opts.Metrics.JournalEntries.WithLabelValues(k.String())
 	}
-	if err := j.load(ctx); err != nil {
-		_ = db.Close()
+	if err := j.open(ctx, path, opts.Synchronous); err != nil {
+		_ = j.closeDBs()
 		return nil, fmt.Errorf("opening the journal %s: %w", path, err)
 	}
-	if j.insert, err = db.PrepareContext(ctx, insertEntry); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("opening the journal %s: %w", path, err)
-	}
-	j.log.Info().Int64("entries", j.nextID-1).Msg("journal loaded")
+	j.log.Info().Int64("entries", j.nextID-1).Int("keys", len(j.keys.ids)+len(j.keys.exact)).Msg("journal loaded")
 	go j.write()
 	return j, nil
 }
 
-// load rebuilds the key index and the next id from the database.
-func (j *Journal) load(ctx context.Context) error {
-	entries, err := readEntries(ctx, j.db)
-	if err != nil {
+// open opens the writer's and the reader's databases, prepares the reader's statements
+// and loads the key index.
+func (j *Journal) open(ctx context.Context, path, synchronous string) error {
+	var err error
+	if j.db, err = openDB(ctx, path, synchronous); err != nil {
 		return err
 	}
-	j.nextID = 1
-	byID := make(map[int64]*tracked, len(entries))
-	for _, e := range entries {
-		j.nextID = e.ID + 1
-		switch e.Kind {
-		case EntrySale, EntryRefund:
-			t := &tracked{entry: e, fee: e.Fee}
-			j.byKey[normalKey(e.Key)] = t
-			byID[e.ID] = t
-		case EntryReversal, EntryCompletion:
-			if t, ok := byID[e.OriginalID]; ok {
-				t.fee = add(t.fee, e.Fee)
-			}
+	j.db.SetMaxOpenConns(2) // the writer, and Entries beside it (WAL)
+	if j.rdb, err = openReadDB(path); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{{&j.readEntry, selectEntry}, {&j.readAmended, selectAmended}, {&j.readKey, selectKeyOf}} {
+		if *p.st, err = j.rdb.PrepareContext(ctx, p.q); err != nil {
+			return fmt.Errorf("preparing lookups: %w", err)
 		}
 	}
-	return nil
+	return j.loadIndex(ctx)
+}
+
+// closeDBs closes the statements and databases open so far.
+func (j *Journal) closeDBs() error {
+	errs := []error{j.insert.close()}
+	for _, st := range []*sql.Stmt{j.readEntry, j.readAmended, j.readKey} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	for _, db := range []*sql.DB{j.rdb, j.db} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Record journals an approved request the acquirer settles and returns once it is
@@ -152,8 +175,9 @@ func (j *Journal) load(ctx context.Context) error {
 // journal knows, or that changes nothing, record nothing and return nil.
 //
 // The error is ErrFeeMismatch for a sale whose fee is not for its amount, ctx.Err() when
-// ctx ended before the commit (the entry may still commit), ErrJournalFailed or
-// ErrJournalClosed.
+// ctx ended before the commit (the entry may still commit), ErrJournalFailed,
+// ErrJournalClosed, or the error of reading from disk an original the cache has dropped
+// (then nothing is recorded).
 func (j *Journal) Record(ctx context.Context, a bandeira.Authorization, res bandeira.Result, fee bandeira.Fee) error {
 	if !res.Code.Approved() {
 		return nil
@@ -162,7 +186,7 @@ func (j *Journal) Record(ctx context.Context, a bandeira.Authorization, res band
 	if !ok {
 		return nil
 	}
-	bt, err := j.add(&a, res, kind, fee)
+	bt, err := j.add(ctx, &a, res, kind, fee)
 	if err != nil || bt == nil {
 		return err
 	}
@@ -179,7 +203,7 @@ func (j *Journal) Record(ctx context.Context, a bandeira.Authorization, res band
 
 // add builds the entry under the mutex and joins the current batch; a nil batch means
 // there is nothing to wait for.
-func (j *Journal) add(a *bandeira.Authorization, res bandeira.Result, kind EntryKind, fee bandeira.Fee) (*journalBatch, error) {
+func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandeira.Result, kind EntryKind, fee bandeira.Fee) (*journalBatch, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	switch {
@@ -189,13 +213,16 @@ func (j *Journal) add(a *bandeira.Authorization, res bandeira.Result, kind Entry
 		return nil, j.failed
 	}
 	if kind == EntryReversal || kind == EntryCompletion {
-		e, ok := j.amend(a, res, kind)
-		if !ok {
-			return nil, nil
+		e, err := j.amend(ctx, a, res, kind)
+		if err != nil || e == nil {
+			return nil, err
 		}
 		return j.join(e), nil
 	}
-	if _, dup := j.byKey[normalKey(a.Key())]; dup {
+	key := normalKey(a.Key())
+	if dup, err := j.find(ctx, key); err != nil {
+		return nil, fmt.Errorf("journaling a %s: %w", kind, err)
+	} else if dup != nil {
 		return j.join(nil), nil // wait for the batch that holds the original
 	}
 	e, err := j.newEntry(a, res, kind, fee)
@@ -204,7 +231,8 @@ func (j *Journal) add(a *bandeira.Authorization, res bandeira.Result, kind Entry
 	}
 	e.ID = j.nextID
 	j.nextID++
-	j.byKey[normalKey(e.Key)] = &tracked{entry: e, fee: e.Fee}
+	j.index(key, e.ID)
+	j.touch(&tracked{entry: e, fee: e.Fee}, j.cur.seq)
 	return j.join(&e), nil
 }
 
@@ -230,12 +258,15 @@ func (j *Journal) newEntry(a *bandeira.Authorization, res bandeira.Result, kind 
 }
 
 // amend builds the entry of a reversal or completion of a known original that changes
-// its amount: a reversal keeps field 95's amount (nothing without it), a completion
-// captures field 4, never more than remains.
-func (j *Journal) amend(a *bandeira.Authorization, res bandeira.Result, kind EntryKind) (*Entry, bool) {
-	t, ok := j.byKey[originalKey(a)]
-	if !ok || (kind == EntryCompletion && t.entry.Kind != EntrySale) {
-		return nil, false
+// its amount, or nil: a reversal keeps field 95's amount (nothing without it), a
+// completion captures field 4, never more than remains.
+func (j *Journal) amend(ctx context.Context, a *bandeira.Authorization, res bandeira.Result, kind EntryKind) (*Entry, error) {
+	t, err := j.find(ctx, originalKey(a))
+	if err != nil {
+		return nil, fmt.Errorf("journaling a %s: %w", kind, err)
+	}
+	if t == nil || (kind == EntryCompletion && t.entry.Kind != EntrySale) {
+		return nil, nil
 	}
 	remaining := t.fee.Gross
 	if remaining < 0 {
@@ -249,12 +280,11 @@ func (j *Journal) amend(a *bandeira.Authorization, res bandeira.Result, kind Ent
 		target = min(*a.Replacement, remaining)
 	}
 	if target == remaining {
-		return nil, false
+		return nil, nil
 	}
 	orig := &t.entry
 	after := refundFee(target)
 	if orig.Kind == EntrySale {
-		var err error
 		if after, _, _, err = j.acq.quote(orig.sale(target)); err != nil {
 			j.log.Error().Err(err).Int64("original_id", orig.ID).Msg("repricing a partial reversal failed; reversing in full")
 			after = bandeira.Fee{}
@@ -262,12 +292,13 @@ func (j *Journal) amend(a *bandeira.Authorization, res bandeira.Result, kind Ent
 	}
 	delta := subtract(after, t.fee)
 	t.fee = after
+	j.touch(t, j.cur.seq)
 	e := *orig
 	e.Kind, e.At, e.Key, e.MTI, e.TxType, e.RRN = kind, j.now(), a.Key(), a.MTI, orig.TxType, a.RRN
 	e.AuthCode, e.Fee, e.OriginalID, e.OriginalKey = res.AuthCode, delta, orig.ID, orig.Key
 	e.ID = j.nextID
 	j.nextID++
-	return &e, true
+	return &e, nil
 }
 
 // join appends e (if any) to the current batch and wakes the writer.
@@ -297,7 +328,7 @@ func (j *Journal) Close() error {
 		close(j.kick)
 		j.mu.Unlock()
 		<-j.writerDone
-		j.closeErr = errors.Join(j.insert.Close(), j.db.Close())
+		j.closeErr = j.closeDBs()
 	})
 	return j.closeErr
 }

@@ -32,44 +32,51 @@ func (j *Journal) drain() {
 			j.mu.Unlock()
 			return
 		}
-		j.cur = &journalBatch{done: make(chan struct{})}
+		j.cur = &journalBatch{seq: bt.seq + 1, done: make(chan struct{})}
 		err := j.failed
 		j.mu.Unlock()
 		if err == nil && len(bt.entries) > 0 {
 			err = j.commit(bt)
 		}
-		if err != nil {
-			j.mu.Lock()
-			if j.failed == nil {
-				j.failed = fmt.Errorf("%w: %w", ErrJournalFailed, err)
-				j.log.Error().Err(err).Msg("commit failed; the journal records nothing more until reopened")
-			}
-			err = j.failed
-			j.mu.Unlock()
-		}
-		bt.err = err
+		bt.err = j.settle(bt.seq, err)
 		bt.entries = nil
 		close(bt.done)
 	}
+}
+
+// settle records the outcome of batch seq: committed, so the cache may drop what it
+// changed, or failed, which fails the journal for good. It returns the batch's error.
+func (j *Journal) settle(seq uint64, err error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err == nil {
+		j.committed = seq
+		return nil
+	}
+	if j.failed == nil {
+		j.failed = fmt.Errorf("%w: %w", ErrJournalFailed, err)
+		j.log.Error().Err(err).Msg("commit failed; the journal records nothing more until reopened")
+	}
+	return j.failed
 }
 
 // waiting reports whether a call waits on bt: any batch the writer is asked to drain may
 // have waiters, so an empty batch is closed too once kicked. j.mu must be held.
 func (j *Journal) waiting(bt *journalBatch) bool { return bt.waiters > 0 }
 
-// commit writes one batch in one transaction.
+// commit writes one batch in one transaction, with multi-row INSERTs.
 func (j *Journal) commit(bt *journalBatch) error {
 	start, ctx := time.Now(), context.Background()
+	if err := j.insert.prepare(ctx, j.db, len(bt.entries)); err != nil {
+		return err
+	}
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning commit: %w", err)
 	}
-	st := tx.StmtContext(ctx, j.insert)
-	for i := range bt.entries {
-		if _, err := st.ExecContext(ctx, entryArgs(&bt.entries[i])...); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("writing entry %d: %w", bt.entries[i].ID, err)
-		}
+	if err := j.insert.exec(ctx, tx, bt.entries); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)

@@ -20,8 +20,10 @@ var ErrJournalIncompatible = errors.New("acquirer: incompatible journal")
 // journalMigrations are the journal's schema versions in order; PRAGMA user_version counts
 // those applied. Never edit a released migration: append a new one.
 //
-// The entries table is append-only and keyed by its sequential id alone: no index on a
-// random key, so group commit appends to the last page of one B-tree (docs/economics.md).
+// The entries table is append-only and keyed by its sequential id: no index on a random
+// key, so group commit appends to the last page of one B-tree (docs/economics.md). The one
+// secondary index (migration 2) is partial: it holds reversals and completions only, so
+// sales and refunds (original_id 0) never touch it.
 var journalMigrations = []string{
 	`CREATE TABLE entries (
 		id               INTEGER PRIMARY KEY,  -- sequential from 1, assigned in memory
@@ -56,6 +58,8 @@ var journalMigrations = []string{
 		orig_transmission TEXT   NOT NULL,
 		CHECK (interchange + brand_fee + margin = mdr AND gross - mdr = net)
 	);`,
+	// The amendments of an entry, to sum its fee after them when it is read from disk.
+	`CREATE INDEX entries_original ON entries (original_id) WHERE original_id <> 0;`,
 }
 
 const entryColumns = `id, kind, at, sale_date, acquirer_id, terminal_id, stan, transmission, mti, tx_type,
@@ -63,8 +67,19 @@ const entryColumns = `id, kind, at, sale_date, acquirer_id, terminal_id, stan, t
 	gross, mdr, interchange, brand_fee, margin, net, original_id,
 	orig_acquirer_id, orig_terminal_id, orig_stan, orig_transmission`
 
-const insertEntry = `INSERT INTO entries (` + entryColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// entryColumnCount is how many columns entryColumns names.
+const entryColumnCount = 30
+
+// The statements of the journal's read-only connection (see openReadDB).
+const (
+	selectEntry = `SELECT ` + entryColumns + ` FROM entries WHERE id = ?`
+	// selectAmended sums the fees of an entry's reversals and completions; the
+	// original_id <> 0 term lets SQLite use the partial index entries_original.
+	selectAmended = `SELECT COALESCE(SUM(gross), 0), COALESCE(SUM(mdr), 0), COALESCE(SUM(interchange), 0),
+	COALESCE(SUM(brand_fee), 0), COALESCE(SUM(margin), 0), COALESCE(SUM(net), 0)
+	FROM entries WHERE original_id = ? AND original_id <> 0`
+	selectKeyOf = `SELECT acquirer_id, terminal_id, stan, transmission FROM entries WHERE id = ?`
+)
 
 // JournalPath returns where the journal lives under a data directory:
 // <data-dir>/acquirer/journal.db.
@@ -88,6 +103,22 @@ func openDB(ctx context.Context, path, synchronous string) (*sql.DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	return db, nil
+}
+
+// openReadDB opens a second handle on the journal at path (already opened and migrated by
+// openDB) for the lookups Record makes under the journal's mutex: one connection, query
+// only, so a lookup never waits for the writer's connection nor for a scan of Entries (WAL
+// lets it read beside both).
+func openReadDB(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
 	return db, nil
 }
 
@@ -121,22 +152,25 @@ func migrateJournal(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// entryArgs are e's column values in entryColumns order.
-func entryArgs(e *Entry) []any {
+// appendEntryArgs appends e's column values in entryColumns order to args.
+func appendEntryArgs(args []any, e *Entry) []any {
 	plan, count := "", 0
 	if e.Installments != nil {
 		plan, count = string(rune(e.Installments.Plan)), e.Installments.Count
 	}
 	f := e.Fee
-	return []any{e.ID, int(e.Kind), e.At.UnixNano(), e.SaleDate.String(), e.Key.AcquirerID, e.Key.TerminalID,
+	return append(args, e.ID, int(e.Kind), e.At.UnixNano(), e.SaleDate.String(), e.Key.AcquirerID, e.Key.TerminalID,
 		e.Key.STAN, e.Key.TransmissionTime, string(e.MTI), e.TxType, e.RRN, e.AuthCode, e.MerchantID,
 		string(e.Brand), string(e.Product), string(e.Band), plan, count, e.Issuer,
 		int64(f.Gross), int64(f.MDR), int64(f.Interchange), int64(f.BrandFee), int64(f.AcquirerMargin), int64(f.Net),
-		e.OriginalID, e.OriginalKey.AcquirerID, e.OriginalKey.TerminalID, e.OriginalKey.STAN, e.OriginalKey.TransmissionTime}
+		e.OriginalID, e.OriginalKey.AcquirerID, e.OriginalKey.TerminalID, e.OriginalKey.STAN, e.OriginalKey.TransmissionTime)
 }
 
+// scanner is a *sql.Rows or a *sql.Row.
+type scanner interface{ Scan(dest ...any) error }
+
 // scanEntry reads one row selected with entryColumns.
-func scanEntry(rs *sql.Rows) (Entry, error) {
+func scanEntry(rs scanner) (Entry, error) {
 	var (
 		e                                     Entry
 		kind, count                           int
