@@ -73,4 +73,27 @@ func benchRoundTrip(b *testing.B, inMemory bool) {
 			}
 		}
 	})
+	b.StopTimer()
+	if !inMemory {
+		b.ReportMetric(commits(b, m)/float64(b.N), "commits/op")
+	}
+}
+
+// commits counts the transactions the books and the journal committed: each is one fsync
+// at synchronous=full.
+func commits(b *testing.B, m *Main) float64 {
+	mfs, err := m.Registry.Gather()
+	require.NoError(b, err)
+	var n float64
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "bandeira_issuer_books_commits_total":
+				n += mt.GetCounter().GetValue()
+			case "bandeira_acquirer_journal_commit_duration_seconds":
+				n += float64(mt.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return n
 }
