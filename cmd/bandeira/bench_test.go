@@ -15,6 +15,7 @@ import (
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
+	"github.com/bandeira/bandeira/issuers/books"
 )
 
 // BenchmarkFullStackRoundTrip measures one authorization through the whole network over
@@ -24,18 +25,24 @@ import (
 // compared with (see the README's performance section for the command).
 //
 // storage=durable is `bandeira run`: SQLite books per issuer and the acquirer's journal,
-// each answer waiting for its commits. storage=memory is the same network with each bank
-// on a ledger.Memory and no journal, the baseline durable storage is measured against in
-// the same run (docs/ledger.md).
+// each answer waiting for its commits (synchronous=full: one fsync per commit).
+// storage=memory is the same network with each bank on a ledger.Memory and no journal,
+// the baseline durable storage is measured against in the same run; storage=nosync is
+// durable storage with synchronous=off, which separates the fsyncs' cost from the rest
+// of SQLite's (docs/ledger.md).
 func BenchmarkFullStackRoundTrip(b *testing.B) {
-	for _, storage := range []string{"memory", "durable"} {
-		b.Run("storage="+storage, func(b *testing.B) { benchRoundTrip(b, storage == "memory") })
+	for _, storage := range []string{"memory", "durable", "nosync"} {
+		b.Run("storage="+storage, func(b *testing.B) { benchRoundTrip(b, storage) })
 	}
 }
 
-func benchRoundTrip(b *testing.B, inMemory bool) {
+func benchRoundTrip(b *testing.B, storage string) {
 	cfg := testConfig(b)
 	cfg.Issuers.CardsPerBIN = 1000
+	inMemory := storage == "memory"
+	if storage == "nosync" {
+		cfg.Issuers.Ledger.Synchronous = books.SyncOff
+	}
 	m := NewMain(cfg, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
 	m.inMemory = inMemory
 	require.NoError(b, m.Run(context.Background()))
