@@ -2,10 +2,13 @@ package books_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
@@ -74,6 +77,101 @@ func TestRequestsOutOfTheCache(t *testing.T) {
 		}
 		require.Equal(t, 3, bk.Requests())
 	})
+}
+
+func TestConcurrentTrafficWithASmallCache(t *testing.T) {
+	t.Run("retransmits and reversals of requests out of the cache stay exact under concurrency", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "b.db")
+		bk := mustOpen(t, path, books.Options{CacheRequests: 2})
+		const workers, ops, cards = 8, 120, 3
+		var wg sync.WaitGroup
+		held := make([][cards]bandeira.Amount, workers) // each worker's open holds per card
+		for w := range workers {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(w), 7))
+				type placed struct {
+					key      ledger.Key
+					card     int
+					amount   bandeira.Amount
+					code     string
+					reversed bool
+				}
+				var mine []placed
+				for i := range ops {
+					p := placed{key: key(fmt.Sprintf("w%d-%d", w, i)), card: rng.IntN(cards),
+						amount: bandeira.Amount(1 + rng.IntN(100)), code: fmt.Sprintf("C%d", i)}
+					if rng.IntN(4) == 0 { // a hold and its reversal race: either order nets to zero
+						raceHoldAndReversal(t, bk, ledger.Entry{Ref: debitRef(uint32(p.card), 1<<40), Kind: ledger.Hold,
+							Key: p.key, Amount: p.amount, AuthCode: p.code})
+						continue
+					}
+					out, err := bk.Apply(ctx, ledger.Entry{Ref: debitRef(uint32(p.card), 1<<40), Kind: ledger.Hold,
+						Key: p.key, Amount: p.amount, AuthCode: p.code})
+					if !assert.NoError(t, err) || !assert.Equal(t, ledger.StatusApplied, out.Status) {
+						return
+					}
+					mine = append(mine, p)
+					held[w][p.card] += p.amount
+					old := &mine[rng.IntN(len(mine))]
+					if rng.IntN(2) == 0 { // retransmit an earlier request: the stored answer
+						out, err = bk.Apply(ctx, ledger.Entry{Ref: debitRef(uint32(old.card), 1<<40), Kind: ledger.Hold,
+							Key: old.key, Amount: old.amount, AuthCode: "NEW"})
+						assert.NoError(t, err)
+						assert.Equal(t, ledger.StatusDuplicate, out.Status)
+						assert.Equal(t, old.code, out.Record.AuthCode)
+						continue
+					}
+					out, err = bk.Apply(ctx, ledger.Entry{Ref: debitRef(uint32(old.card), 1<<40), Kind: ledger.Reverse, Key: old.key})
+					assert.NoError(t, err)
+					if old.reversed {
+						assert.Equal(t, ledger.StatusAlreadyReversed, out.Status)
+						continue
+					}
+					assert.Equal(t, ledger.StatusApplied, out.Status)
+					assert.Equal(t, old.amount, out.Released)
+					old.reversed = true
+					held[w][old.card] -= old.amount
+				}
+			})
+		}
+		wg.Wait()
+		for c := range cards {
+			var want bandeira.Amount
+			for w := range workers {
+				want += held[w][c]
+			}
+			b, err := bk.Balances(ctx, debitRef(uint32(c), 1<<40))
+			require.NoError(t, err)
+			require.Equal(t, want, b.Holds, "card %d", c)
+		}
+		require.Equal(t, workers*ops, bk.Requests())
+		require.NoError(t, bk.Close())
+		requireAudit(t, path)
+	})
+}
+
+// raceHoldAndReversal applies hold and a reversal of its key at the same time. Whichever
+// comes first, nothing stays held: the reversal releases the hold, or leaves a tombstone
+// that declines it.
+func raceHoldAndReversal(t *testing.T, bk *books.Books, hold ledger.Entry) {
+	var wg sync.WaitGroup
+	var held, released bandeira.Amount
+	wg.Go(func() {
+		out, err := bk.Apply(ctx, hold)
+		if assert.NoError(t, err) && out.Status == ledger.StatusApplied {
+			held = hold.Amount
+		}
+	})
+	wg.Go(func() {
+		out, err := bk.Apply(ctx, ledger.Entry{Ref: hold.Ref, Kind: ledger.Reverse, Key: hold.Key})
+		if assert.NoError(t, err) {
+			released = out.Released
+		}
+	})
+	wg.Wait()
+	if held != released { // the reversal came first: the hold must have been declined
+		assert.Equal(t, bandeira.Amount(0), held, "hold %v", hold.Key)
+	}
 }
 
 // BenchmarkHeapPerRequest reports the heap the books keep per request after 100,000
