@@ -201,6 +201,7 @@ func TestPriceMetrics(t *testing.T) {
 		require.Equal(t, []string{
 			"bandeira_acquirer_fees_centavos_total",
 			"bandeira_acquirer_journal_commit_duration_seconds",
+			"bandeira_acquirer_journal_reads_total",
 			"bandeira_acquirer_sales_total",
 			"bandeira_acquirer_volume_centavos_total",
 		}, names, "journal entries appear once one is counted")

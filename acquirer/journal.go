@@ -64,6 +64,7 @@ type Journal struct {
 	log     zerolog.Logger
 	now     func() time.Time
 	commits prometheus.Observer
+	reads   prometheus.Counter
 	counts  [EntryCompletion + 1]prometheus.Counter
 
 	rdb         *sql.DB   // lookups under mu: one read-only connection
@@ -113,7 +114,7 @@ func OpenJournal(ctx context.Context, path string, acq *Acquirer, opts JournalOp
 		keys: newKeyIndex(opts.keyHash), cache: newTrackedCache(opts.CacheEntries),
 		log:  opts.Log.With().Str("component", "journal").Logger(),
 		cur:  &journalBatch{seq: 1, done: make(chan struct{})},
-		kick: make(chan struct{}, 1), writerDone: make(chan struct{}), commits: opts.Metrics.JournalCommit}
+		kick: make(chan struct{}, 1), writerDone: make(chan struct{}), commits: opts.Metrics.JournalCommit, reads: opts.Metrics.JournalReads}
 	for k := EntrySale; k <= EntryCompletion; k++ {
 		j.counts[k] = opts.Metrics.JournalEntries.WithLabelValues(k.String())
 	}

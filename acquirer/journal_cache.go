@@ -80,6 +80,7 @@ func (j *Journal) tracked(ctx context.Context, id int64) (*tracked, error) {
 	if t := j.cache.get(id, j.committed); t != nil {
 		return t, nil
 	}
+	j.reads.Inc()
 	e, err := scanEntry(j.readEntry.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, fmt.Errorf("reading entry %d: %w", id, err)

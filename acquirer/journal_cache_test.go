@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
@@ -93,6 +95,7 @@ func TestJournalEvictedOriginals(t *testing.T) {
 	ref, refAcq := mustJournalWith(t, filepath.Join(t.TempDir(), "journal.db"), 0, nil)
 	want := amendEvicted(t, ref, refAcq, false)
 	require.Len(t, want, 4+35+6)
+	require.Zero(t, counterValue(t, ref.reads), "the default cache holds every entry")
 	plan := DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit]
 	eff := Effective(want)
 	require.Equal(t, plan.Fee(3000), eff[0].Fee, "the completed sale")
@@ -103,6 +106,7 @@ func TestJournalEvictedOriginals(t *testing.T) {
 			j, acq := mustJournalWith(t, filepath.Join(t.TempDir(), "journal.db"), capacity, nil)
 			require.Equal(t, want, amendEvicted(t, j, acq, true))
 			require.LessOrEqual(t, cacheLen(j), 2*capacity)
+			require.Positive(t, counterValue(t, j.reads), "originals were read back from disk")
 		})
 	}
 }
@@ -203,4 +207,12 @@ func TestJournalDiskLookupFails(t *testing.T) {
 		require.Len(t, es, len(before)+1)
 		require.Equal(t, int64(len(before)+1), es[len(es)-1].ID)
 	})
+}
+
+// counterValue reads a counter that no registry gathers.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	require.NoError(t, c.Write(&m))
+	return m.GetCounter().GetValue()
 }

@@ -27,6 +27,9 @@ type Metrics struct {
 	// JournalCommit is the duration of each group commit of the journal:
 	// bandeira_acquirer_journal_commit_duration_seconds.
 	JournalCommit prometheus.Histogram
+	// JournalReads counts sales and refunds read back from disk because the journal's
+	// cache no longer held them: bandeira_acquirer_journal_reads_total.
+	JournalReads prometheus.Counter
 }
 
 // NewMetrics builds the acquirer metrics and registers them on reg; a nil reg leaves them
@@ -57,9 +60,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Duration of each group commit of the acquirer's journal (one transaction, fsync included).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
 		}),
+		JournalReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_acquirer_journal_reads_total",
+			Help: "Sales and refunds read back from disk because the journal's cache no longer held them (duplicates and reversals of older requests).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Fees, m.Sales, m.Volume, m.JournalEntries, m.JournalCommit)
+		reg.MustRegister(m.Fees, m.Sales, m.Volume, m.JournalEntries, m.JournalCommit, m.JournalReads)
 	}
 	return m
 }

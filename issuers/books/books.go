@@ -124,6 +124,7 @@ func openReader(ctx context.Context, path string) (*sql.DB, *sql.Stmt, error) {
 
 // fetch reads request id's row through the reader.
 func (b *Books) fetch(id int64) (storedRequest, error) {
+	b.metrics.read()
 	var r storedRequest
 	err := b.byID.QueryRow(id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
 		&r.open, &r.state, &r.reversed, &r.at)
@@ -168,6 +169,7 @@ func open(ctx context.Context, db *sql.DB, path string, cfg Config, opts Options
 	}
 	b.log.Info().Int("accounts", len(b.st.accounts)).Int("requests", b.st.keys.len()).
 		Dur("took", time.Since(start)).Msg("books loaded")
+	b.metrics.indexed(b.st.keys.len())
 	go b.write()
 	return b, nil
 }

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,24 +18,30 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// fillCache applies n holds of 1 centavo on another card, so that a cache of fewer than
-// n/2 requests no longer holds the ones before them.
+// fillCache applies n holds of 1 centavo under new keys on another card, so that a cache
+// of fewer than n/2 requests no longer holds the ones before them.
 func fillCache(t *testing.T, bk *books.Books, n int) {
 	t.Helper()
-	for i := range n {
-		mustApply(t, bk, ledger.Entry{Ref: debitRef(9, 1_000_000), Kind: ledger.Hold,
-			Key: key(fmt.Sprintf("fill-%d", i)), Amount: 1, AuthCode: "F"})
+	for range n {
+		out := mustApply(t, bk, ledger.Entry{Ref: debitRef(9, 1_000_000), Kind: ledger.Hold,
+			Key: key(fmt.Sprintf("fill-%d", fills.Add(1))), Amount: 1, AuthCode: "F"})
+		require.Equal(t, ledger.StatusApplied, out.Status)
 	}
 }
 
+var fills atomic.Int64 // numbers fillCache's keys
+
 func TestRequestsOutOfTheCache(t *testing.T) {
 	t.Run("a retransmit, a partial reversal and a capture find a request read back from disk", func(t *testing.T) {
-		bk := mustOpen(t, filepath.Join(t.TempDir(), "b.db"), books.Options{CacheRequests: 2})
+		reg := prometheus.NewRegistry()
+		bk := mustOpen(t, filepath.Join(t.TempDir(), "b.db"), books.Options{CacheRequests: 2, Issuer: "nubank", Metrics: books.NewMetrics(reg)})
 		ref := debitRef(1, 10_000)
 		hold := ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: key("1"), Amount: 4_000, AuthCode: "A1"}
 		mustApply(t, bk, hold)
 		fillCache(t, bk, 10)
+		require.Zero(t, counter(t, reg, "bandeira_issuer_books_reads_total"))
 		out := mustApply(t, bk, hold)
+		require.Equal(t, float64(1), counter(t, reg, "bandeira_issuer_books_reads_total"), "the retransmit read its request back")
 		require.Equal(t, ledger.StatusDuplicate, out.Status)
 		require.Equal(t, "A1", out.Record.AuthCode)
 		fillCache(t, bk, 10)
@@ -46,6 +54,8 @@ func TestRequestsOutOfTheCache(t *testing.T) {
 		require.Equal(t, ledger.StatusApplied, out.Status)
 		require.Equal(t, bandeira.Amount(500), out.Released)
 		require.Equal(t, ledger.Balances{Balance: 9_000}, out.Balances)
+		require.Equal(t, float64(3), counter(t, reg, "bandeira_issuer_books_reads_total"))
+		require.Equal(t, float64(bk.Requests()), gauge(t, reg, "bandeira_issuer_books_requests"))
 	})
 	t.Run("a failed read back answers an error and changes nothing", func(t *testing.T) {
 		bk := mustOpen(t, filepath.Join(t.TempDir(), "b.db"), books.Options{CacheRequests: 1})
@@ -172,6 +182,20 @@ func raceHoldAndReversal(t *testing.T, bk *books.Books, hold ledger.Entry) {
 	if held != released { // the reversal came first: the hold must have been declined
 		assert.Equal(t, bandeira.Amount(0), held, "hold %v", hold.Key)
 	}
+}
+
+// gauge returns the value of the named gauge family's first sample.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
 
 // BenchmarkHeapPerRequest reports the heap the books keep per request after 100,000

@@ -12,12 +12,16 @@ type Metrics struct {
 	commits  *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	calls    *prometheus.HistogramVec
+	reads    *prometheus.CounterVec
+	requests *prometheus.GaugeVec
 }
 
 // NewMetrics registers bandeira_issuer_books_commits_total{issuer},
-// bandeira_issuer_books_commit_duration_seconds{issuer} and
+// bandeira_issuer_books_commit_duration_seconds{issuer},
 // bandeira_issuer_books_commit_calls{issuer} (calls answered per commit: the group-commit
-// factor) on reg.
+// factor), bandeira_issuer_books_reads_total{issuer} (requests read back from disk, out of
+// the cache) and bandeira_issuer_books_requests{issuer} (requests indexed, as of the last
+// commit) on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		commits: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -34,8 +38,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Ledger calls answered by one commit (group commit).",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
 		}, []string{"issuer"}),
+		reads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_issuer_books_reads_total",
+			Help: "Requests read back from disk because the books' cache no longer held them (retransmits, reversals, captures, expiries of older requests).",
+		}, []string{"issuer"}),
+		requests: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bandeira_issuer_books_requests",
+			Help: "Requests (idempotency keys) the books hold, approved and declined, as of the last commit; each costs about 30 bytes of memory for good.",
+		}, []string{"issuer"}),
 	}
-	reg.MustRegister(m.commits, m.duration, m.calls)
+	reg.MustRegister(m.commits, m.duration, m.calls, m.reads, m.requests)
 	return m
 }
 
@@ -44,6 +56,8 @@ type bookMetrics struct {
 	commits  prometheus.Counter
 	duration prometheus.Observer
 	calls    prometheus.Observer
+	reads    prometheus.Counter
+	requests prometheus.Gauge
 }
 
 func (m *Metrics) forIssuer(issuer string) *bookMetrics {
@@ -54,6 +68,8 @@ func (m *Metrics) forIssuer(issuer string) *bookMetrics {
 		commits:  m.commits.WithLabelValues(issuer),
 		duration: m.duration.WithLabelValues(issuer),
 		calls:    m.calls.WithLabelValues(issuer),
+		reads:    m.reads.WithLabelValues(issuer),
+		requests: m.requests.WithLabelValues(issuer),
 	}
 }
 
@@ -64,4 +80,16 @@ func (m *bookMetrics) observe(calls int, took time.Duration) {
 	m.commits.Inc()
 	m.duration.Observe(took.Seconds())
 	m.calls.Observe(float64(calls))
+}
+
+func (m *bookMetrics) read() {
+	if m != nil {
+		m.reads.Inc()
+	}
+}
+
+func (m *bookMetrics) indexed(n int) {
+	if m != nil {
+		m.requests.Set(float64(n))
+	}
 }

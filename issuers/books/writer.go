@@ -179,6 +179,7 @@ func (b *Books) drain() {
 		switch {
 		case err == nil:
 			b.st.committed = bt.seq // its requests may now leave the cache
+			b.metrics.indexed(b.st.keys.len())
 		case b.failed == nil:
 			b.failed = fmt.Errorf("%w: %w", ErrFailed, err)
 			b.log.Error().Err(err).Msg("commit failed; the books answer nothing more until reopened")
