@@ -151,7 +151,7 @@ func TestGroupCommit(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		commits := counter(t, reg, "bandeira_issuer_books_commits_total")
+		commits := sample(t, reg, "bandeira_issuer_books_commits_total")
 		require.NoError(t, bk.Close())
 		require.Less(t, commits, float64(16*20), "some commits must serve several calls")
 		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
@@ -164,14 +164,18 @@ func TestGroupCommit(t *testing.T) {
 	})
 }
 
-// counter returns the value of the named counter family's first sample.
-func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+// sample returns the value of the named counter or gauge family's first sample.
+func sample(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	require.NoError(t, err)
 	for _, mf := range mfs {
 		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
+			m := mf.GetMetric()[0]
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
 	t.Fatalf("no metric %s", name)
