@@ -70,7 +70,6 @@ type Journal struct {
 	rdb         *sql.DB   // lookups under mu: one read-only connection
 	readEntry   *sql.Stmt // selectEntry
 	readAmended *sql.Stmt // selectAmended
-	readKey     *sql.Stmt // selectKeyOf
 
 	mu        sync.Mutex
 	nextID    int64
@@ -141,7 +140,7 @@ func (j *Journal) open(ctx context.Context, path, synchronous string) error {
 	for _, p := range []struct {
 		st **sql.Stmt
 		q  string
-	}{{&j.readEntry, selectEntry}, {&j.readAmended, selectAmended}, {&j.readKey, selectKeyOf}} {
+	}{{&j.readEntry, selectEntry}, {&j.readAmended, selectAmended}} {
 		if *p.st, err = j.rdb.PrepareContext(ctx, p.q); err != nil {
 			return fmt.Errorf("preparing lookups: %w", err)
 		}
@@ -152,7 +151,7 @@ func (j *Journal) open(ctx context.Context, path, synchronous string) error {
 // closeDBs closes the statements and databases open so far.
 func (j *Journal) closeDBs() error {
 	errs := []error{j.insert.close()}
-	for _, st := range []*sql.Stmt{j.readEntry, j.readAmended, j.readKey} {
+	for _, st := range []*sql.Stmt{j.readEntry, j.readAmended} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -20,23 +20,10 @@ type keyIndex struct {
 
 func newKeyIndex(hash func(bandeira.Key) uint64) keyIndex {
 	if hash == nil {
-		hash = keyHasher(maphash.MakeSeed())
+		seed := maphash.MakeSeed()
+		hash = func(k bandeira.Key) uint64 { return maphash.Comparable(seed, k) }
 	}
 	return keyIndex{hash: hash, ids: make(map[uint64]int64), exact: make(map[bandeira.Key]int64)}
-}
-
-// keyHasher hashes a key's four fields, each followed by a separator so that no two keys
-// write the same bytes, with a seed of the journal's own.
-func keyHasher(seed maphash.Seed) func(bandeira.Key) uint64 {
-	return func(k bandeira.Key) uint64 {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		for _, s := range [...]string{k.AcquirerID, k.TerminalID, k.STAN, k.TransmissionTime} {
-			_, _ = h.WriteString(s)
-			_ = h.WriteByte(0)
-		}
-		return h.Sum64()
-	}
 }
 
 // find returns the sale or refund journaled under the normalised key k, or nil. A hash hit
@@ -85,38 +72,10 @@ func (j *Journal) loadIndex(ctx context.Context) error {
 		if err := rs.Scan(&id, &k.AcquirerID, &k.TerminalID, &k.STAN, &k.TransmissionTime); err != nil {
 			return fmt.Errorf("reading the key index: %w", err)
 		}
-		if err := j.reindex(ctx, normalKey(k), id); err != nil {
-			return err
-		}
+		j.index(normalKey(k), id) // the journal never writes a key twice: a taken hash is a collision
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("reading the key index: %w", err)
-	}
-	return nil
-}
-
-// reindex adds the normalised key k of entry id while loading. When its hash is taken, the
-// key the earlier entry has is read from disk: the same key (which Record never writes
-// twice) takes the later id, as a map by key would; another is a collision.
-func (j *Journal) reindex(ctx context.Context, k bandeira.Key, id int64) error {
-	if _, ok := j.keys.exact[k]; ok {
-		j.keys.exact[k] = id
-		return nil
-	}
-	h := j.keys.hash(k)
-	prev, taken := j.keys.ids[h]
-	if !taken {
-		j.keys.ids[h] = id
-		return nil
-	}
-	var pk bandeira.Key
-	if err := j.readKey.QueryRowContext(ctx, prev).Scan(&pk.AcquirerID, &pk.TerminalID, &pk.STAN, &pk.TransmissionTime); err != nil {
-		return fmt.Errorf("reading the key of entry %d: %w", prev, err)
-	}
-	if normalKey(pk) == k {
-		j.keys.ids[h] = id
-	} else {
-		j.keys.exact[k] = id
 	}
 	return nil
 }

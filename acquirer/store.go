@@ -78,7 +78,6 @@ const (
 	selectAmended = `SELECT COALESCE(SUM(gross), 0), COALESCE(SUM(mdr), 0), COALESCE(SUM(interchange), 0),
 	COALESCE(SUM(brand_fee), 0), COALESCE(SUM(margin), 0), COALESCE(SUM(net), 0)
 	FROM entries WHERE original_id = ? AND original_id <> 0`
-	selectKeyOf = `SELECT acquirer_id, terminal_id, stan, transmission FROM entries WHERE id = ?`
 )
 
 // JournalPath returns where the journal lives under a data directory:
