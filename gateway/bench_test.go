@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -65,7 +66,7 @@ func benchmarkAuthorize(b *testing.B, ctx context.Context, edits ...func(*Config
 		edit(&cfg)
 	}
 	cfg.DuplicateCapacity = 200_000 // steady state with evictions, without a large heap
-	g := New(cfg, map[bandeira.Brand]bandeira.Authorizer{bandeira.Visa: network}, flatPricer{},
+	g := New(cfg, map[bandeira.Brand]bandeira.Authorizer{bandeira.Visa: network}, flatAcquirer{},
 		zerolog.Nop(), NewMetrics(prometheus.NewRegistry()), time.Now)
 	keys := newKeySource()
 	b.ReportAllocs()
@@ -126,10 +127,12 @@ func bytesPerKey(n int) float64 {
 	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 }
 
-// flatPricer charges 2% without keeping state, so the benchmark measures the gateway.
-type flatPricer struct{}
+// flatAcquirer prices at 2% and keeps nothing, so the benchmark measures the gateway.
+type flatAcquirer struct{}
 
-func (flatPricer) Price(sale bandeira.Sale) (bandeira.Fee, error) {
-	mdr := bandeira.BasisPoints(200).Of(sale.Amount)
-	return bandeira.Fee{Gross: sale.Amount, MDR: mdr, AcquirerMargin: mdr, Net: sale.Amount - mdr}, nil
+func (flatAcquirer) Record(_ context.Context, a bandeira.Authorization, _ bandeira.Result) error {
+	if mdr := bandeira.BasisPoints(200).Of(a.Amount); mdr < 0 {
+		return errors.New("negative fee")
+	}
+	return nil
 }

@@ -112,7 +112,7 @@ func TestDuplicateRepeats(t *testing.T) {
 		require.Equal(t, first, authorizeOK(t, h, a))
 		require.EqualValues(t, 1, h.routed())
 		require.InDelta(t, 1, duplicates(h, duplicateReplayed), 0)
-		require.Len(t, h.pricer.Calls(), 1, "a replay is not priced again")
+		require.Len(t, h.acq.Calls(), 1, "a replay is not booked again")
 	})
 	t.Run("a declined key stays declined on repeat", func(t *testing.T) {
 		h := newHarness(t, nil)

@@ -10,33 +10,18 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// Pricer prices an approved sale: its merchant, brand, product, total amount and
-// installment plan. acquirer.Acquirer satisfies it. Implementations are safe for
-// concurrent use.
-type Pricer interface {
-	Price(sale bandeira.Sale) (bandeira.Fee, error)
-}
-
-// Journal durably records the approved requests the acquirer settles: sales with the fee
-// the Pricer gave them, refunds, reversals and completions. acquirer.Journal satisfies it.
-//
-// The gateway calls Record for every approved request it routed, before it answers, so
-// an approval the journal could lose is never sent; Record picks what it journals and
-// returns nil for the rest (inquiries, network management). fee is the sale's price for a
-// purchase or cash withdrawal, zero for anything else; a sale that could not be priced is
-// not passed to Record. A non-nil error means the entry is not known to be durable: the
-// gateway answers with that error (91 or 96 at the edge) instead of the approval.
-// Implementations are safe for concurrent use.
-type Journal interface {
-	Record(ctx context.Context, a bandeira.Authorization, res bandeira.Result, fee bandeira.Fee) error
+// Acquirer books what the acquirer settles: the gateway calls Record for every approved
+// request it routed, before it answers, with the request and the response as it came back
+// (Brand set to the network the gateway asked). Record prices a sale and journals it in
+// one call, and books nothing for what the acquirer does not settle (inquiries, declines).
+// A non-nil error means the approval is not booked, and the gateway answers 96 instead of
+// sending it. acquirer.Host satisfies it. Implementations are safe for concurrent use.
+type Acquirer interface {
+	Record(ctx context.Context, a bandeira.Authorization, res bandeira.Result) error
 }
 
 // Option configures a Gateway beyond New's arguments.
 type Option func(*Gateway)
-
-// WithJournal makes the gateway record approved sales, refunds and reversals in j before
-// answering them (see Journal).
-func WithJournal(j Journal) Option { return func(g *Gateway) { g.journal = j } }
 
 // Gateway is the acquirer host's Authorizer: it validates requests, answers network
 // management, rejects duplicates, routes by brand to a network and prices approved sales.
@@ -44,8 +29,7 @@ func WithJournal(j Journal) Option { return func(g *Gateway) { g.journal = j } }
 type Gateway struct {
 	cfg      Config
 	networks map[bandeira.Brand]bandeira.Authorizer
-	pricer   Pricer
-	journal  Journal
+	acquirer Acquirer
 	log      zerolog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -54,12 +38,12 @@ type Gateway struct {
 
 var _ bandeira.Authorizer = (*Gateway)(nil)
 
-// New returns a Gateway that routes each brand to networks[brand] and prices approved sales
-// with pricer (nil: nothing is priced). cfg should have passed Validate; zero settings take
-// their defaults. m may be nil (metrics are then kept but not registered). now is the clock
-// of the duplicate window (nil: time.Now); latency is always measured on the real clock.
-// Options such as WithJournal apply last.
-func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, pricer Pricer, log zerolog.Logger, m *Metrics, now func() time.Time, opts ...Option) *Gateway {
+// New returns a Gateway that routes each brand to networks[brand] and books approvals with
+// acq (nil: nothing is booked). cfg should have passed Validate; zero settings take their
+// defaults. m may be nil (metrics are then kept but not registered). now is the clock of
+// the duplicate window (nil: time.Now); latency is always measured on the real clock.
+// Options apply last.
+func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, acq Acquirer, log zerolog.Logger, m *Metrics, now func() time.Time, opts ...Option) *Gateway {
 	cfg = withDefaults(cfg)
 	if m == nil {
 		m = NewMetrics(nil)
@@ -70,7 +54,7 @@ func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, pricer Pri
 	g := &Gateway{
 		cfg:      cfg,
 		networks: maps.Clone(networks),
-		pricer:   pricer,
+		acquirer: acq,
 		log:      log.With().Str("component", "gateway").Logger(),
 		metrics:  m,
 		now:      now,
@@ -175,8 +159,8 @@ func (g *Gateway) fingerprint(a *bandeira.Authorization) fingerprint {
 	return fp
 }
 
-// route sends the request to the network of its brand, within the request timer, and
-// prices the sale when it is approved.
+// route sends the request to the network of its brand, within the request timer, and has
+// the acquirer book an approval before it is answered.
 func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeira.Result, error) {
 	brand := bandeira.BrandOf(a.PAN)
 	network, ok := g.networks[brand]
@@ -192,18 +176,28 @@ func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeir
 			Msg("network answered without a response code")
 		res.Code = bandeira.SystemMalfunction
 	}
-	if res.Brand == "" {
-		res.Brand = brand
+	res.Brand = brand
+	return g.book(ctx, a, res), nil
+}
+
+// book has the acquirer price and journal an approval. An approval it cannot book is never
+// sent: it is answered 96, logged and counted. The issuer keeps its hold or posting until
+// a reversal or the hold's expiry releases it.
+func (g *Gateway) book(ctx context.Context, a *bandeira.Authorization, res bandeira.Result) bandeira.Result {
+	if g.acquirer == nil || !res.Code.Approved() {
+		return res
 	}
-	fee, priced := g.price(a, brand, res)
-	if g.journal != nil && res.Code.Approved() && (priced || !a.IsSale()) {
-		if err := g.journal.Record(ctx, *a, res, fee); err != nil {
-			g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
-				Msg("journaling failed; the approval is not sent")
-			return bandeira.Result{Brand: brand}, err
-		}
+	if err := g.acquirer.Record(ctx, *a, res); err != nil {
+		g.metrics.bookingErrors.Inc()
+		g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+			Str("brand", string(res.Brand)).Str("product", string(res.Product)).Str("issuer", res.Issuer).
+			Msg("the acquirer could not book an approval; answering 96 instead")
+		return bandeira.Result{Code: bandeira.SystemMalfunction, Brand: res.Brand, Issuer: res.Issuer}
 	}
-	return res, nil
+	if a.IsSale() {
+		g.metrics.priced.WithLabelValues(string(res.Brand), labelOrUnknown(productLabel(res.Product))).Inc()
+	}
+	return res
 }
 
 // call calls the network within the request timer. When the caller's deadline is already
@@ -217,30 +211,12 @@ func (g *Gateway) call(ctx context.Context, network bandeira.Authorizer, a *band
 	return network.Authorize(ctx, *a)
 }
 
-// price prices an approved purchase or cash withdrawal (0100/0200, processing code 00 or
-// 01) with its installment plan (field 48 tag IP). A pricing failure is logged and
-// counted; it never changes the answer.
-func (g *Gateway) price(a *bandeira.Authorization, brand bandeira.Brand, res bandeira.Result) (bandeira.Fee, bool) {
-	if g.pricer == nil || !res.Code.Approved() || !a.IsSale() {
-		return bandeira.Fee{}, false
+// productLabel is the product as a metric label, "" when it is not a known product.
+func productLabel(p bandeira.Product) string {
+	if !p.Valid() {
+		return ""
 	}
-	fee, err := g.pricer.Price(bandeira.Sale{
-		MerchantID: a.MerchantID, Brand: brand, Product: res.Product, Amount: a.Amount, Installments: a.Installments,
-	})
-	if err != nil {
-		g.metrics.pricingErrors.Inc()
-		g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
-			Str("brand", string(brand)).Str("product", string(res.Product)).Msg("pricing failed")
-		return bandeira.Fee{}, false
-	}
-	product := string(res.Product)
-	if !res.Product.Valid() {
-		product = ""
-	}
-	g.metrics.priced.WithLabelValues(string(brand), labelOrUnknown(product)).Inc()
-	g.log.Debug().Str("stan", a.STAN).Str("rrn", a.RRN).Int64("mdr_centavos", int64(fee.MDR)).
-		Msg("priced")
-	return fee, true
+	return string(p)
 }
 
 // record counts the request once under the code the edge will send, and logs it.

@@ -98,7 +98,7 @@ func TestNetworkErrors(t *testing.T) {
 			_, err := h.g.Authorize(context.Background(), purchase())
 			require.Equal(t, c.err, err)
 			require.InDelta(t, 1, requests(h, "0100", string(c.code)), 0)
-			require.Empty(t, h.pricer.Calls())
+			require.Empty(t, h.acq.Calls())
 		})
 	}
 	t.Run("the network call is bounded by the request timeout", func(t *testing.T) {
@@ -120,68 +120,76 @@ func TestNetworkErrors(t *testing.T) {
 	})
 }
 
-func TestPricing(t *testing.T) {
+func TestBooking(t *testing.T) {
 	cases := []struct {
-		name    string
-		mti     bandeira.MTI
-		proc    string
-		code    bandeira.ResponseCode
-		priced  bool
-		product bandeira.Product
+		name   string
+		mti    bandeira.MTI
+		proc   string
+		code   bandeira.ResponseCode
+		booked bool
 	}{
-		{"an approved 0100 purchase is priced", "0100", "000000", "00", true, bandeira.Credit},
-		{"an approved 0200 purchase is priced", "0200", "000000", "00", true, bandeira.Debit},
-		{"an approved 0200 cash withdrawal is priced", "0200", "010000", "00", true, bandeira.Debit},
-		{"an approved first-time repeat purchase is priced", "0101", "000000", "00", true, bandeira.Credit},
-		{"a declined purchase is not priced", "0100", "000000", "51", false, bandeira.Credit},
-		{"an approved refund is not priced", "0200", "200000", "00", false, bandeira.Credit},
-		{"an approved balance inquiry is not priced", "0100", "310000", "00", false, bandeira.Debit},
-		{"an approved account funding is not priced", "0100", "100000", "00", false, bandeira.Debit},
-		{"an approved reversal is not priced", "0400", "000000", "00", false, bandeira.Credit},
-		{"an approved 0220 completion is not priced again", "0220", "000000", "00", false, bandeira.Credit},
+		{"an approved 0100 purchase is booked", "0100", "000000", "00", true},
+		{"an approved 0200 cash withdrawal is booked", "0200", "010000", "00", true},
+		{"an approved first-time repeat purchase is booked", "0101", "000000", "00", true},
+		{"an approved refund is booked", "0200", "200000", "00", true},
+		{"an approved reversal is booked", "0400", "000000", "00", true},
+		{"an approved 0220 completion is booked", "0220", "000000", "00", true},
+		{"an approved balance inquiry is handed over for the acquirer to ignore", "0100", "310000", "00", true},
+		{"a declined purchase is not booked", "0100", "000000", "51", false},
+		{"a declined reversal is not booked", "0400", "000000", "94", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.master.fn = func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
-				return bandeira.Result{Code: c.code, Product: c.product}, nil
+				return bandeira.Result{Code: c.code, Product: bandeira.Credit, Issuer: "nubank"}, nil
 			}
 			a := request(c.mti)
 			a.PAN, a.ProcessingCode, a.Amount = testPAN(masterBIN, 3), c.proc, 12345
 			require.Equal(t, c.code, authorizeOK(t, h, a).Code)
-			if !c.priced {
-				require.Empty(t, h.pricer.Calls())
+			if !c.booked {
+				require.Empty(t, h.acq.Calls())
 				return
 			}
-			require.Equal(t, []bandeira.Sale{{MerchantID: "000000000000001", Brand: bandeira.Mastercard, Product: c.product, Amount: 12345}},
-				h.pricer.Calls())
-			require.InDelta(t, 1, metricValue(t, h.reg, "bandeira_gateway_priced_total",
-				map[string]string{"brand": "mastercard", "product": string(c.product)}), 0)
+			calls := h.acq.Calls()
+			require.Len(t, calls, 1)
+			require.Equal(t, a.MTI, calls[0].a.MTI)
+			require.Equal(t, bandeira.Amount(12345), calls[0].a.Amount)
+			require.Equal(t, bandeira.Result{Code: bandeira.Approved, Brand: bandeira.Mastercard, Product: bandeira.Credit,
+				Issuer: "nubank"}, calls[0].res, "the acquirer gets the brand the gateway asked and what the response carried")
+			sales := 0.0
+			if a.IsSale() {
+				sales = 1
+			}
+			require.InDelta(t, sales, metricValue(t, h.reg, "bandeira_gateway_priced_total",
+				map[string]string{"brand": "mastercard", "product": "credit"}), 0)
 		})
 	}
-	t.Run("an installment sale is priced with its plan and total amount", func(t *testing.T) {
+	t.Run("an installment sale reaches the acquirer with its plan", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.master.fn = func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
-			return bandeira.Result{Code: bandeira.Approved, Product: bandeira.Credit}, nil
-		}
 		a := purchase()
-		a.PAN, a.Amount = testPAN(masterBIN, 3), 60000
 		a.Installments = &bandeira.Installments{Plan: bandeira.PlanLojista, Count: 6}
 		require.Equal(t, bandeira.Approved, authorizeOK(t, h, a).Code)
-		require.Equal(t, []bandeira.Sale{{MerchantID: a.MerchantID, Brand: bandeira.Mastercard, Product: bandeira.Credit, Amount: 60000,
-			Installments: &bandeira.Installments{Plan: bandeira.PlanLojista, Count: 6}}}, h.pricer.Calls())
+		require.Equal(t, a.Installments, h.acq.Calls()[0].a.Installments)
 	})
-	t.Run("a pricing failure is counted and does not change the answer", func(t *testing.T) {
+	t.Run("an approval the acquirer cannot book is answered 96, logged and counted", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.pricer.err = errors.New("acquirer: unknown merchant")
+		h.acq.err = errors.New("acquirer: unknown product")
 		res := authorizeOK(t, h, purchase())
-		require.Equal(t, bandeira.Approved, res.Code)
-		require.Equal(t, "A1B2C3", res.AuthCode)
-		require.InDelta(t, 1, metricValue(t, h.reg, "bandeira_gateway_pricing_errors_total", nil), 0)
+		require.Equal(t, bandeira.SystemMalfunction, res.Code)
+		require.Empty(t, res.AuthCode, "no auth code leaves with a 96")
+		require.InDelta(t, 1, metricValue(t, h.reg, "bandeira_gateway_booking_errors_total", nil), 0)
+		require.InDelta(t, 1, requests(h, "0100", "96"), 0)
 		require.Zero(t, seriesCount(t, h.reg, "bandeira_gateway_priced_total"))
-		require.Contains(t, h.logs.String(), "pricing failed")
+		require.Contains(t, h.logs.String(), "could not book")
 	})
-	t.Run("a gateway without a pricer answers normally", func(t *testing.T) {
+	t.Run("a retransmit replayed from the duplicate store is not booked twice", func(t *testing.T) {
+		h := newHarness(t, nil)
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, purchase()).Code)
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, purchase()).Code)
+		require.Len(t, h.acq.Calls(), 1)
+	})
+	t.Run("a gateway without an acquirer answers normally", func(t *testing.T) {
 		g := New(DefaultConfig(), map[bandeira.Brand]bandeira.Authorizer{bandeira.Visa: &fakeNetwork{}}, nil,
 			zerolog.New(zerolog.NewTestWriter(t)), nil, nil)
 		res, err := g.Authorize(context.Background(), purchase())
@@ -263,7 +271,7 @@ func TestLogs(t *testing.T) {
 	})
 	t.Run("no log line ever holds a full PAN, CVV2 or PIN block", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.pricer.err = errors.New("acquirer: unknown merchant")
+		h.acq.err = errors.New("acquirer: unknown merchant")
 		a := purchase()
 		a.CVV2, a.PINBlock = "987", "0123456789ABCDEF"
 		authorizeOK(t, h, a)

@@ -114,27 +114,30 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// fakePricer records its calls and fails when err is set.
-type fakePricer struct {
+// fakeAcquirer records what the gateway asks it to book and fails when err is set.
+type fakeAcquirer struct {
 	mu    sync.Mutex
-	calls []bandeira.Sale
+	calls []booked
 	err   error
 }
 
-func (p *fakePricer) Price(sale bandeira.Sale) (bandeira.Fee, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, sale)
-	if p.err != nil {
-		return bandeira.Fee{}, p.err
-	}
-	return bandeira.Fee{Gross: sale.Amount, MDR: sale.Amount / 50, Net: sale.Amount - sale.Amount/50}, nil
+// booked is one Record call: the request and the response as the gateway passed them.
+type booked struct {
+	a   bandeira.Authorization
+	res bandeira.Result
 }
 
-func (p *fakePricer) Calls() []bandeira.Sale {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]bandeira.Sale(nil), p.calls...)
+func (f *fakeAcquirer) Record(_ context.Context, a bandeira.Authorization, res bandeira.Result) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, booked{a, res})
+	return f.err
+}
+
+func (f *fakeAcquirer) Calls() []booked {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]booked(nil), f.calls...)
 }
 
 // harness is a Gateway wired to fakes, a fresh registry and a fake clock.
@@ -144,7 +147,7 @@ type harness struct {
 	reg    *prometheus.Registry
 	visa   *fakeNetwork
 	master *fakeNetwork
-	pricer *fakePricer
+	acq    *fakeAcquirer
 	clock  *fakeClock
 	logs   *syncBuffer
 }
@@ -160,11 +163,11 @@ func newHarness(tb testing.TB, edit func(*Config)) *harness {
 	require.NoError(tb, cfg.Validate())
 	h := &harness{
 		t: tb, reg: prometheus.NewRegistry(), visa: &fakeNetwork{}, master: &fakeNetwork{},
-		pricer: &fakePricer{}, clock: newFakeClock(), logs: &syncBuffer{},
+		acq: &fakeAcquirer{}, clock: newFakeClock(), logs: &syncBuffer{},
 	}
 	log := zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(tb), h.logs)).Level(zerolog.DebugLevel)
 	networks := map[bandeira.Brand]bandeira.Authorizer{bandeira.Visa: h.visa, bandeira.Mastercard: h.master}
-	h.g = New(cfg, networks, h.pricer, log, NewMetrics(h.reg), h.clock.Now)
+	h.g = New(cfg, networks, h.acq, log, NewMetrics(h.reg), h.clock.Now)
 	return h
 }
 

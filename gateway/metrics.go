@@ -16,7 +16,7 @@ type Metrics struct {
 	duplicates    *prometheus.CounterVec
 	evicted       prometheus.Counter
 	priced        *prometheus.CounterVec
-	pricingErrors prometheus.Counter
+	bookingErrors prometheus.Counter
 
 	rejected, replayed prometheus.Counter
 }
@@ -62,16 +62,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_gateway_priced_total",
 			Help: "Approved sales priced by the acquirer, by brand and product.",
 		}, []string{"brand", "product"}),
-		pricingErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bandeira_gateway_pricing_errors_total",
-			Help: "Approved sales the acquirer could not price; the answer is unchanged.",
+		bookingErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_gateway_booking_errors_total",
+			Help: "Approvals the acquirer could not price or journal; each was answered 96 instead.",
 		}),
 	}
 	m.rejected = m.duplicates.WithLabelValues(duplicateRejected)
 	m.replayed = m.duplicates.WithLabelValues(duplicateReplayed)
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.inFlight, m.duplicates, m.evicted,
-			m.priced, m.pricingErrors)
+			m.priced, m.bookingErrors)
 	}
 	return m
 }

@@ -248,8 +248,13 @@ var echoed = [...]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49, 95}
 // Respond builds the response to req carrying res: MTI = req's response MTI (0100 →
 // 0110, 0101 → 0110); fields 2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49 and 95 echoed
 // when present, plus 70 for network management and 90 for reversals; 39 always (96 when
-// res.Code is empty); 38 when approved with an AuthCode; 54 when res.Balances is set. For
-// a req that is not a request the MTI is "" and Pack rejects the response.
+// res.Code is empty); 38 when approved with an AuthCode; 54 when res.Balances is set; 48
+// with tags PR (res.Product) and IS (res.Issuer) when either is set. The request's field
+// 48 is never echoed (it may hold the CVV2). For a req that is not a request the MTI is
+// "" and Pack rejects the response.
+//
+// Respond and ToResult are inverses for every Result whose Brand is empty: whatever a
+// party decides travels in the message, so a hop behaves the same in process and over TCP.
 func Respond(req Message, res bandeira.Result) Message {
 	mti := bandeira.MTI(req.MTI)
 	resp := Message{MTI: string(mti.Response()), Fields: make(map[int]string, len(echoed)+4)}
@@ -281,6 +286,9 @@ func Respond(req Message, res bandeira.Result) Message {
 		}
 		resp.Fields[54] = balanceGroup(amountLedger, cur, b.Ledger) + balanceGroup(amountAvailable, cur, b.Available)
 	}
+	if v := resultTLV(res); v != "" {
+		resp.Fields[48] = v
+	}
 	return resp
 }
 
@@ -296,11 +304,12 @@ func classField(class byte) int {
 	return 0
 }
 
-// ToResult converts a response into domain terms: 39 to Code, 38 to AuthCode and 54's
-// ledger (amount type 01) and available (02) balances to Balances. It returns a
-// *FieldError when 39 is missing or not 2 letters or digits, 38 is longer than 6
-// characters, or 54 is not a run of well-formed 20-character groups. Issuer, Brand and
-// Product are not on the wire and stay empty.
+// ToResult converts a response into domain terms: 39 to Code, 38 to AuthCode, 54's
+// ledger (amount type 01) and available (02) balances to Balances, and field 48's tags PR
+// and IS to Product and Issuer. It returns a *FieldError when 39 is missing or not 2
+// letters or digits, 38 is longer than 6 characters, 54 is not a run of well-formed
+// 20-character groups, or 48 is malformed. Brand is not on the wire: the caller knows
+// which network it asked.
 func ToResult(resp Message) (bandeira.Result, error) {
 	code, ok := resp.Fields[39]
 	if !ok {
@@ -322,6 +331,11 @@ func ToResult(resp Message) (bandeira.Result, error) {
 			return bandeira.Result{}, fieldErr(54, reason)
 		}
 		r.Balances = b
+	}
+	if v, ok := resp.Fields[48]; ok {
+		if err := applyResultTLV(&r, v); err != nil {
+			return bandeira.Result{}, err
+		}
 	}
 	return r, nil
 }

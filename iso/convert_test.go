@@ -214,6 +214,14 @@ func TestRespond(t *testing.T) {
 		req.MTI = "0101"
 		require.Equal(t, "0110", Respond(req, goldenResult).MTI)
 	})
+	t.Run("carries product and issuer in field 48 but never echoes the request's", func(t *testing.T) {
+		req := golden(t, "0100")
+		req.Set(48, "CV003123")
+		resp := Respond(req, bandeira.Result{Code: bandeira.Approved, AuthCode: "A", Product: bandeira.Credit, Issuer: "nubank"})
+		require.Equal(t, "PR006creditIS006nubank", resp.Get(48))
+		resp = Respond(req, bandeira.Result{Code: bandeira.Approved, Brand: bandeira.Visa})
+		require.False(t, resp.Has(48))
+	})
 	t.Run("answers 96 when the result has no code", func(t *testing.T) {
 		require.Equal(t, "96", Respond(golden(t, "0100"), bandeira.Result{}).Get(39))
 	})
@@ -287,6 +295,10 @@ func TestToResult(t *testing.T) {
 		{"field 54 with sign X", map[int]string{39: "00", 54: "0001986X000000000100"}, 54},
 		{"field 54 with letters in the amount", map[int]string{39: "00", 54: "0001986C00000000010A"}, 54},
 		{"an empty field 54", map[int]string{39: "00", 54: ""}, 54},
+		{"an unknown product in field 48", map[int]string{39: "00", 48: "PR005gold1"}, 48},
+		{"an issuer with a space in field 48", map[int]string{39: "00", 48: "IS004nu b"}, 48},
+		{"a repeated issuer in field 48", map[int]string{39: "00", 48: "IS002abIS002cd"}, 48},
+		{"a truncated field 48", map[int]string{39: "00", 48: "PR009debit"}, 48},
 	}
 	for _, c := range rejects {
 		t.Run("rejects "+c.name, func(t *testing.T) {
@@ -301,6 +313,9 @@ func TestToResult(t *testing.T) {
 			goldenResult,
 			{Code: bandeira.CVV2Mismatch},
 			{Code: bandeira.Approved, AuthCode: "000001", Balances: &bandeira.Balances{Ledger: -7, Available: 9, Currency: "986"}},
+			{Code: bandeira.Approved, AuthCode: "ZZ0001", Product: bandeira.Prepaid, Issuer: "nubank"},
+			{Code: bandeira.InsufficientFunds, Product: bandeira.Debit, Issuer: "banco-do_sul2"},
+			{Code: bandeira.DoNotHonour, Issuer: "sicredi"},
 		} {
 			got, err := ToResult(Respond(golden(t, "0100"), res))
 			require.NoError(t, err)

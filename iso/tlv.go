@@ -16,6 +16,12 @@ const (
 	// a 2-digit count (lojista 02–12, emissor 02–24) and an optional 12-digit amount of the
 	// first installment, which Bandeira ignores.
 	TagInstallments = "IP"
+	// TagProduct, in responses, holds the card product the issuer decided on: debit,
+	// credit or prepaid. The acquirer prices the sale from it.
+	TagProduct = "PR"
+	// TagIssuer, in responses, holds the short name of the issuer that decided, as the
+	// network routed it (e.g. nubank). The acquirer journals and clears by it.
+	TagIssuer = "IS"
 )
 
 // Element is one element of field 48: a 2-character tag, then a 3-digit length, then the
@@ -148,6 +154,61 @@ func appendTLV(b []byte, tag, v string) []byte {
 		v = v[:999]
 	}
 	return append(fmt.Appendf(b, "%s%03d", tag, len(v)), v...)
+}
+
+// resultTLV encodes the field 48 elements of a response to carry res: PR with the product
+// when it is one of the known products, then IS with the issuer when it is a valid name;
+// "" when neither applies.
+func resultTLV(res bandeira.Result) string {
+	var b []byte
+	if res.Product.Valid() {
+		b = appendTLV(b, TagProduct, string(res.Product))
+	}
+	if validName(res.Issuer) {
+		b = appendTLV(b, TagIssuer, res.Issuer)
+	}
+	return string(b)
+}
+
+// applyResultTLV reads a response's field 48 into r: PR to Product and IS to Issuer.
+// Other tags are ignored; a malformed element, a repeated PR or IS, an unknown product
+// or an issuer that is not a valid name is a *FieldError for field 48.
+func applyResultTLV(r *bandeira.Result, s string) error {
+	for s != "" {
+		tag, v, rest, reason := nextTLV(s)
+		if reason != "" {
+			return fieldErr(48, reason)
+		}
+		s = rest
+		switch tag {
+		case TagProduct:
+			if r.Product != "" || !bandeira.Product(v).Valid() {
+				return fieldErr(48, "tag PR is repeated or not debit, credit or prepaid")
+			}
+			r.Product = bandeira.Product(v)
+		case TagIssuer:
+			if r.Issuer != "" || !validName(v) {
+				return fieldErr(48, "tag IS is repeated or not a name of 1 to 32 letters, digits, '-' or '_'")
+			}
+			r.Issuer = v
+		}
+	}
+	return nil
+}
+
+// validName reports whether s is a party name as the dialect carries it: 1 to 32
+// characters, each a lowercase letter, a digit, '-' or '_'.
+func validName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // describeTLV renders field 48 for Describe with the CVV2 hidden, or hides the whole field

@@ -115,15 +115,14 @@ func (m *Main) buildNetwork() (*gateway.Gateway, error) {
 	}
 	m.acquirer = acq
 	if m.inMemory {
-		return gateway.New(cfg.Gateway, networks, acq, m.Log, gateway.NewMetrics(reg), time.Now), nil
+		return gateway.New(cfg.Gateway, networks, acquirer.NewHost(acq, nil), m.Log, gateway.NewMetrics(reg), time.Now), nil
 	}
 	m.journal, err = acquirer.OpenJournal(context.Background(), acquirer.JournalPath(cfg.DataDir), acq,
 		acquirer.JournalOptions{Synchronous: cfg.Issuers.Ledger.Synchronous, Log: m.Log, Metrics: acqMetrics})
 	if err != nil {
 		return nil, fmt.Errorf("building acquirer: %w", err)
 	}
-	return gateway.New(cfg.Gateway, networks, acq, m.Log, gateway.NewMetrics(reg), time.Now,
-		gateway.WithJournal(m.journal)), nil
+	return gateway.New(cfg.Gateway, networks, acquirer.NewHost(acq, m.journal), m.Log, gateway.NewMetrics(reg), time.Now), nil
 }
 
 // settlements computes the merchant payouts from the live journal (GET /acquirer/settlements).
