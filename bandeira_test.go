@@ -201,3 +201,12 @@ func TestIsSale(t *testing.T) {
 		require.Equal(t, c.want, a.IsSale(), "%s %s", c.mti, c.proc)
 	}
 }
+
+func TestIsPartyName(t *testing.T) {
+	for _, ok := range []string{"nubank", "banco-do_sul2", "a", "abcdefghijklmnopqrstuvwxyz012345"} {
+		require.True(t, bandeira.IsPartyName(ok), ok)
+	}
+	for _, bad := range []string{"", "Nubank", "nu bank", "../nubank", "nubank:1", "é", "abcdefghijklmnopqrstuvwxyz0123456"} {
+		require.False(t, bandeira.IsPartyName(bad), bad)
+	}
+}

@@ -43,3 +43,20 @@ const (
 
 // Valid reports whether p is one of the known products.
 func (p Product) Valid() bool { return p == Debit || p == Credit || p == Prepaid }
+
+// IsPartyName reports whether s can name a party of the network (an issuer, a network):
+// 1 to 32 characters, each a lowercase ASCII letter, a digit, '-' or '_'. Names travel in
+// messages (field 48 tag IS), metric labels, file names and node roles, so nothing else
+// is allowed.
+func IsPartyName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

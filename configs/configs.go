@@ -46,6 +46,9 @@ type Config struct {
 	Issuers issuers.Config `yaml:"issuers"`
 	// Acquirer holds merchants and MDR fee plans.
 	Acquirer acquirer.Config `yaml:"acquirer"`
+	// Nodes places every party on the wire when each runs as its own process: its
+	// listen and HTTP addresses and the addresses it dials, by role.
+	Nodes Nodes `yaml:"nodes"`
 }
 
 // Listen holds listen addresses.
@@ -71,6 +74,7 @@ func DefaultConfig() Config {
 		Network:  network.DefaultConfig(),
 		Issuers:  issuers.DefaultConfig(),
 		Acquirer: acquirer.DefaultConfig(),
+		Nodes:    DefaultNodes(),
 	}
 }
 
@@ -94,6 +98,7 @@ func (c Config) Validate() error {
 	add("issuers", c.Issuers.Validate())
 	add("acquirer", c.Acquirer.Validate())
 	add("timers", nestedTimers(c))
+	add("nodes", c.validateNodes())
 	return errors.Join(errs...)
 }
 
@@ -119,8 +124,11 @@ func nestedTimers(c Config) error {
 }
 
 func (l Listen) validate() error {
-	if l.Gateway == "" || l.HTTP == "" {
-		return errors.New("gateway and http addresses must be set")
+	if err := CheckAddr(l.Gateway); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if err := CheckAddr(l.HTTP); err != nil {
+		return fmt.Errorf("http: %w", err)
 	}
 	return nil
 }

@@ -42,19 +42,34 @@ func TestGoodConfigs(t *testing.T) {
 		require.Equal(t, def.Issuers.Banks, cfg.Issuers.Banks)
 		require.Equal(t, def.Acquirer, cfg.Acquirer)
 	})
+	t.Run("a node's settings merge into the default node of its role", func(t *testing.T) {
+		cfg, err := Load("testdata/new-bank.good.yaml")
+		require.NoError(t, err)
+		visa := cfg.Nodes[NetworkRole("visa")]
+		require.Equal(t, "127.0.0.1:8584", visa.Listen)
+		require.Equal(t, map[Role]string{"issuer:bancodobrasil": "127.0.0.1:8586", "issuer:sicredi": "127.0.0.1:8588",
+			"issuer:bancointer": "127.0.0.1:8589"}, visa.Dial)
+		require.Equal(t, []Role{"issuer:bancodobrasil", "issuer:nubank", "issuer:sicredi", "issuer:bancointer",
+			"network:mastercard", "network:visa", "gateway"}, cfg.Roles())
+		require.Len(t, DefaultNodes()[NetworkRole("visa")].Dial, 2, "the defaults are not changed")
+	})
 }
 
 func TestBadConfigs(t *testing.T) {
 	want := map[string][]string{
-		"unknown-key.bad.yaml":        {"unknown-key.bad.yaml:3:", `unknown key "gateway.requets_timeout"`},
-		"unknown-nested-key.bad.yaml": {"unknown-nested-key.bad.yaml:6:", `unknown key "issuers.banks[0].bins[0].colour"`},
-		"bad-duration.bad.yaml":       {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
-		"timers-not-nested.bad.yaml":  {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
-		"debit-cap.bad.yaml":          {"acquirer", "standard", "visa", "debit", "50"},
-		"installment-band.bad.yaml":   {`plan "parcelado": visa credit_7_12: interchange_bps 205 + brand_fee_bps 10 + margin_bps 234 = 449, not mdr_bps 499`, `plan "parcelado": mastercard credit_2_6: no rate`},
-		"bad-holiday.bad.yaml":        {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},
-		"bad-log-format.bad.yaml":     {"log", `format "xml"`},
-		"not-yaml.bad.yaml":           {"not-yaml.bad.yaml"},
+		"unknown-key.bad.yaml":          {"unknown-key.bad.yaml:3:", `unknown key "gateway.requets_timeout"`},
+		"unknown-nested-key.bad.yaml":   {"unknown-nested-key.bad.yaml:6:", `unknown key "issuers.banks[0].bins[0].colour"`},
+		"bad-duration.bad.yaml":         {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
+		"timers-not-nested.bad.yaml":    {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
+		"debit-cap.bad.yaml":            {"acquirer", "standard", "visa", "debit", "50"},
+		"installment-band.bad.yaml":     {`plan "parcelado": visa credit_7_12: interchange_bps 205 + brand_fee_bps 10 + margin_bps 234 = 449, not mdr_bps 499`, `plan "parcelado": mastercard credit_2_6: no rate`},
+		"bad-holiday.bad.yaml":          {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},
+		"bad-log-format.bad.yaml":       {"log", `format "xml"`},
+		"not-yaml.bad.yaml":             {"not-yaml.bad.yaml"},
+		"nodes-dial-nowhere.bad.yaml":   {"nodes: network:visa dials issuer:sicredi at 127.0.0.1:8599, but issuer:sicredi listens on 127.0.0.1:8588"},
+		"nodes-shared-address.bad.yaml": {"nodes: issuer:nubank listen and issuer:sicredi listen both use 127.0.0.1:8588"},
+		"nodes-unknown-role.bad.yaml":   {"nodes: network:elo: no such role"},
+		"listen-no-port.bad.yaml":       {"listen: gateway:", `"127.0.0.1" is not host:port`},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

@@ -164,7 +164,7 @@ func resultTLV(res bandeira.Result) string {
 	if res.Product.Valid() {
 		b = appendTLV(b, TagProduct, string(res.Product))
 	}
-	if validName(res.Issuer) {
+	if bandeira.IsPartyName(res.Issuer) {
 		b = appendTLV(b, TagIssuer, res.Issuer)
 	}
 	return string(b)
@@ -187,28 +187,13 @@ func applyResultTLV(r *bandeira.Result, s string) error {
 			}
 			r.Product = bandeira.Product(v)
 		case TagIssuer:
-			if r.Issuer != "" || !validName(v) {
+			if r.Issuer != "" || !bandeira.IsPartyName(v) {
 				return fieldErr(48, "tag IS is repeated or not a name of 1 to 32 letters, digits, '-' or '_'")
 			}
 			r.Issuer = v
 		}
 	}
 	return nil
-}
-
-// validName reports whether s is a party name as the dialect carries it: 1 to 32
-// characters, each a lowercase letter, a digit, '-' or '_'.
-func validName(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // describeTLV renders field 48 for Describe with the CVV2 hidden, or hides the whole field

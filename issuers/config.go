@@ -10,7 +10,8 @@ import (
 	"github.com/bandeira/bandeira/issuers/books"
 )
 
-// The issuer names Bandeira simulates; Config.Validate accepts only these.
+// The issuers of the default configuration. Any other name bandeira.IsPartyName accepts
+// configures a new issuer: adding a bank is configuration, not code.
 const (
 	BancoDoBrasil = "bancodobrasil"
 	Nubank        = "nubank"
@@ -53,7 +54,8 @@ type Config struct {
 
 // BankConfig is one issuer bank.
 type BankConfig struct {
-	// Name is the bank's short name: bancodobrasil, nubank or sicredi.
+	// Name is the bank's short name, e.g. nubank: 1-32 lowercase letters, digits, '-' or
+	// '_' (it names the bank's books file, node role and metric label).
 	Name string `yaml:"name"`
 	// InstitutionID is the bank's institution code (1–11 digits), e.g. "260".
 	InstitutionID string `yaml:"institution_id"`
@@ -158,8 +160,8 @@ func (c Config) validateBanks() error {
 	var bins []string
 	for i, b := range c.Banks {
 		switch {
-		case b.Name != BancoDoBrasil && b.Name != Nubank && b.Name != Sicredi:
-			return invalid("banks[%d].name %q is not one of %s, %s, %s", i, b.Name, BancoDoBrasil, Nubank, Sicredi)
+		case !bandeira.IsPartyName(b.Name):
+			return invalid("banks[%d].name %q is not 1-32 lowercase letters, digits, '-' or '_'", i, b.Name)
 		case names[b.Name]:
 			return invalid("banks[%d].name %q repeats", i, b.Name)
 		case len(b.InstitutionID) > 11 || !bandeira.IsDigits(b.InstitutionID):
