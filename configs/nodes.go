@@ -228,7 +228,7 @@ func (c Config) checkDials(role Role) error {
 	callees := c.Callees(role)
 	for target := range dial {
 		if !slices.Contains(callees, target) {
-			return fmt.Errorf("%s dials %s, which it never calls (it calls %s)", role, target, roleList(callees))
+			return fmt.Errorf("%s dials %s, which it never calls (it calls %s)", role, target, RoleList(callees))
 		}
 	}
 	for _, target := range callees {
@@ -246,7 +246,8 @@ func (c Config) checkDials(role Role) error {
 	return nil
 }
 
-func roleList(roles []Role) string {
+// RoleList joins roles with commas for a message; "nobody" when there are none.
+func RoleList(roles []Role) string {
 	if len(roles) == 0 {
 		return "nobody"
 	}

@@ -7,9 +7,10 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,31 +19,33 @@ import (
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/configs"
-	"github.com/bandeira/bandeira/gateway"
+	"github.com/bandeira/bandeira/internal/lock"
 	"github.com/bandeira/bandeira/iso"
-	"github.com/bandeira/bandeira/issuers"
-	"github.com/bandeira/bandeira/issuers/books"
-	"github.com/bandeira/bandeira/network"
 )
 
-// Main is the whole network in one process: it wires gateway → network → issuers in
-// process, serves ISO 8583 and HTTP, and shuts everything down. End-to-end tests run it
-// unchanged on 127.0.0.1:0 ports.
+// Main runs roles of the network in this process: every role for `bandeira run` (linked in
+// process, with Go calls), or one role for `bandeira node` (linked to the other nodes over
+// ISO 8583). It serves one ISO 8583 port (the gateway's front door, or the node's) and one
+// HTTP port, and shuts everything down. End-to-end tests run it unchanged on 127.0.0.1:0
+// ports.
 type Main struct {
 	Config   configs.Config
 	Log      zerolog.Logger
 	Registry *prometheus.Registry
+	// Roles are the roles this process hosts; nil hosts every role of the configuration.
+	Roles []configs.Role
 
-	gatewayLn, httpLn net.Listener
-	iso               *iso.Server
-	http              *http.Server
-	ready             atomic.Bool
-	errc              chan error
-	books             []*books.Books
-	acquirer          *acquirer.Acquirer
-	journal           *acquirer.Journal
-	closeOnce         sync.Once
-	closeErr          error
+	served        configs.Role // the role whose ISO 8583 port this process serves
+	isoLn, httpLn net.Listener
+	iso           *iso.Server
+	http          *http.Server
+	ready         atomic.Bool
+	errc          chan error
+	locks         []*lock.Lock
+	closers       []func() error // closed in reverse order of opening
+	host          *acquirer.Host // set when this process hosts the gateway
+	closeOnce     sync.Once
+	closeErr      error
 
 	// inMemory (benchmarks only) keeps each bank's accounts in a ledger.Memory and keeps
 	// no acquirer journal: the network as it was before durable storage, the baseline
@@ -50,154 +53,137 @@ type Main struct {
 	inMemory bool
 }
 
-// NewMain returns a Main for cfg, which must already be validated.
+// NewMain returns a Main for cfg, which must already be validated, hosting every role.
 func NewMain(cfg configs.Config, log zerolog.Logger) *Main {
 	return &Main{Config: cfg, Log: log, Registry: prometheus.NewRegistry(), errc: make(chan error, 2)}
 }
 
-// Run builds the parties, binds both listeners and starts serving. It returns once the
-// gateway accepts connections; serving goes on until Close.
+// Run locks the data of the hosted roles, builds them, binds both listeners and starts
+// serving. It returns once the ISO 8583 port accepts connections; serving goes on until
+// Close. On error everything opened so far is closed again.
 func (m *Main) Run(ctx context.Context) (err error) {
 	defer func() {
-		if err != nil { // nothing serves: release the books opened so far
-			for _, bk := range m.books {
-				_ = bk.Close()
-			}
-			if m.journal != nil {
-				_ = m.journal.Close()
-			}
+		if err != nil {
+			_ = m.closeParties()
 		}
 	}()
-	gw, err := m.buildNetwork()
+	hosted, err := m.hosted()
 	if err != nil {
 		return err
 	}
+	if err := m.lock(hosted); err != nil {
+		return err
+	}
+	p := newParties(m)
+	for _, role := range hosted {
+		if _, err := p.build(role); err != nil {
+			return err
+		}
+	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var lc net.ListenConfig
-	if m.gatewayLn, err = lc.Listen(ctx, "tcp", m.Config.Listen.Gateway); err != nil {
-		return fmt.Errorf("listening for ISO 8583: %w", err)
+	return m.serve(ctx, p.built[m.served])
+}
+
+// hosted returns the roles to host in start order (callees first) and sets the served
+// role: the gateway when hosted, else the one role of a node.
+func (m *Main) hosted() ([]configs.Role, error) {
+	all := m.Config.Roles()
+	if m.Roles == nil {
+		m.served = configs.RoleGateway
+		return all, nil
 	}
-	if m.httpLn, err = lc.Listen(ctx, "tcp", m.Config.Listen.HTTP); err != nil {
-		_ = m.gatewayLn.Close()
-		return fmt.Errorf("listening for HTTP: %w", err)
+	var hosted []configs.Role
+	for _, r := range all {
+		if slices.Contains(m.Roles, r) {
+			hosted = append(hosted, r)
+		}
 	}
-	m.iso = iso.NewServer(m.Config.Server, gw, m.Log, iso.NewServerMetrics(m.Registry))
-	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, m.settlements))
-	go func() { m.errc <- m.iso.Serve(m.gatewayLn) }()
-	go func() { m.errc <- m.http.Serve(m.httpLn) }()
-	m.ready.Store(true)
-	m.Log.Info().Str("gateway", m.GatewayAddr()).Str("http", m.HTTPAddr()).
-		Int("cards_per_bin", m.Config.Issuers.CardsPerBIN).Msg("bandeira is running")
+	for _, r := range m.Roles {
+		if !slices.Contains(all, r) {
+			return nil, fmt.Errorf("no role %q in the configuration: roles are %s", r, configs.RoleList(all))
+		}
+	}
+	switch {
+	case slices.Contains(hosted, configs.RoleGateway):
+		m.served = configs.RoleGateway
+	case len(hosted) == 1:
+		m.served = hosted[0]
+	default:
+		return nil, errors.New("a process hosts every role, the gateway with others, or one role")
+	}
+	return hosted, nil
+}
+
+// lock takes the data lock of every hosted role, so a second process on the same data
+// directory refuses to start instead of answering 91 to everything.
+func (m *Main) lock(roles []configs.Role) error {
+	for _, r := range roles {
+		path := filepath.Join(m.Config.DataDir, "locks", strings.ReplaceAll(string(r), ":", "-")+".lock")
+		l, err := lock.Acquire(path, string(r))
+		if err != nil {
+			return fmt.Errorf("data directory %s is in use: %w", m.Config.DataDir, err)
+		}
+		m.locks = append(m.locks, l)
+	}
 	return nil
 }
 
-// buildNetwork wires acquirer gateway → brand networks → issuers, all in process. Each
-// party tags its own log lines with component=<name>.
-func (m *Main) buildNetwork() (*gateway.Gateway, error) {
-	reg, cfg := m.Registry, m.Config
-	byName, err := m.buildIssuers()
-	if err != nil {
-		return nil, err
+// serve binds the served role's ISO 8583 and HTTP addresses and starts both servers.
+func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
+	isoAddr, httpAddr := m.Config.NodeAddrs(m.served)
+	var lc net.ListenConfig
+	var err error
+	if m.isoLn, err = lc.Listen(ctx, "tcp", isoAddr); err != nil {
+		return fmt.Errorf("listening for ISO 8583: %w", err)
 	}
-	netMetrics := network.NewMetrics(reg)
-	networks := make(map[bandeira.Brand]bandeira.Authorizer, 2)
-	for _, brand := range []bandeira.Brand{bandeira.Visa, bandeira.Mastercard} {
-		r, err := network.NewRouter(brand, cfg.Network, routesFor(cfg.Issuers, brand), byName, m.Log, netMetrics)
-		if err != nil {
-			return nil, fmt.Errorf("building %s network: %w", brand, err)
-		}
-		networks[brand] = r
+	if m.httpLn, err = lc.Listen(ctx, "tcp", httpAddr); err != nil {
+		_ = m.isoLn.Close()
+		return fmt.Errorf("listening for HTTP: %w", err)
 	}
-	acqMetrics := acquirer.NewMetrics(reg)
-	acq, err := acquirer.New(cfg.Acquirer, m.Log, acqMetrics)
-	if err != nil {
-		return nil, fmt.Errorf("building acquirer: %w", err)
+	m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry))
+	var settle settleFunc
+	if m.host != nil && m.host.Journal() != nil {
+		settle = m.settlements
 	}
-	m.acquirer = acq
-	if m.inMemory {
-		return gateway.New(cfg.Gateway, networks, acquirer.NewHost(acq, nil), m.Log, gateway.NewMetrics(reg), time.Now), nil
+	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, settle))
+	go func() { m.errc <- m.iso.Serve(m.isoLn) }()
+	go func() { m.errc <- m.http.Serve(m.httpLn) }()
+	m.ready.Store(true)
+	ev := m.Log.Info().Str("iso", m.GatewayAddr()).Str("http", m.HTTPAddr())
+	if m.Roles == nil {
+		ev.Int("cards_per_bin", m.Config.Issuers.CardsPerBIN).Msg("bandeira is running")
+	} else {
+		ev.Str("role", string(m.served)).Msg("node is running")
 	}
-	m.journal, err = acquirer.OpenJournal(context.Background(), acquirer.JournalPath(cfg.DataDir), acq,
-		acquirer.JournalOptions{Synchronous: cfg.Issuers.Ledger.Synchronous, Log: m.Log, Metrics: acqMetrics})
-	if err != nil {
-		return nil, fmt.Errorf("building acquirer: %w", err)
-	}
-	return gateway.New(cfg.Gateway, networks, acquirer.NewHost(acq, m.journal), m.Log, gateway.NewMetrics(reg), time.Now), nil
+	return nil
 }
+
+// link returns the ISO 8583 link from role to target at addr, closed with the process.
+func (m *Main) link(role, target configs.Role, addr string) (bandeira.Authorizer, error) {
+	c, err := iso.Dial(context.Background(), addr, linkConfig(m.Config, role), m.Log.With().Str("link", string(target)).Logger())
+	if err != nil {
+		return nil, fmt.Errorf("linking to %s at %s: %w", target, addr, err)
+	}
+	m.onClose(c.Close)
+	return c, nil
+}
+
+// onClose registers f to run at Close, after the servers have drained; later
+// registrations run first.
+func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
 
 // settlements computes the merchant payouts from the live journal (GET /acquirer/settlements).
 func (m *Main) settlements(ctx context.Context, f acquirer.SettlementFilter) ([]acquirer.Payout, error) {
-	if m.journal == nil {
-		return nil, errors.New("no acquirer journal in this process")
-	}
-	entries, err := m.journal.Entries(ctx)
+	entries, err := m.host.Journal().Entries(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return acquirer.Settle(entries, m.acquirer.Calendar(), f)
+	return acquirer.Settle(entries, m.host.Calendar(), f)
 }
 
-// buildIssuers opens each bank's books under <data-dir>/issuers/<bank>.db and builds the
-// bank on them. The books stay open until Close.
-func (m *Main) buildIssuers() (map[string]bandeira.Authorizer, error) {
-	cfg := m.Config.Issuers
-	bankMetrics, bookMetrics := issuers.NewMetrics(m.Registry), books.NewMetrics(m.Registry)
-	byName := make(map[string]bandeira.Authorizer, len(cfg.Banks))
-	for _, bc := range cfg.Banks {
-		if m.inMemory {
-			b, err := issuers.NewBank(bc.Name, cfg, m.Log, bankMetrics, time.Now)
-			if err != nil {
-				return nil, fmt.Errorf("building issuers: %w", err)
-			}
-			byName[bc.Name] = b
-			continue
-		}
-		bk, err := books.Open(context.Background(), booksPath(m.Config.DataDir, bc.Name), cfg.Ledger, books.Options{
-			Issuer: bc.Name, Log: m.Log, Metrics: bookMetrics, Fingerprint: cardsFingerprint(cfg),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("building issuer %s: %w", bc.Name, err)
-		}
-		m.books = append(m.books, bk)
-		b, err := issuers.NewBank(bc.Name, cfg, m.Log, bankMetrics, time.Now, issuers.WithLedger(bk),
-			issuers.WithAuthCodeStart(uint64(bk.Requests())))
-		if err != nil {
-			return nil, fmt.Errorf("building issuers: %w", err)
-		}
-		byName[bc.Name] = b
-	}
-	return byName, nil
-}
-
-// booksPath is where an issuer's books live.
-func booksPath(dataDir, issuer string) string {
-	return filepath.Join(dataDir, "issuers", issuer+".db")
-}
-
-// cardsFingerprint names what the books' opening balances derive from, so that books
-// seeded from other cards are refused (docs/ledger.md).
-func cardsFingerprint(c issuers.Config) string {
-	return fmt.Sprintf("seed=%d debit=%d-%d prepaid=%d-%d credit=%d-%d", c.Seed,
-		c.DebitBalance.Min, c.DebitBalance.Max, c.PrepaidBalance.Min, c.PrepaidBalance.Max,
-		c.CreditLimit.Min, c.CreditLimit.Max)
-}
-
-// routesFor derives one brand's BIN routing table from the issuers' BIN rows, so the
-// banks' configuration is the single source of which BIN belongs to whom.
-func routesFor(cfg issuers.Config, brand bandeira.Brand) []network.Route {
-	var routes []network.Route
-	for _, b := range cfg.Banks {
-		for _, row := range b.BINs {
-			if row.Brand == brand {
-				routes = append(routes, network.Route{Prefix: row.BIN, Issuer: b.Name})
-			}
-		}
-	}
-	return routes
-}
-
-// GatewayAddr returns the ISO 8583 listener's address, e.g. "127.0.0.1:8583".
-func (m *Main) GatewayAddr() string { return m.gatewayLn.Addr().String() }
+// GatewayAddr returns the served ISO 8583 listener's address, e.g. "127.0.0.1:8583": the
+// gateway's front door, or a node's port.
+func (m *Main) GatewayAddr() string { return m.isoLn.Addr().String() }
 
 // HTTPAddr returns the HTTP listener's address.
 func (m *Main) HTTPAddr() string { return m.httpLn.Addr().String() }
@@ -218,8 +204,9 @@ func (m *Main) Wait(ctx context.Context) error {
 }
 
 // Close marks the process not ready, drains in-flight ISO 8583 requests (bounded by
-// shutdownTimeout), stops both servers and then closes the issuers' books and the
-// acquirer's journal, committing what is pending. It is idempotent.
+// shutdownTimeout), stops both servers, then closes the links, the issuers' books and the
+// acquirer's journal (committing what is pending) and releases the data locks. It is
+// idempotent.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		m.ready.Store(false)
@@ -232,13 +219,22 @@ func (m *Main) Close() error {
 		if m.http != nil {
 			errs = append(errs, m.http.Shutdown(ctx))
 		}
-		for _, bk := range m.books {
-			errs = append(errs, bk.Close())
-		}
-		if m.journal != nil {
-			errs = append(errs, m.journal.Close())
-		}
+		errs = append(errs, m.closeParties())
 		m.closeErr = errors.Join(errs...)
 	})
 	return m.closeErr
+}
+
+// closeParties closes what the parties opened, newest first, then releases the locks.
+func (m *Main) closeParties() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	for _, l := range m.locks {
+		errs = append(errs, l.Release())
+	}
+	m.locks = nil
+	return errors.Join(errs...)
 }
