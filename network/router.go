@@ -163,7 +163,13 @@ func (r *Router) issuerFailed(is *issuer, a bandeira.Authorization, err error) e
 	default:
 		is.m.errors.Inc()
 	}
-	r.log.Warn().Err(err).Str("issuer", is.name).Str("reason", reason).
+	// An unreachable issuer is a link state, which the link logs once per change; a
+	// timeout or an error is news about this request.
+	ev := r.log.Warn()
+	if reason == ReasonUnavailable {
+		ev = r.log.Debug()
+	}
+	ev.Err(err).Str("issuer", is.name).Str("reason", reason).
 		Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
 		Msg("issuer gave no decision")
 	if errors.Is(err, bandeira.ErrIssuerUnavailable) {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -34,6 +34,9 @@ type Main struct {
 	Registry *prometheus.Registry
 	// Roles are the roles this process hosts; nil hosts every role of the configuration.
 	Roles []configs.Role
+	// Reset deletes the hosted roles' durable data, once their locks are held, before
+	// they open it.
+	Reset bool
 
 	served        configs.Role // the role whose ISO 8583 port this process serves
 	isoLn, httpLn net.Listener
@@ -73,6 +76,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if err := m.lock(hosted); err != nil {
 		return err
+	}
+	if m.Reset {
+		if err := m.reset(hosted); err != nil {
+			return err
+		}
 	}
 	p := newParties(m)
 	for _, role := range hosted {
@@ -118,12 +126,43 @@ func (m *Main) hosted() ([]configs.Role, error) {
 // directory refuses to start instead of answering 91 to everything.
 func (m *Main) lock(roles []configs.Role) error {
 	for _, r := range roles {
-		path := filepath.Join(m.Config.DataDir, "locks", strings.ReplaceAll(string(r), ":", "-")+".lock")
-		l, err := lock.Acquire(path, string(r))
+		path := lockPath(m.Config.DataDir, r)
+		owner := "bandeira run"
+		if m.Roles != nil {
+			owner = "bandeira node --role " + string(r)
+		}
+		l, err := lock.Acquire(path, owner)
 		if err != nil {
 			return fmt.Errorf("data directory %s is in use: %w", m.Config.DataDir, err)
 		}
 		m.locks = append(m.locks, l)
+	}
+	return nil
+}
+
+// reset deletes the durable data of roles: an issuer's books (with their WAL and
+// shared-memory files), the gateway's journal.
+func (m *Main) reset(roles []configs.Role) error {
+	for _, r := range roles {
+		for _, pattern := range roleData(m.Config.DataDir, r) {
+			paths, _ := filepath.Glob(pattern)
+			for _, p := range paths {
+				if err := os.RemoveAll(p); err != nil {
+					return fmt.Errorf("resetting %s: %w", r, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// roleData lists the glob patterns of what role keeps under dataDir.
+func roleData(dataDir string, role configs.Role) []string {
+	switch role.Kind() {
+	case configs.KindIssuer:
+		return []string{booksPath(dataDir, role.Name()) + "*"}
+	case configs.KindGateway:
+		return []string{filepath.Join(dataDir, "acquirer")}
 	}
 	return nil
 }

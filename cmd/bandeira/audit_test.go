@@ -13,8 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
+	"github.com/bandeira/bandeira/issuers/books"
 )
 
 // restart closes n's Main and starts a new one on the same configuration and data
@@ -134,16 +136,20 @@ func TestAuditCommand(t *testing.T) {
 		require.Equal(t, exitUsage, code)
 	})
 	t.Run("run --reset starts the books and the journal over", func(t *testing.T) {
-		dir := t.TempDir()
-		cfg := testConfig(t)
-		cfg.DataDir = dir
-		m := NewMain(cfg, zerolog.New(zerolog.NewTestWriter(t)))
+		n := mustStartNet(t)
+		c := n.card("nubank", bandeira.Debit, "")
+		require.Equal(t, "00", n.code(n.request("0200", c, "000000", 1000)))
+		dir := n.main.Config.DataDir
+		require.NoError(t, n.main.Close())
+		m := NewMain(n.main.Config, zerolog.New(zerolog.NewTestWriter(t)))
+		m.Reset = true
 		require.NoError(t, m.Run(context.Background()))
 		require.NoError(t, m.Close())
-		require.FileExists(t, filepath.Join(dir, "issuers", "nubank.db"))
-		require.FileExists(t, filepath.Join(dir, "acquirer", "journal.db"))
-		require.NoError(t, resetBooks(dir))
-		require.NoDirExists(t, filepath.Join(dir, "issuers"))
-		require.NoDirExists(t, filepath.Join(dir, "acquirer"))
+		rep, err := books.Audit(context.Background(), filepath.Join(dir, "issuers", "nubank.db"))
+		require.NoError(t, err)
+		require.Zero(t, rep.Requests, "the books start over")
+		es, err := acquirer.ReadJournal(context.Background(), acquirer.JournalPath(dir))
+		require.NoError(t, err)
+		require.Empty(t, es, "the journal starts over")
 	})
 }

@@ -30,7 +30,8 @@ type stdio struct {
 
 func commands() []command {
 	return []command{
-		{"run", "run the whole simulated network in one process", runCommand},
+		{"run", "run the whole simulated network, in one process or one per party", runCommand},
+		{"node", "run one party of the network (gateway, network:BRAND, issuer:BANK)", nodeCommand},
 		{"cards", "list the deterministic test cards", cardsCommand},
 		{"send", "send one ISO 8583 message and print the response", sendCommand},
 		{"audit", "check the issuers' books against the ledger invariants", auditCommand},

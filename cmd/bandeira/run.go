@@ -2,37 +2,45 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/bandeira/bandeira/configs"
 )
 
 const runHelp = `
-Usage: bandeira run [--config FILE] [--gateway-addr ADDR] [--http-addr ADDR] [--data-dir DIR]
-                    [--reset] [--addr-file FILE] [--log-format json|console] [--log-level LEVEL]
-                    [--check-config]
+Usage: bandeira run [--processes] [--config FILE] [--gateway-addr ADDR] [--http-addr ADDR]
+                    [--data-dir DIR] [--reset] [--addr-file FILE] [--log-format json|console]
+                    [--log-level LEVEL] [--check-config]
 
-Runs the whole simulated card network in one process: the acquirer's ISO 8583 gateway,
-the Visa and Mastercard networks, the issuers Banco do Brasil, Nubank and Sicredi, and the
-acquirer's MDR pricing. With no flags it uses the embedded configs/bandeira.yaml.
+Runs the whole simulated card network: the acquirer's ISO 8583 gateway, the Visa and
+Mastercard networks, the issuers Banco do Brasil, Nubank and Sicredi, and the acquirer's
+MDR pricing. With no flags it uses the embedded configs/bandeira.yaml.
 
   ISO 8583 gateway   127.0.0.1:8583  (2-byte big-endian length header; docs/spec.md)
-  HTTP               127.0.0.1:9583  /metrics /healthz /readyz
+  HTTP               127.0.0.1:9583  /metrics /healthz /readyz /acquirer/settlements
+
+By default every party runs in this process, linked by Go calls. With --processes each
+party runs as its own OS process ('bandeira node --role ROLE'), linked over ISO 8583 on
+the loopback ports of the config's nodes section (docs/architecture.md): the same
+network, decisions and data, one process per role. It prints each node's role, PID and
+addresses; when a node dies it logs that and the command that starts it again, and keeps
+the others running; it restarts nothing by itself. One Ctrl-C stops them all, gateway
+first.
 
 Each issuer keeps durable books in DIR/issuers/<issuer>.db and the acquirer journals every
 approved sale in DIR/acquirer/journal.db (SQLite, WAL, fsync per group commit;
-docs/ledger.md, docs/economics.md). Restarting on the same directory continues from them:
-balances, holds, idempotency keys, the sales to settle. --reset deletes both first.
-'bandeira audit' checks the books.
+docs/ledger.md, docs/economics.md), in both modes. Restarting on the same directory
+continues from them: balances, holds, idempotency keys, the sales to settle. --reset
+deletes both first. 'bandeira audit' checks the books. A second run on data another
+process serves refuses to start.
 
 SIGINT or SIGTERM drains in-flight requests, commits the books and exits.
 
 Examples:
   bandeira run
+  bandeira run --processes
   bandeira run --log-format console --log-level debug
   bandeira run --gateway-addr 127.0.0.1:0 --http-addr 127.0.0.1:0   # any free ports
   bandeira run --config my.yaml --check-config                       # validate and exit
@@ -42,68 +50,75 @@ Examples:
 // shutdownTimeout bounds the drain of in-flight requests at exit.
 const shutdownTimeout = 10 * time.Second
 
+// serveFlags are the flags every serving command (run, node) shares.
+type serveFlags struct {
+	configPath, dataDir, addrFile, logFormat, logLevel *string
+	reset, checkOnly                                   *bool
+}
+
+func addServeFlags(fs *flagSet) *serveFlags {
+	return &serveFlags{
+		configPath: fs.String("config", "", "YAML `file` decoded over the embedded defaults (unknown keys are errors)"),
+		dataDir:    fs.String("data-dir", "", "`directory` for durable state: issuers/ and acquirer/ (default ./bandeira-data)"),
+		reset:      fs.Bool("reset", false, "delete the issuers' books and the acquirer's journal in the data directory before starting"),
+		addrFile:   fs.String("addr-file", "", "once serving, write the ISO 8583 and the HTTP listener's addresses, one a line, to `file`"),
+		logFormat:  fs.String("log-format", "", "log `format`: json or console (default json)"),
+		logLevel:   fs.String("log-level", "", "log `level`: trace, debug, info, warn, error (default info)"),
+		checkOnly:  fs.Bool("check-config", false, "validate the configuration, print a summary and exit"),
+	}
+}
+
+// load reads and validates the configuration with the flags applied (edit applies the
+// command's own) and prints the summary for --check-config. It returns the configuration
+// and -1, or an exit code when the command is done.
+func (f *serveFlags) load(cmd string, s stdio, edit func(*configs.Config)) (configs.Config, int) {
+	cfg, err := configs.Load(*f.configPath)
+	if err != nil {
+		fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
+		return cfg, exitUsage
+	}
+	override(&cfg.DataDir, *f.dataDir)
+	override(&cfg.Log.Format, *f.logFormat)
+	override(&cfg.Log.Level, *f.logLevel)
+	edit(&cfg)
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
+		return cfg, exitUsage
+	}
+	if *f.checkOnly {
+		printConfigSummary(s.out, *f.configPath, cfg)
+		return cfg, exitOK
+	}
+	return cfg, -1
+}
+
 func runCommand(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("run", runHelp, s)
-	configPath := fs.String("config", "", "YAML `file` decoded over the embedded defaults (unknown keys are errors)")
+	processes := fs.Bool("processes", false, "run each party as its own OS process, linked over ISO 8583 (bandeira node)")
 	gatewayAddr := fs.String("gateway-addr", "", "ISO 8583 listen `address` (default from config: 127.0.0.1:8583)")
 	httpAddr := fs.String("http-addr", "", "HTTP listen `address` for /metrics /healthz /readyz (default 127.0.0.1:9583)")
-	dataDir := fs.String("data-dir", "", "`directory` for durable state: the issuers' books under issuers/ (default ./bandeira-data)")
-	reset := fs.Bool("reset", false, "delete the issuers' books and the acquirer's journal in the data directory before starting")
-	addrFile := fs.String("addr-file", "", "once serving, write the gateway's and the HTTP listener's addresses, one a line, to `file`")
-	logFormat := fs.String("log-format", "", "log `format`: json or console (default json)")
-	logLevel := fs.String("log-level", "", "log `level`: trace, debug, info, warn, error (default info)")
-	checkOnly := fs.Bool("check-config", false, "validate the configuration, print a summary and exit")
+	common := addServeFlags(fs)
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
-	cfg, err := configs.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
-		return exitUsage
-	}
-	override(&cfg.Listen.Gateway, *gatewayAddr)
-	override(&cfg.Listen.HTTP, *httpAddr)
-	override(&cfg.DataDir, *dataDir)
-	override(&cfg.Log.Format, *logFormat)
-	override(&cfg.Log.Level, *logLevel)
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
-		return exitUsage
-	}
-	if *checkOnly {
-		printConfigSummary(s.out, *configPath, cfg)
-		return exitOK
+	cfg, code := common.load("run", s, func(cfg *configs.Config) {
+		override(&cfg.Listen.Gateway, *gatewayAddr)
+		override(&cfg.Listen.HTTP, *httpAddr)
+	})
+	if code >= 0 {
+		return code
 	}
 	log, err := newLogger(s.err, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
 		return exitUsage
 	}
-	if *reset {
-		if err := resetBooks(cfg.DataDir); err != nil {
-			fmt.Fprintf(s.err, "bandeira run: %v\n", err)
-			return exitFail
-		}
+	if *processes {
+		return runProcesses(ctx, cfg, log, common, s)
 	}
 	m := NewMain(cfg, log)
-	if err := m.Run(ctx); err != nil {
-		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
-		return exitFail
-	}
-	if *addrFile != "" {
-		if err := writeAddrFile(*addrFile, m); err != nil {
-			_ = m.Close()
-			fmt.Fprintf(s.err, "bandeira run: %v\n", err)
-			return exitFail
-		}
-	}
-	err = m.Wait(ctx)
-	closeErr := m.Close()
-	if err = errors.Join(err, closeErr); err != nil {
-		log.Error().Err(err).Msg("stopped with an error")
-		return exitFail
-	}
-	return exitOK
+	m.Reset = *common.reset
+	return serveMain(ctx, "run", m, *common.addrFile, s)
 }
 
 func override(dst *string, v string) {
@@ -112,23 +127,10 @@ func override(dst *string, v string) {
 	}
 }
 
-// resetBooks deletes the issuers' books and the acquirer's journal (with their WAL and
-// shared-memory files) under dataDir: the two are only consistent together, so they are
-// started over together.
-func resetBooks(dataDir string) error {
-	for _, dir := range []string{"issuers", "acquirer"} {
-		if err := os.RemoveAll(filepath.Join(dataDir, dir)); err != nil {
-			return fmt.Errorf("resetting the books: %w", err)
-		}
-	}
-	return nil
-}
-
-// writeAddrFile writes the listeners' addresses to path atomically (a temporary file
-// renamed into place), so a reader never sees half a file.
-func writeAddrFile(path string, m *Main) error {
+// writeAddrFile writes body to path atomically (a temporary file renamed into place), so
+// a reader never sees half a file.
+func writeAddrFile(path, body string) error {
 	tmp := path + ".tmp"
-	body := m.GatewayAddr() + "\n" + m.HTTPAddr() + "\n"
 	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
 		return fmt.Errorf("writing the address file: %w", err)
 	}

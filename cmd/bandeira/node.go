@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bandeira/bandeira/configs"
+)
+
+const nodeHelp = `
+Usage: bandeira node --role ROLE [--config FILE] [--data-dir DIR] [--listen ADDR]
+                     [--http-addr ADDR] [--dial ROLE=ADDR]... [--addr-file FILE]
+                     [--log-format json|console] [--log-level LEVEL] [--check-config]
+
+Runs one party of the network as its own process, linked to the others over ISO 8583:
+a deployment across hosts, or one node of 'bandeira run --processes'. ROLE is one of
+
+  gateway              the acquirer host: ISO 8583 front door, pricing, journal
+  network:BRAND        a card network routing by BIN, e.g. network:visa
+  issuer:BANK          an issuer bank with its books, e.g. issuer:nubank
+
+for the brands and banks the configuration names. Addresses come from the config's
+nodes section (the gateway's from listen.gateway and listen.http); the flags override
+them. The node dials every role it calls (the gateway each network, a network the
+issuers of its brand), signs on, and reconnects by itself when a link drops; while a
+link is down, requests that need it are answered 91.
+
+Data lives under DIR exactly as with 'bandeira run': DIR/issuers/BANK.db for an issuer,
+DIR/acquirer/journal.db for the gateway, so 'bandeira audit', 'settlement' and
+'clearing' work on it. A node refuses to start on data another process is serving.
+SIGINT or SIGTERM drains in-flight requests, signs off, commits and exits.
+
+Examples:
+  bandeira node --role issuer:nubank
+  bandeira node --role network:mastercard --dial issuer:nubank=10.0.0.7:8587
+  bandeira node --role gateway --data-dir /var/lib/bandeira --listen 0.0.0.0:8583
+`
+
+// roleFlags are the node flags that place a role on the wire.
+type roleFlags struct {
+	listen, httpAddr string
+	dials            dialFlag
+}
+
+// dialFlag collects --dial ROLE=ADDR flags.
+type dialFlag map[configs.Role]string
+
+func (d dialFlag) String() string { return "" }
+
+func (d dialFlag) Set(v string) error {
+	role, addr, ok := strings.Cut(v, "=")
+	if !ok || configs.Role(role).Kind() == "" {
+		return fmt.Errorf("%q: want ROLE=HOST:PORT, e.g. issuer:nubank=127.0.0.1:8587", v)
+	}
+	if err := configs.CheckAddr(addr); err != nil {
+		return err
+	}
+	d[configs.Role(role)] = addr
+	return nil
+}
+
+// apply writes the flags into cfg's place for role.
+func (f roleFlags) apply(cfg *configs.Config, role configs.Role) {
+	if role == configs.RoleGateway {
+		override(&cfg.Listen.Gateway, f.listen)
+		override(&cfg.Listen.HTTP, f.httpAddr)
+	}
+	n := cfg.Nodes[role]
+	if role != configs.RoleGateway {
+		override(&n.Listen, f.listen)
+		override(&n.HTTP, f.httpAddr)
+	}
+	if len(f.dials) > 0 {
+		dial := make(map[configs.Role]string, len(n.Dial))
+		for r, a := range n.Dial {
+			dial[r] = a
+		}
+		for r, a := range f.dials {
+			dial[r] = a
+		}
+		n.Dial = dial
+	}
+	if cfg.Nodes == nil {
+		cfg.Nodes = configs.Nodes{}
+	}
+	cfg.Nodes[role] = n
+}
+
+func nodeCommand(ctx context.Context, args []string, s stdio) int {
+	fs := newFlagSet("node", nodeHelp, s)
+	role := fs.String("role", "", "the `role` to run: gateway, network:BRAND or issuer:BANK")
+	var rf roleFlags
+	rf.dials = dialFlag{}
+	fs.StringVar(&rf.listen, "listen", "", "ISO 8583 listen `address` (default from the config's nodes section)")
+	fs.StringVar(&rf.httpAddr, "http-addr", "", "HTTP listen `address` for /metrics /healthz /readyz")
+	fs.Var(rf.dials, "dial", "`ROLE=ADDR` a callee's address, overriding nodes.<role>.dial (repeatable)")
+	common := addServeFlags(fs)
+	if code, ok := fs.parse(args); !ok {
+		return code
+	}
+	r := configs.Role(*role)
+	if r.Kind() == "" {
+		fmt.Fprintf(s.err, "bandeira node: --role %q: want gateway, network:BRAND or issuer:BANK\n", *role)
+		return exitUsage
+	}
+	cfg, code := common.load("node", s, func(cfg *configs.Config) { rf.apply(cfg, r) })
+	if code >= 0 {
+		return code
+	}
+	if !slices.Contains(cfg.Roles(), r) {
+		fmt.Fprintf(s.err, "bandeira node: --role %s: the configuration has no such role (roles: %s)\n", r,
+			configs.RoleList(cfg.Roles()))
+		return exitUsage
+	}
+	log, err := newLogger(s.err, cfg.Log.Format, cfg.Log.Level)
+	if err != nil {
+		fmt.Fprintf(s.err, "bandeira node: %v\n", err)
+		return exitUsage
+	}
+	m := NewMain(cfg, log.With().Str("role", string(r)).Logger())
+	m.Roles = []configs.Role{r}
+	m.Reset = *common.reset
+	return serveMain(ctx, "node", m, *common.addrFile, s)
+}
+
+// serveMain runs m until ctx ends or a server fails, writing the address file once it
+// serves, and returns the exit code.
+func serveMain(ctx context.Context, cmd string, m *Main, addrFile string, s stdio) int {
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
+		return exitFail
+	}
+	if addrFile != "" {
+		if err := writeAddrFile(addrFile, m.GatewayAddr()+"\n"+m.HTTPAddr()+"\n"); err != nil {
+			_ = m.Close()
+			fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
+			return exitFail
+		}
+	}
+	err := m.Wait(ctx)
+	if err = errors.Join(err, m.Close()); err != nil {
+		m.Log.Error().Err(err).Msg("stopped with an error")
+		return exitFail
+	}
+	return exitOK
+}

@@ -1,0 +1,10 @@
+package main
+
+import "syscall"
+
+// childProcAttr puts a node in its own process group, so a Ctrl-C at the terminal reaches
+// only the supervisor, which stops the nodes in order; and has the kernel send it SIGTERM
+// should the supervisor die without stopping it.
+func childProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+}
