@@ -7,34 +7,15 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
-	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/issuers/books"
 )
-
-// restart closes n's Main and starts a new one on the same configuration and data
-// directory, with a new client.
-func (n *testNet) restart() {
-	n.t.Helper()
-	require.NoError(n.t, n.main.Close())
-	_ = n.client.Close()
-	m := NewMain(n.main.Config, zerolog.New(zerolog.NewTestWriter(n.t)))
-	require.NoError(n.t, m.Run(context.Background()))
-	n.t.Cleanup(func() { _ = m.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := iso.Dial(ctx, m.GatewayAddr(), iso.DefaultClientConfig(), zerolog.Nop())
-	require.NoError(n.t, err)
-	n.t.Cleanup(func() { _ = c.Close() })
-	n.main, n.client = m, c
-}
 
 func runAudit(t *testing.T, args ...string) (int, string) {
 	t.Helper()
@@ -44,68 +25,70 @@ func runAudit(t *testing.T, args ...string) (int, string) {
 }
 
 func TestAuthCodesAfterARestart(t *testing.T) {
-	n := mustStartNet(t)
-	c := n.card(issuers.Nubank, bandeira.Credit, "")
-	first := n.send(n.request("0100", c, "000000", 100))
-	require.Equal(t, "00", first.Get(39))
-	n.restart()
-	// The first request after the restart: without the books' count the bank would start
-	// its code sequence over and hand out the code recorded before.
-	fresh := n.send(n.request("0100", c, "000000", 200))
-	require.Equal(t, "00", fresh.Get(39))
-	require.NotEqual(t, first.Get(38), fresh.Get(38))
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		c := n.card(issuers.Nubank, bandeira.Credit, "")
+		first := n.send(n.request("0100", c, "000000", 100))
+		require.Equal(t, "00", first.Get(39))
+		n.restart()
+		// The first request after the restart: without the books' count the bank would start
+		// its code sequence over and hand out the code recorded before.
+		fresh := n.send(n.request("0100", c, "000000", 200))
+		require.Equal(t, "00", fresh.Get(39))
+		require.NotEqual(t, first.Get(38), fresh.Get(38))
+	})
 }
 
 func TestDurableBooksEndToEnd(t *testing.T) {
-	n := mustStartNet(t)
-	c := n.card(issuers.Nubank, bandeira.Debit, "")
-	hold := n.request("0100", c, "000000", 10_000)
-	first := n.send(hold)
-	require.Equal(t, "00", first.Get(39))
-	opening := c.Available
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		c := n.card(issuers.Nubank, bandeira.Debit, "")
+		hold := n.request("0100", c, "000000", 10_000)
+		first := n.send(hold)
+		require.Equal(t, "00", first.Get(39))
+		opening := c.Available
 
-	t.Run("a restart keeps balances, and a retransmit after it gets the stored approval", func(t *testing.T) {
-		n.restart()
-		require.Equal(t, opening-10_000, n.balance(c).Available)
-		again := n.send(hold)
-		require.Equal(t, "00", again.Get(39))
-		require.Equal(t, first.Get(38), again.Get(38))
-		require.Equal(t, opening-10_000, n.balance(c).Available)
-	})
-	t.Run("the same key with another amount gets 94 from the books after a restart", func(t *testing.T) {
-		changed := hold.Clone()
-		changed.Set(4, "000000020000")
-		require.Equal(t, "94", n.code(changed))
-	})
-	t.Run("a 0220 completion captures 60.00 of the hold and releases the rest", func(t *testing.T) {
-		adv := n.reversalOf(hold, c, 6_000)
-		adv.MTI = "0220"
-		resp := n.send(adv)
-		require.Equal(t, "00", resp.Get(39))
-		require.Equal(t, first.Get(38), resp.Get(38))
-		b := n.balance(c)
-		require.Equal(t, opening-6_000, b.Available)
-		require.Equal(t, opening-6_000, b.Ledger)
-		require.Equal(t, "00", n.code(adv)) // a second advice changes nothing
-		require.Equal(t, opening-6_000, n.balance(c).Available)
-	})
-	t.Run("a reversal before its original leaves the late original declined", func(t *testing.T) {
-		late := n.request("0100", c, "000000", 500)
-		require.Equal(t, "00", n.code(n.reversalOf(late, c, 500)))
-		require.Equal(t, "05", n.code(late))
-		require.Equal(t, opening-6_000, n.balance(c).Available)
-	})
-	t.Run("bandeira audit passes on the books of the run", func(t *testing.T) {
-		dir := n.main.Config.DataDir
-		require.NoError(t, n.main.Close())
-		code, out := runAudit(t, "--data-dir", dir)
-		require.Equal(t, exitOK, code, out)
-		require.Contains(t, out, "nubank         ok: 1 accounts, 2 requests (1 approved), 4 postings, 0 open holds (R$ 0.00 held), 1 tombstones, settlement R$ 60.00")
-		code, out = runAudit(t, "--data-dir", dir, "--json")
-		require.Equal(t, exitOK, code, out)
-		var results []auditResult
-		require.NoError(t, json.Unmarshal([]byte(out), &results))
-		require.Len(t, results, 3)
+		t.Run("a restart keeps balances, and a retransmit after it gets the stored approval", func(t *testing.T) {
+			n.restart()
+			require.Equal(t, opening-10_000, n.balance(c).Available)
+			again := n.send(hold)
+			require.Equal(t, "00", again.Get(39))
+			require.Equal(t, first.Get(38), again.Get(38))
+			require.Equal(t, opening-10_000, n.balance(c).Available)
+		})
+		t.Run("the same key with another amount gets 94 from the books after a restart", func(t *testing.T) {
+			changed := hold.Clone()
+			changed.Set(4, "000000020000")
+			require.Equal(t, "94", n.code(changed))
+		})
+		t.Run("a 0220 completion captures 60.00 of the hold and releases the rest", func(t *testing.T) {
+			adv := n.reversalOf(hold, c, 6_000)
+			adv.MTI = "0220"
+			resp := n.send(adv)
+			require.Equal(t, "00", resp.Get(39))
+			require.Equal(t, first.Get(38), resp.Get(38))
+			b := n.balance(c)
+			require.Equal(t, opening-6_000, b.Available)
+			require.Equal(t, opening-6_000, b.Ledger)
+			require.Equal(t, "00", n.code(adv)) // a second advice changes nothing
+			require.Equal(t, opening-6_000, n.balance(c).Available)
+		})
+		t.Run("a reversal before its original leaves the late original declined", func(t *testing.T) {
+			late := n.request("0100", c, "000000", 500)
+			require.Equal(t, "00", n.code(n.reversalOf(late, c, 500)))
+			require.Equal(t, "05", n.code(late))
+			require.Equal(t, opening-6_000, n.balance(c).Available)
+		})
+		t.Run("bandeira audit passes on the books of the run", func(t *testing.T) {
+			dir := n.dataDir()
+			n.stop()
+			code, out := runAudit(t, "--data-dir", dir)
+			require.Equal(t, exitOK, code, out)
+			require.Contains(t, out, "nubank         ok: 1 accounts, 2 requests (1 approved), 4 postings, 0 open holds (R$ 0.00 held), 1 tombstones, settlement R$ 60.00")
+			code, out = runAudit(t, "--data-dir", dir, "--json")
+			require.Equal(t, exitOK, code, out)
+			var results []auditResult
+			require.NoError(t, json.Unmarshal([]byte(out), &results))
+			require.Len(t, results, 3)
+		})
 	})
 }
 
@@ -114,8 +97,8 @@ func TestAuditCommand(t *testing.T) {
 		n := mustStartNet(t)
 		c := n.card(issuers.Sicredi, bandeira.Debit, "")
 		require.Equal(t, "00", n.code(n.request("0100", c, "000000", 1_000)))
-		dir := n.main.Config.DataDir
-		require.NoError(t, n.main.Close())
+		dir := n.dataDir()
+		n.stop()
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "issuers", "sicredi.db"))
 		require.NoError(t, err)
 		_, err = db.Exec("UPDATE postings SET amount = amount + 100 WHERE kind = 2") // the hold's posting
@@ -139,12 +122,13 @@ func TestAuditCommand(t *testing.T) {
 		n := mustStartNet(t)
 		c := n.card("nubank", bandeira.Debit, "")
 		require.Equal(t, "00", n.code(n.request("0200", c, "000000", 1000)))
-		dir := n.main.Config.DataDir
-		require.NoError(t, n.main.Close())
-		m := NewMain(n.main.Config, zerolog.New(zerolog.NewTestWriter(t)))
+		dir := n.dataDir()
+		n.stop()
+		m := NewMain(n.cfg, zerolog.New(zerolog.NewTestWriter(t)))
 		m.Reset = true
 		require.NoError(t, m.Run(context.Background()))
 		require.NoError(t, m.Close())
+		require.FileExists(t, filepath.Join(dir, "issuers", "nubank.db"))
 		rep, err := books.Audit(context.Background(), filepath.Join(dir, "issuers", "nubank.db"))
 		require.NoError(t, err)
 		require.Zero(t, rep.Requests, "the books start over")

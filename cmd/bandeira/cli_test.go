@@ -133,7 +133,7 @@ func TestCardsCommand(t *testing.T) {
 
 func TestSendCommand(t *testing.T) {
 	n := mustStartNet(t)
-	addr := n.main.GatewayAddr()
+	addr := n.gatewayAddr
 	debit := n.card("sicredi", "debit", "")
 
 	t.Run("sends a purchase and prints the response as JSON, exit 0", func(t *testing.T) {

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,16 +27,48 @@ import (
 	"github.com/bandeira/bandeira/issuers"
 )
 
-// testNet is a running `bandeira run` (the real Main) on 127.0.0.1:0 ports with a client
-// connected to its gateway.
+// topology is how a test network runs: the real binary (this test binary re-executed as
+// `bandeira`) as one process, or as one process per party.
+type topology string
+
+const (
+	oneProcess topology = "one process" // bandeira run
+	processes  topology = "processes"   // bandeira run --processes
+)
+
+// topologies are the ways the end-to-end suite runs the network.
+var topologies = []topology{oneProcess, processes}
+
+// eachTopology runs f as a subtest against a fresh network in every topology.
+func eachTopology(t *testing.T, f func(t *testing.T, n *testNet)) {
+	for _, topo := range topologies {
+		t.Run("in "+string(topo), func(t *testing.T) { f(t, mustStartNetIn(t, topo)) })
+	}
+}
+
+// testNet is a running `bandeira run` (or `run --processes`) child process on
+// 127.0.0.1:0 ports, with a client connected to its gateway.
 type testNet struct {
-	t      *testing.T
-	main   *Main
-	client *iso.Client
-	logs   *syncBuffer
-	cards  []issuers.Card
-	stan   atomic.Int64
-	sent   atomic.Int64 // requests sent through send, for checking the metrics
+	t           *testing.T
+	topo        topology
+	cfg         configs.Config // what the child runs with
+	cfgPath     string
+	cmd         *exec.Cmd
+	exited      chan struct{}
+	logs        *syncBuffer // the child's stderr: every node's log lines
+	gatewayAddr string
+	httpAddrs   []string        // the gateway's first, then every node's
+	nodes       map[string]node // by role, in the processes topology
+	client      *iso.Client
+	cards       []issuers.Card
+	stan        atomic.Int64
+	sent        atomic.Int64 // requests sent through send, for checking the metrics
+}
+
+// node is one node of a processes topology, as the address file lists it.
+type node struct {
+	pid       int
+	iso, http string
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -53,39 +89,137 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// testConfig is the embedded default with free ports, fewer cards and short timers, so
-// the no-answer and slow scenario cards resolve quickly.
+// testOverrides is the configuration the test networks run with, over the embedded
+// default: free ports everywhere, fewer cards and short timers, so the no-answer and slow
+// scenario cards resolve quickly.
+const testOverrides = `
+listen: {gateway: "127.0.0.1:0", http: "127.0.0.1:0"}
+log: {level: debug}
+issuers: {cards_per_bin: 50, slow_delay: 100ms}
+network: {issuer_timeout: 400ms}
+gateway: {request_timeout: 800ms}
+server: {request_timeout: 1200ms}
+nodes:
+  "network:visa": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
+  "network:mastercard": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
+  "issuer:bancodobrasil": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
+  "issuer:nubank": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
+  "issuer:sicredi": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
+`
+
+// testConfig is testOverrides over the default, loaded as a child would load it, with a
+// data directory of the test's own; for tests that run Main in this process.
 func testConfig(t testing.TB) configs.Config {
 	t.Helper()
-	cfg, err := configs.Load("")
-	require.NoError(t, err)
-	cfg.Listen.Gateway, cfg.Listen.HTTP = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Issuers.CardsPerBIN = 50
-	cfg.Issuers.SlowDelay = 100 * time.Millisecond
-	cfg.Network.IssuerTimeout = 400 * time.Millisecond
-	cfg.Gateway.RequestTimeout = 800 * time.Millisecond
-	cfg.Server.RequestTimeout = 1200 * time.Millisecond
-	require.NoError(t, cfg.Validate())
+	cfg, _ := writeTestConfig(t, "")
 	return cfg
 }
 
-func mustStartNet(t *testing.T) *testNet {
+// writeTestConfig writes testOverrides plus extra (more YAML) with the test's data
+// directory to a file, and returns what it loads to and the file's path.
+func writeTestConfig(t testing.TB, extra string) (configs.Config, string) {
 	t.Helper()
-	cfg := testConfig(t)
-	logs := &syncBuffer{}
-	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t))).Level(zerolog.DebugLevel)
-	m := NewMain(cfg, log)
-	require.NoError(t, m.Run(context.Background()))
-	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bandeira.yaml")
+	body := "data_dir: " + strconv.Quote(filepath.Join(dir, "data")) + "\n" + testOverrides + extra
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	cfg, err := configs.Load(path)
+	require.NoError(t, err)
+	return cfg, path
+}
 
+// mustStartNet starts the network as one child process.
+func mustStartNet(t *testing.T) *testNet { return mustStartNetIn(t, oneProcess) }
+
+// mustStartNetIn starts the network in topo as a child process and connects a client.
+func mustStartNetIn(t *testing.T, topo topology) *testNet {
+	t.Helper()
+	cfg, path := writeTestConfig(t, "")
+	n := &testNet{t: t, topo: topo, cfg: cfg, cfgPath: path, logs: &syncBuffer{}, cards: issuers.Cards(cfg.Issuers)}
+	n.start()
+	t.Cleanup(func() {
+		n.stop()
+		if t.Failed() {
+			t.Logf("the network's logs:\n%s", n.logs.String())
+		}
+	})
+	return n
+}
+
+// start starts the child and waits until its address file says it serves.
+func (n *testNet) start() {
+	n.t.Helper()
+	addrFile := filepath.Join(n.t.TempDir(), "addr")
+	args := []string{"run", "--config", n.cfgPath, "--addr-file", addrFile}
+	if n.topo == processes {
+		args = append(args, "--processes")
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	require.NoError(n.t, cmd.Start())
+	n.cmd, n.exited = cmd, make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(n.exited)
+	}()
+	var lines []string
+	require.Eventually(n.t, func() bool {
+		b, err := os.ReadFile(addrFile)
+		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
+		select {
+		case <-n.exited:
+			n.t.Fatalf("the network exited before serving:\n%s", n.logs.String())
+		default:
+		}
+		return err == nil && len(lines) >= 2
+	}, 60*time.Second, 10*time.Millisecond, "the network did not start:\n%s", n.logs)
+	n.gatewayAddr, n.httpAddrs, n.nodes = lines[0], []string{lines[1]}, map[string]node{}
+	for _, l := range lines[2:] {
+		f := strings.Fields(l)
+		require.Len(n.t, f, 4, "address file line %q", l)
+		pid, err := strconv.Atoi(f[1])
+		require.NoError(n.t, err)
+		n.nodes[f[0]] = node{pid: pid, iso: f[2], http: f[3]}
+		if f[0] != string(configs.RoleGateway) {
+			n.httpAddrs = append(n.httpAddrs, f[3])
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := iso.Dial(ctx, m.GatewayAddr(), iso.DefaultClientConfig(), zerolog.Nop())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	return &testNet{t: t, main: m, client: c, logs: logs, cards: issuers.Cards(cfg.Issuers)}
+	c, err := iso.Dial(ctx, n.gatewayAddr, iso.DefaultClientConfig(), zerolog.Nop())
+	require.NoError(n.t, err)
+	n.client = c
 }
+
+// stop closes the client and stops the child with SIGTERM, as Ctrl-C would; it requires
+// a clean exit. Stopping a stopped network does nothing.
+func (n *testNet) stop() {
+	n.t.Helper()
+	if n.cmd == nil {
+		return
+	}
+	_ = n.client.Close()
+	require.NoError(n.t, n.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-n.exited:
+	case <-time.After(60 * time.Second):
+		_ = n.cmd.Process.Kill()
+		n.t.Fatalf("the network did not stop within 60 s:\n%s", n.logs.String())
+	}
+	require.Equal(n.t, 0, n.cmd.ProcessState.ExitCode(), "the network's exit status:\n%s", n.logs.String())
+	n.cmd = nil
+}
+
+// restart stops the network and starts it again on the same configuration and data.
+func (n *testNet) restart() {
+	n.t.Helper()
+	n.stop()
+	n.start()
+}
+
+// dataDir is the network's data directory.
+func (n *testNet) dataDir() string { return n.cfg.DataDir }
 
 // card returns the first card matching issuer, product and scenario ("" matches a
 // regular card).
@@ -102,7 +236,7 @@ func (n *testNet) card(issuer string, product bandeira.Product, scenario string)
 
 // request builds a message as the demo terminal would, with a STAN unique in this test.
 func (n *testNet) request(mti string, c issuers.Card, processingCode string, amount bandeira.Amount) iso.Message {
-	m := demoMessage(mti, n.main.Config.Gateway.AcquirerID, acquirer.DefaultMerchant(), time.Now())
+	m := demoMessage(mti, n.cfg.Gateway.AcquirerID, acquirer.DefaultMerchant(), time.Now())
 	m.Set(11, fmt.Sprintf("%06d", n.stan.Add(1)))
 	if mti[1] == '8' {
 		return m
@@ -151,11 +285,27 @@ func (n *testNet) reversalOf(orig iso.Message, c issuers.Card, amount bandeira.A
 	return r
 }
 
-// metric returns the sum of every sample of the named metric family on /metrics whose
-// labels contain all of the given label pairs (e.g. `response_code="00"`).
+// metric returns the sum, over every node's /metrics, of every sample of the named metric
+// family whose labels contain all of the given label pairs (e.g. `response_code="00"`).
 func (n *testNet) metric(name string, labels ...string) float64 {
 	n.t.Helper()
-	body := n.get("/metrics")
+	var sum float64
+	for _, addr := range n.httpAddrs {
+		sum += sumSamples(n.t, n.getFrom(addr, "/metrics"), name, labels)
+	}
+	return sum
+}
+
+// allMetrics returns every node's /metrics, joined.
+func (n *testNet) allMetrics() string {
+	var b strings.Builder
+	for _, addr := range n.httpAddrs {
+		b.WriteString(n.getFrom(addr, "/metrics"))
+	}
+	return b.String()
+}
+
+func sumSamples(t *testing.T, body, name string, labels []string) float64 {
 	var sum float64
 	for _, line := range strings.Split(body, "\n") {
 		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
@@ -169,19 +319,28 @@ func (n *testNet) metric(name string, labels ...string) float64 {
 			continue
 		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		require.NoError(n.t, err)
+		require.NoError(t, err)
 		sum += v
 	}
 	return sum
 }
 
+// httpAddr is the gateway's HTTP address.
+func (n *testNet) httpAddr() string { return n.httpAddrs[0] }
+
+// get GETs path from the gateway's HTTP port and requires a 200.
 func (n *testNet) get(path string) string {
 	n.t.Helper()
-	resp, err := http.Get("http://" + n.main.HTTPAddr() + path)
+	return n.getFrom(n.httpAddr(), path)
+}
+
+func (n *testNet) getFrom(addr, path string) string {
+	n.t.Helper()
+	resp, err := http.Get("http://" + addr + path)
 	require.NoError(n.t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(n.t, err)
-	require.Equal(n.t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
+	require.Equal(n.t, http.StatusOK, resp.StatusCode, "GET %s%s: %s", addr, path, body)
 	return string(body)
 }

@@ -38,7 +38,7 @@ func TestLoadtestEndToEnd(t *testing.T) {
 	cards := n.cardsFile()
 	dir := t.TempDir()
 	jsonPath, htmlPath := filepath.Join(dir, "summary.json"), filepath.Join(dir, "report.html")
-	code, out, errOut := runLoadtest(t, "--target", n.main.GatewayAddr(), "--rate", "400", "--duration", "2s",
+	code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "400", "--duration", "2s",
 		"--connections", "2", "--cards", cards, "--json", jsonPath, "--html", htmlPath,
 		"--mix", "purchase=60,refund=5,reversal=10,balance=10,decline=10,echo=5",
 		"--threshold", "rate>0.99", "--threshold", "errors<1%")
@@ -104,7 +104,7 @@ func TestLoadtestEndToEnd(t *testing.T) {
 func TestLoadtestInstallments(t *testing.T) {
 	n := mustStartNet(t)
 	jsonPath := filepath.Join(t.TempDir(), "summary.json")
-	code, out, errOut := runLoadtest(t, "--target", n.main.GatewayAddr(), "--rate", "400", "--requests", "300",
+	code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "400", "--requests", "300",
 		"--connections", "2", "--cards", n.cardsFile(), "--mix", "installments=1", "--json", jsonPath, "--quiet")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	var s loadtest.Summary
@@ -137,7 +137,7 @@ func TestLoadtestClosedModelAndThresholds(t *testing.T) {
 	n := mustStartNet(t)
 	cards := n.cardsFile()
 	t.Run("the closed model sends exactly --requests", func(t *testing.T) {
-		code, out, errOut := runLoadtest(t, "--target", n.main.GatewayAddr(), "--concurrency", "8", "--requests", "300",
+		code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--concurrency", "8", "--requests", "300",
 			"--cards", cards, "--mix", "purchase=1", "--quiet")
 		require.Equal(t, exitOK, code, errOut)
 		require.Contains(t, out, "sent 300")
@@ -145,7 +145,7 @@ func TestLoadtestClosedModelAndThresholds(t *testing.T) {
 		require.Empty(t, errOut, "--quiet prints no progress")
 	})
 	t.Run("a failed threshold exits 1 and names it", func(t *testing.T) {
-		code, out, errOut := runLoadtest(t, "--target", n.main.GatewayAddr(), "--rate", "100", "--requests", "50",
+		code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "100", "--requests", "50",
 			"--cards", cards, "--threshold", "p50<1us", "--quiet")
 		require.Equal(t, exitFail, code)
 		require.Contains(t, out, "FAIL")

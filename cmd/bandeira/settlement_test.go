@@ -78,118 +78,120 @@ func mixedTraffic(t *testing.T, n *testNet) int {
 // journalOf reads the running network's journal.
 func journalOf(t *testing.T, n *testNet) []acquirer.Entry {
 	t.Helper()
-	es, err := acquirer.ReadJournal(context.Background(), acquirer.JournalPath(n.main.Config.DataDir))
+	es, err := acquirer.ReadJournal(context.Background(), acquirer.JournalPath(n.dataDir()))
 	require.NoError(t, err)
 	return es
 }
 
 func TestSettlementEndToEnd(t *testing.T) {
-	n := mustStartNet(t)
-	want := mixedTraffic(t, n)
-	dir := n.main.Config.DataDir
-	es := journalOf(t, n)
-	require.Len(t, es, want)
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		want := mixedTraffic(t, n)
+		dir := n.dataDir()
+		es := journalOf(t, n)
+		require.Len(t, es, want)
 
-	t.Run("counts the committed journal entries by kind", func(t *testing.T) {
-		require.Equal(t, 7.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="sale"`))
-		require.Equal(t, 2.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="reversal"`))
-		require.Equal(t, 1.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="refund"`))
-		require.Equal(t, 1.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="completion"`))
-		require.Positive(t, n.metric("bandeira_acquirer_journal_commit_duration_seconds_count"))
-	})
-	t.Run("the command prints the same payouts as the HTTP endpoint", func(t *testing.T) {
-		code, out, stderr := run(t, "settlement", "--data-dir", dir, "--format", "json", "--merchant", "PADARIA00000001")
-		require.Equal(t, exitOK, code, stderr)
-		var fromCLI, fromHTTP settlementReport
-		require.NoError(t, json.Unmarshal([]byte(out), &fromCLI))
-		require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements?merchant=PADARIA00000001")), &fromHTTP))
-		require.Equal(t, fromCLI, fromHTTP)
-		require.NotEmpty(t, fromCLI.Payouts)
-		for _, p := range fromCLI.Payouts {
-			require.Equal(t, "PADARIA00000001", p.MerchantID)
-		}
-		var legs int
-		for _, p := range fromCLI.Payouts {
-			for _, it := range p.Items {
-				if it.Of == 3 {
-					legs++
+		t.Run("counts the committed journal entries by kind", func(t *testing.T) {
+			require.Equal(t, 7.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="sale"`))
+			require.Equal(t, 2.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="reversal"`))
+			require.Equal(t, 1.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="refund"`))
+			require.Equal(t, 1.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="completion"`))
+			require.Positive(t, n.metric("bandeira_acquirer_journal_commit_duration_seconds_count"))
+		})
+		t.Run("the command prints the same payouts as the HTTP endpoint", func(t *testing.T) {
+			code, out, stderr := run(t, "settlement", "--data-dir", dir, "--format", "json", "--merchant", "PADARIA00000001")
+			require.Equal(t, exitOK, code, stderr)
+			var fromCLI, fromHTTP settlementReport
+			require.NoError(t, json.Unmarshal([]byte(out), &fromCLI))
+			require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements?merchant=PADARIA00000001")), &fromHTTP))
+			require.Equal(t, fromCLI, fromHTTP)
+			require.NotEmpty(t, fromCLI.Payouts)
+			for _, p := range fromCLI.Payouts {
+				require.Equal(t, "PADARIA00000001", p.MerchantID)
+			}
+			var legs int
+			for _, p := range fromCLI.Payouts {
+				for _, it := range p.Items {
+					if it.Of == 3 {
+						legs++
+					}
 				}
 			}
-		}
-		require.Equal(t, 3, legs, "the lojista 3x sale is paid in three legs")
-	})
-	t.Run("the HTTP endpoint filters by payout date and rejects a bad one", func(t *testing.T) {
-		var all, none settlementReport
-		require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements")), &all))
-		first := all.Payouts[0].Date.String()
-		require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements?to="+first+"&from="+first)), &none))
-		for _, p := range none.Payouts {
-			require.Equal(t, first, p.Date.String())
-		}
-		resp, err := http.Get("http://" + n.main.HTTPAddr() + "/acquirer/settlements?from=2026-13-01")
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	})
-	t.Run("table and csv formats list every payout and a total", func(t *testing.T) {
-		code, out, _ := run(t, "settlement", "--data-dir", dir)
-		require.Equal(t, exitOK, code)
-		require.Contains(t, out, "WACATALOGO00001")
-		require.Contains(t, out, "total")
-		code, out, _ = run(t, "settlement", "--data-dir", dir, "--format", "csv")
-		require.Equal(t, exitOK, code)
-		require.True(t, strings.HasPrefix(out, "date,merchant_id,payout_gross"))
-		require.NotContains(t, out, n.card("bancodobrasil", bandeira.Credit, "").PAN.Digits())
-	})
-	t.Run("bad flags exit 2 and a missing journal exits 1", func(t *testing.T) {
-		code, _, stderr := run(t, "settlement", "--data-dir", dir, "--format", "xml")
-		require.Equal(t, exitUsage, code)
-		require.Contains(t, stderr, "format")
-		code, _, _ = run(t, "settlement", "--data-dir", dir, "--from", "26-11-2026")
-		require.Equal(t, exitUsage, code)
-		code, _, stderr = run(t, "settlement", "--data-dir", t.TempDir())
-		require.Equal(t, exitFail, code)
-		require.Contains(t, stderr, "no journal")
+			require.Equal(t, 3, legs, "the lojista 3x sale is paid in three legs")
+		})
+		t.Run("the HTTP endpoint filters by payout date and rejects a bad one", func(t *testing.T) {
+			var all, none settlementReport
+			require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements")), &all))
+			first := all.Payouts[0].Date.String()
+			require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements?to="+first+"&from="+first)), &none))
+			for _, p := range none.Payouts {
+				require.Equal(t, first, p.Date.String())
+			}
+			resp, err := http.Get("http://" + n.httpAddr() + "/acquirer/settlements?from=2026-13-01")
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		})
+		t.Run("table and csv formats list every payout and a total", func(t *testing.T) {
+			code, out, _ := run(t, "settlement", "--data-dir", dir)
+			require.Equal(t, exitOK, code)
+			require.Contains(t, out, "WACATALOGO00001")
+			require.Contains(t, out, "total")
+			code, out, _ = run(t, "settlement", "--data-dir", dir, "--format", "csv")
+			require.Equal(t, exitOK, code)
+			require.True(t, strings.HasPrefix(out, "date,merchant_id,payout_gross"))
+			require.NotContains(t, out, n.card("bancodobrasil", bandeira.Credit, "").PAN.Digits())
+		})
+		t.Run("bad flags exit 2 and a missing journal exits 1", func(t *testing.T) {
+			code, _, stderr := run(t, "settlement", "--data-dir", dir, "--format", "xml")
+			require.Equal(t, exitUsage, code)
+			require.Contains(t, stderr, "format")
+			code, _, _ = run(t, "settlement", "--data-dir", dir, "--from", "26-11-2026")
+			require.Equal(t, exitUsage, code)
+			code, _, stderr = run(t, "settlement", "--data-dir", t.TempDir())
+			require.Equal(t, exitFail, code)
+			require.Contains(t, stderr, "no journal")
+		})
 	})
 }
 
 func TestClearingCommand(t *testing.T) {
-	n := mustStartNet(t)
-	mixedTraffic(t, n)
-	dir := n.main.Config.DataDir
-	day := journalOf(t, n)[0].SaleDate
-	t.Run("writes one file per brand under the data directory by default and prints positions", func(t *testing.T) {
-		code, out, stderr := run(t, "clearing", "--date", day.String(), "--data-dir", dir)
-		require.Equal(t, exitOK, code, stderr)
-		for _, b := range []string{"visa", "mastercard"} {
-			path := filepath.Join(dir, "acquirer", "clearing", "clearing-"+b+"-"+day.String()+".jsonl")
-			require.Contains(t, out, "wrote "+path)
-			recs := clearingFileRecords(t, path)
-			require.Equal(t, "header", recs[0]["record"])
-			require.Equal(t, "trailer", recs[len(recs)-1]["record"])
-			require.Equal(t, 0.0, recs[len(recs)-1]["positions_sum"])
-		}
-		require.Contains(t, out, "issuer nubank")
-		require.Contains(t, out, "brand visa")
-	})
-	t.Run("clears nothing on a day without sales", func(t *testing.T) {
-		out := t.TempDir()
-		code, stdout, _ := run(t, "clearing", "--date", day.AddDays(-400).String(), "--data-dir", dir, "--out", out)
-		require.Equal(t, exitOK, code)
-		require.Contains(t, stdout, "no sales or refunds that day")
-		files, err := os.ReadDir(out)
-		require.NoError(t, err)
-		require.Empty(t, files)
-	})
-	t.Run("exits 2 without a valid date and 1 without a journal", func(t *testing.T) {
-		code, _, stderr := run(t, "clearing", "--data-dir", dir)
-		require.Equal(t, exitUsage, code)
-		require.Contains(t, stderr, "--date")
-		code, _, _ = run(t, "clearing", "--data-dir", dir, "--date", "2026-02-30")
-		require.Equal(t, exitUsage, code)
-		code, _, stderr = run(t, "clearing", "--data-dir", t.TempDir(), "--date", day.String())
-		require.Equal(t, exitFail, code)
-		require.Contains(t, stderr, "no journal")
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		mixedTraffic(t, n)
+		dir := n.dataDir()
+		day := journalOf(t, n)[0].SaleDate
+		t.Run("writes one file per brand under the data directory by default and prints positions", func(t *testing.T) {
+			code, out, stderr := run(t, "clearing", "--date", day.String(), "--data-dir", dir)
+			require.Equal(t, exitOK, code, stderr)
+			for _, b := range []string{"visa", "mastercard"} {
+				path := filepath.Join(dir, "acquirer", "clearing", "clearing-"+b+"-"+day.String()+".jsonl")
+				require.Contains(t, out, "wrote "+path)
+				recs := clearingFileRecords(t, path)
+				require.Equal(t, "header", recs[0]["record"])
+				require.Equal(t, "trailer", recs[len(recs)-1]["record"])
+				require.Equal(t, 0.0, recs[len(recs)-1]["positions_sum"])
+			}
+			require.Contains(t, out, "issuer nubank")
+			require.Contains(t, out, "brand visa")
+		})
+		t.Run("clears nothing on a day without sales", func(t *testing.T) {
+			out := t.TempDir()
+			code, stdout, _ := run(t, "clearing", "--date", day.AddDays(-400).String(), "--data-dir", dir, "--out", out)
+			require.Equal(t, exitOK, code)
+			require.Contains(t, stdout, "no sales or refunds that day")
+			files, err := os.ReadDir(out)
+			require.NoError(t, err)
+			require.Empty(t, files)
+		})
+		t.Run("exits 2 without a valid date and 1 without a journal", func(t *testing.T) {
+			code, _, stderr := run(t, "clearing", "--data-dir", dir)
+			require.Equal(t, exitUsage, code)
+			require.Contains(t, stderr, "--date")
+			code, _, _ = run(t, "clearing", "--data-dir", dir, "--date", "2026-02-30")
+			require.Equal(t, exitUsage, code)
+			code, _, stderr = run(t, "clearing", "--data-dir", t.TempDir(), "--date", day.String())
+			require.Equal(t, exitFail, code)
+			require.Contains(t, stderr, "no journal")
+		})
 	})
 }
 
@@ -213,106 +215,107 @@ func clearingFileRecords(t *testing.T, path string) []map[string]any {
 // books, the clearing positions and the merchant settlement agree to the centavo per
 // issuer and brand, and every merchant is paid gross − refunds − MDR.
 func TestReconciliationEndToEnd(t *testing.T) {
-	n := mustStartNet(t)
-	mixedTraffic(t, n)
-	dir, out := n.main.Config.DataDir, t.TempDir()
-	es := journalOf(t, n)
-	eff := acquirer.Effective(es)
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		mixedTraffic(t, n)
+		dir, out := n.dataDir(), t.TempDir()
+		es := journalOf(t, n)
+		eff := acquirer.Effective(es)
 
-	// Clear every sale day (one, unless the test straddles midnight in Brasília).
-	days := map[acquirer.Date]bool{}
-	for _, e := range eff {
-		days[e.SaleDate] = true
-	}
-	issuerPos := map[string]bandeira.Amount{} // from the clearing files
-	brandPos := map[string]bandeira.Amount{}  // from the clearing files
-	acquirerPos := bandeira.Amount(0)         // from the clearing files
-	for day := range days {
-		code, stdout, stderr := run(t, "clearing", "--date", day.String(), "--data-dir", dir, "--out", out)
-		require.Equal(t, exitOK, code, stderr)
-		require.Contains(t, stdout, "positions")
-		for _, b := range []bandeira.Brand{bandeira.Visa, bandeira.Mastercard} {
-			var sum bandeira.Amount
-			for _, rec := range clearingFileRecords(t, filepath.Join(out, "clearing-"+string(b)+"-"+day.String()+".jsonl")) {
-				if rec["record"] != "position" {
-					continue
+		// Clear every sale day (one, unless the test straddles midnight in Brasília).
+		days := map[acquirer.Date]bool{}
+		for _, e := range eff {
+			days[e.SaleDate] = true
+		}
+		issuerPos := map[string]bandeira.Amount{} // from the clearing files
+		brandPos := map[string]bandeira.Amount{}  // from the clearing files
+		acquirerPos := bandeira.Amount(0)         // from the clearing files
+		for day := range days {
+			code, stdout, stderr := run(t, "clearing", "--date", day.String(), "--data-dir", dir, "--out", out)
+			require.Equal(t, exitOK, code, stderr)
+			require.Contains(t, stdout, "positions")
+			for _, b := range []bandeira.Brand{bandeira.Visa, bandeira.Mastercard} {
+				var sum bandeira.Amount
+				for _, rec := range clearingFileRecords(t, filepath.Join(out, "clearing-"+string(b)+"-"+day.String()+".jsonl")) {
+					if rec["record"] != "position" {
+						continue
+					}
+					v := bandeira.Amount(rec["net"].(float64))
+					sum += v
+					switch rec["member_kind"] {
+					case acquirer.MemberIssuer:
+						issuerPos[rec["member"].(string)] += v
+					case acquirer.MemberBrand:
+						brandPos[rec["member"].(string)] += v
+					case acquirer.MemberAcquirer:
+						acquirerPos += v
+					}
 				}
-				v := bandeira.Amount(rec["net"].(float64))
-				sum += v
-				switch rec["member_kind"] {
-				case acquirer.MemberIssuer:
-					issuerPos[rec["member"].(string)] += v
-				case acquirer.MemberBrand:
-					brandPos[rec["member"].(string)] += v
-				case acquirer.MemberAcquirer:
-					acquirerPos += v
-				}
+				require.Zero(t, sum, "%s positions net to zero", b)
 			}
-			require.Zero(t, sum, "%s positions net to zero", b)
 		}
-	}
 
-	// What the journal says each party is owed.
-	issuerGross, issuerIC := map[string]bandeira.Amount{}, map[string]bandeira.Amount{}
-	brandFees := map[string]bandeira.Amount{}
-	type merchantTotals struct{ gross, refunds, mdr bandeira.Amount }
-	merchants := map[string]*merchantTotals{}
-	var margin bandeira.Amount
-	for _, e := range eff {
-		issuerGross[e.Issuer] += e.Fee.Gross
-		issuerIC[e.Issuer] += e.Fee.Interchange
-		brandFees[string(e.Brand)] += e.Fee.BrandFee
-		margin += e.Fee.AcquirerMargin
-		m := merchants[e.MerchantID]
-		if m == nil {
-			m = &merchantTotals{}
-			merchants[e.MerchantID] = m
+		// What the journal says each party is owed.
+		issuerGross, issuerIC := map[string]bandeira.Amount{}, map[string]bandeira.Amount{}
+		brandFees := map[string]bandeira.Amount{}
+		type merchantTotals struct{ gross, refunds, mdr bandeira.Amount }
+		merchants := map[string]*merchantTotals{}
+		var margin bandeira.Amount
+		for _, e := range eff {
+			issuerGross[e.Issuer] += e.Fee.Gross
+			issuerIC[e.Issuer] += e.Fee.Interchange
+			brandFees[string(e.Brand)] += e.Fee.BrandFee
+			margin += e.Fee.AcquirerMargin
+			m := merchants[e.MerchantID]
+			if m == nil {
+				m = &merchantTotals{}
+				merchants[e.MerchantID] = m
+			}
+			if e.Kind == acquirer.EntryRefund {
+				m.refunds -= e.Fee.Gross
+			} else {
+				m.gross, m.mdr = m.gross+e.Fee.Gross, m.mdr+e.Fee.MDR
+			}
 		}
-		if e.Kind == acquirer.EntryRefund {
-			m.refunds -= e.Fee.Gross
-		} else {
-			m.gross, m.mdr = m.gross+e.Fee.Gross, m.mdr+e.Fee.MDR
-		}
-	}
 
-	t.Run("each issuer's books hold exactly what clearing makes it pay, interchange included", func(t *testing.T) {
-		for _, issuer := range []string{"bancodobrasil", "nubank", "sicredi"} {
-			rep, err := books.Audit(context.Background(), booksPath(dir, issuer))
-			require.NoError(t, err)
-			require.Empty(t, rep.Violations)
-			owed := bandeira.Amount(rep.Settlement + rep.Held) // captured or posted, plus still held
-			require.NotZero(t, owed, issuer)
-			require.Equal(t, issuerGross[issuer], owed, "%s: books and journal", issuer)
-			require.Equal(t, -(owed - issuerIC[issuer]), issuerPos[issuer], "%s: books and clearing", issuer)
-		}
-	})
-	t.Run("each brand's position is its brand fees", func(t *testing.T) {
-		require.Equal(t, brandFees, map[string]bandeira.Amount(brandPos))
-		require.Len(t, brandPos, 2)
-	})
-	t.Run("every merchant is paid gross − refunds − MDR, and the acquirer keeps its margin", func(t *testing.T) {
-		code, stdout, stderr := run(t, "settlement", "--data-dir", dir, "--format", "json")
-		require.Equal(t, exitOK, code, stderr)
-		var rep settlementReport
-		require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
-		paid := map[string]bandeira.Amount{}
-		var total bandeira.Amount
-		for _, p := range rep.Payouts {
-			paid[p.MerchantID] += p.Net
-			total += p.Net
-		}
-		require.Len(t, merchants, 2)
-		for id, m := range merchants {
-			require.Equal(t, m.gross-m.refunds-m.mdr, paid[id], id)
-		}
-		require.Equal(t, acquirerPos-total, margin, "what the acquirer receives in clearing minus what it pays merchants")
-	})
-	t.Run("every reversal and refund appears once", func(t *testing.T) {
-		kinds := map[acquirer.EntryKind]int{}
-		for _, e := range es {
-			kinds[e.Kind]++
-		}
-		require.Equal(t, map[acquirer.EntryKind]int{acquirer.EntrySale: 7, acquirer.EntryReversal: 2,
-			acquirer.EntryCompletion: 1, acquirer.EntryRefund: 1}, kinds)
+		t.Run("each issuer's books hold exactly what clearing makes it pay, interchange included", func(t *testing.T) {
+			for _, issuer := range []string{"bancodobrasil", "nubank", "sicredi"} {
+				rep, err := books.Audit(context.Background(), booksPath(dir, issuer))
+				require.NoError(t, err)
+				require.Empty(t, rep.Violations)
+				owed := bandeira.Amount(rep.Settlement + rep.Held) // captured or posted, plus still held
+				require.NotZero(t, owed, issuer)
+				require.Equal(t, issuerGross[issuer], owed, "%s: books and journal", issuer)
+				require.Equal(t, -(owed - issuerIC[issuer]), issuerPos[issuer], "%s: books and clearing", issuer)
+			}
+		})
+		t.Run("each brand's position is its brand fees", func(t *testing.T) {
+			require.Equal(t, brandFees, map[string]bandeira.Amount(brandPos))
+			require.Len(t, brandPos, 2)
+		})
+		t.Run("every merchant is paid gross − refunds − MDR, and the acquirer keeps its margin", func(t *testing.T) {
+			code, stdout, stderr := run(t, "settlement", "--data-dir", dir, "--format", "json")
+			require.Equal(t, exitOK, code, stderr)
+			var rep settlementReport
+			require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+			paid := map[string]bandeira.Amount{}
+			var total bandeira.Amount
+			for _, p := range rep.Payouts {
+				paid[p.MerchantID] += p.Net
+				total += p.Net
+			}
+			require.Len(t, merchants, 2)
+			for id, m := range merchants {
+				require.Equal(t, m.gross-m.refunds-m.mdr, paid[id], id)
+			}
+			require.Equal(t, acquirerPos-total, margin, "what the acquirer receives in clearing minus what it pays merchants")
+		})
+		t.Run("every reversal and refund appears once", func(t *testing.T) {
+			kinds := map[acquirer.EntryKind]int{}
+			for _, e := range es {
+				kinds[e.Kind]++
+			}
+			require.Equal(t, map[acquirer.EntryKind]int{acquirer.EntrySale: 7, acquirer.EntryReversal: 2,
+				acquirer.EntryCompletion: 1, acquirer.EntryRefund: 1}, kinds)
+		})
 	})
 }
