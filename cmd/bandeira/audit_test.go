@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -135,5 +136,25 @@ func TestAuditCommand(t *testing.T) {
 		es, err := acquirer.ReadJournal(context.Background(), acquirer.JournalPath(dir))
 		require.NoError(t, err)
 		require.Empty(t, es, "the journal starts over")
+	})
+}
+
+func TestASecondRunOnTheSameDataRefuses(t *testing.T) {
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		for _, args := range [][]string{
+			{"run", "--config", n.cfgPath},
+			{"run", "--processes", "--config", n.cfgPath},
+			{"node", "--role", "issuer:nubank", "--config", n.cfgPath},
+		} {
+			t.Run("bandeira "+strings.Join(args[:len(args)-2], " ")+" exits 1 with one line", func(t *testing.T) {
+				var out, errOut bytes.Buffer
+				require.Equal(t, exitFail, Run(context.Background(), args, nil, &out, &errOut), errOut.String())
+				require.Equal(t, 1, strings.Count(errOut.String(), "\n"), errOut.String())
+				require.Contains(t, errOut.String(), "is in use")
+				require.Contains(t, errOut.String(), "held by pid")
+			})
+		}
+		require.Equal(t, "00", n.code(n.request("0100", n.card("nubank", bandeira.Credit, ""), "000000", 100)),
+			"the network that holds the data still serves")
 	})
 }
