@@ -25,8 +25,9 @@ type ClientConfig struct {
 	// the live ones.
 	PoolSize int `yaml:"pool_size"`
 	// ReconnectMin and ReconnectMax bound the wait before a connection is attempted again:
-	// it starts at ReconnectMin, doubles after each failure up to ReconnectMax, and is
-	// jittered (each wait is between half and all of the current step).
+	// it starts at ReconnectMin, doubles after each failure (or connection lost sooner than
+	// ReconnectMax after it was made) up to ReconnectMax, and is jittered (each wait is
+	// between half and all of the current step).
 	ReconnectMin time.Duration `yaml:"reconnect_min"`
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
 	// EchoInterval is how long a connection may go without sending before it sends an

@@ -17,11 +17,12 @@ import (
 
 // runSlot keeps one connection of the pool open until Close: it connects, makes the
 // connection live, waits for it to close, and connects again after a jittered back-off.
+// The back-off starts again from ReconnectMin only after a connection that stayed live for
+// ReconnectMax, so a peer that accepts and drops at once is not redialed in a tight loop.
 // Connection failures are logged at debug level; the pool logs the link state.
 func (c *Client) runSlot() {
 	defer c.slots.Done()
-	var b backoff
-	b.min, b.max = c.cfg.ReconnectMin, c.cfg.ReconnectMax
+	b := backoff{min: c.cfg.ReconnectMin, max: c.cfg.ReconnectMax}
 	first, established := true, false
 	for {
 		conn, err := c.connect()
@@ -42,22 +43,31 @@ func (c *Client) runSlot() {
 			c.m.reconnects.Inc()
 		}
 		established = true
-		b.reset()
-		if !c.pool.add(conn) {
-			conn.drop()
-			return
-		}
-		select {
-		case <-conn.failed:
-		case <-conn.Done():
-		case <-c.ctx.Done():
-			return // Close takes the live connections
-		}
-		c.pool.remove(conn)
-		if !c.sleep(b.next()) {
+		if !c.live(conn, &b) || !c.sleep(b.next()) {
 			return
 		}
 	}
+}
+
+// live keeps conn in the pool until it fails or closes, and reports false when Close came
+// first (Close then takes the live connections).
+func (c *Client) live(conn *pooledConn, b *backoff) bool {
+	if !c.pool.add(conn) {
+		conn.drop()
+		return false
+	}
+	since := time.Now()
+	select {
+	case <-conn.failed:
+	case <-conn.Done():
+	case <-c.ctx.Done():
+		return false
+	}
+	c.pool.remove(conn)
+	if time.Since(since) >= b.max {
+		b.reset()
+	}
+	return true
 }
 
 // pooledConn is a connection of the pool with what the library does not tell: failed is
