@@ -244,7 +244,8 @@ func (c *Client) close() {
 // by its send timeout.
 func (c *Client) closeConn(conn *pooledConn, drained bool) {
 	if c.cfg.SignOn && drained {
-		resp, err := c.exchange(context.Background(), conn.Connection, conn.failed, networkRequest(bandeira.SignOff, &c.stans, time.Now()))
+		signOff := networkRequest(bandeira.SignOff, &c.stans, time.Now())
+		resp, err := c.exchange(context.Background(), conn.Connection, conn.failed, signOff)
 		if err == nil && resp.Get(39) != string(bandeira.Approved) {
 			err = fmt.Errorf("sign-off answered %q", resp.Get(39))
 		}

@@ -407,23 +407,34 @@ var stanCounter atomic.Int64
 func nextSTAN() string { return fmt.Sprintf("%06d", stanCounter.Add(1)%1_000_000) }
 
 // BenchmarkRoundTrip measures a Client → Server round trip of a 0100 with an approving
-// handler, about 64 requests in flight on one connection.
+// handler, about 64 requests in flight, over a link of one and of two connections.
 func BenchmarkRoundTrip(b *testing.B) {
-	b.ReportAllocs()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	srv := iso.NewServer(iso.DefaultServerConfig(), bandeira.AuthorizerFunc(
-		func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
-			return bandeira.Result{Code: bandeira.Approved, AuthCode: "123456"}, nil
-		}), zeroLogFor(b), nil)
-	go func() { _ = srv.Serve(ln) }()
-	c := dialClient(b, ln.Addr().String(), iso.DefaultClientConfig())
-	defer func() {
-		_ = c.Close()
-		_ = srv.Shutdown(context.Background())
-	}()
-	base := authorization(b, "TERM0001", "000001")
+	for _, pool := range []int{1, 2} {
+		b.Run(fmt.Sprintf("pool=%d", pool), func(b *testing.B) {
+			b.ReportAllocs()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(b, err)
+			srv := iso.NewServer(iso.DefaultServerConfig(), bandeira.AuthorizerFunc(
+				func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+					return bandeira.Result{Code: bandeira.Approved, AuthCode: "123456"}, nil
+				}), zeroLogFor(b), nil)
+			go func() { _ = srv.Serve(ln) }()
+			cfg := iso.DefaultClientConfig()
+			cfg.PoolSize = pool
+			c := dialClient(b, ln.Addr().String(), cfg)
+			defer func() {
+				_ = c.Close()
+				_ = srv.Shutdown(context.Background())
+			}()
+			require.Eventually(b, func() bool { return c.State() == iso.LinkUp }, ioWait, time.Millisecond)
+			benchmarkAuthorize(b, c)
+		})
+	}
+}
 
+// benchmarkAuthorize runs approved authorizations through c from 64 goroutines.
+func benchmarkAuthorize(b *testing.B, c *iso.Client) {
+	base := authorization(b, "TERM0001", "000001")
 	b.SetParallelism(32) // 64 goroutines on 2 CPUs
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -130,7 +130,8 @@ func (c *Client) end() {
 }
 
 // request runs one round trip begun by begin and times it when it gets a reply.
-func (c *Client) request(conn *connection.Connection, carrier *iso8583.Message, key string, timeout time.Duration) (Message, error) {
+func (c *Client) request(conn *connection.Connection, carrier *iso8583.Message, key string,
+	timeout time.Duration) (Message, error) {
 	defer c.end()
 	start := time.Now()
 	resp, err := c.roundTrip(conn, carrier, key, timeout)
@@ -144,7 +145,8 @@ func (c *Client) request(conn *connection.Connection, carrier *iso8583.Message, 
 // conn is live yet, and returns the reply. It returns ErrConnectionClosed as soon as failed
 // is closed, and ctx's error when ctx ends first, without waiting for the library: its
 // Send then ends by itself, at the latest at its send timeout.
-func (c *Client) exchange(ctx context.Context, conn *connection.Connection, failed <-chan struct{}, m Message) (Message, error) {
+func (c *Client) exchange(ctx context.Context, conn *connection.Connection, failed <-chan struct{},
+	m Message) (Message, error) {
 	body, err := Pack(m)
 	if err != nil {
 		return Message{}, fmt.Errorf("packing %s: %w", m.MTI, err)
@@ -170,7 +172,8 @@ func (c *Client) exchange(ctx context.Context, conn *connection.Connection, fail
 
 // roundTrip sends carrier through the library and decodes its reply. The key stays in
 // flight until the library gives up on it, even if the caller stopped waiting.
-func (c *Client) roundTrip(conn *connection.Connection, carrier *iso8583.Message, key string, timeout time.Duration) (Message, error) {
+func (c *Client) roundTrip(conn *connection.Connection, carrier *iso8583.Message, key string,
+	timeout time.Duration) (Message, error) {
 	defer c.inFlight.Delete(key)
 	mti := carrierMTI(carrier)
 	reply, err := conn.Send(carrier, connection.SendTimeout(timeout))
