@@ -57,19 +57,20 @@ func TestGoodConfigs(t *testing.T) {
 
 func TestBadConfigs(t *testing.T) {
 	want := map[string][]string{
-		"unknown-key.bad.yaml":          {"unknown-key.bad.yaml:3:", `unknown key "gateway.requets_timeout"`},
-		"unknown-nested-key.bad.yaml":   {"unknown-nested-key.bad.yaml:6:", `unknown key "issuers.banks[0].bins[0].colour"`},
-		"bad-duration.bad.yaml":         {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
-		"timers-not-nested.bad.yaml":    {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
-		"debit-cap.bad.yaml":            {"acquirer", "standard", "visa", "debit", "50"},
-		"installment-band.bad.yaml":     {`plan "parcelado": visa credit_7_12: interchange_bps 205 + brand_fee_bps 10 + margin_bps 234 = 449, not mdr_bps 499`, `plan "parcelado": mastercard credit_2_6: no rate`},
-		"bad-holiday.bad.yaml":          {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},
-		"bad-log-format.bad.yaml":       {"log", `format "xml"`},
-		"not-yaml.bad.yaml":             {"not-yaml.bad.yaml"},
-		"nodes-dial-nowhere.bad.yaml":   {"nodes: network:visa dials issuer:sicredi at 127.0.0.1:8599, but issuer:sicredi listens on 127.0.0.1:8588"},
-		"nodes-shared-address.bad.yaml": {"nodes: issuer:nubank listen and issuer:sicredi listen both use 127.0.0.1:8588"},
-		"nodes-unknown-role.bad.yaml":   {"nodes: network:elo: no such role"},
-		"listen-no-port.bad.yaml":       {"listen: gateway:", `"127.0.0.1" is not host:port`},
+		"unknown-key.bad.yaml":            {"unknown-key.bad.yaml:3:", `unknown key "gateway.requets_timeout"`},
+		"unknown-nested-key.bad.yaml":     {"unknown-nested-key.bad.yaml:6:", `unknown key "issuers.banks[0].bins[0].colour"`},
+		"bad-duration.bad.yaml":           {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
+		"timers-not-nested.bad.yaml":      {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
+		"debit-cap.bad.yaml":              {"acquirer", "standard", "visa", "debit", "50"},
+		"installment-band.bad.yaml":       {`plan "parcelado": visa credit_7_12: interchange_bps 205 + brand_fee_bps 10 + margin_bps 234 = 449, not mdr_bps 499`, `plan "parcelado": mastercard credit_2_6: no rate`},
+		"bad-holiday.bad.yaml":            {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},
+		"bad-log-format.bad.yaml":         {"log", `format "xml"`},
+		"not-yaml.bad.yaml":               {"not-yaml.bad.yaml"},
+		"nodes-dial-nowhere.bad.yaml":     {"nodes: network:visa dials issuer:sicredi at 127.0.0.1:8599, but issuer:sicredi listens on 127.0.0.1:8588"},
+		"nodes-shared-address.bad.yaml":   {"nodes: issuer:nubank listen and issuer:sicredi listen both use 127.0.0.1:8588"},
+		"nodes-unknown-role.bad.yaml":     {"nodes: network:elo: no such role"},
+		"listen-no-port.bad.yaml":         {"listen: gateway:", `"127.0.0.1" is not host:port`},
+		"server-tls-without-key.bad.yaml": {"server", "tls: cert_file and key_file must be set together"},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

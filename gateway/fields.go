@@ -41,8 +41,6 @@ func checkField(n int, a *bandeira.Authorization) problem {
 		return text(a.MerchantID, maxMerchantLen)
 	case 49:
 		return fixedDigits(a.Currency, 3)
-	case 70:
-		return fixedDigits(a.NetworkCode, 3)
 	case 90:
 		return originalData(a.Original)
 	}

@@ -23,9 +23,10 @@ type Acquirer interface {
 // Option configures a Gateway beyond New's arguments.
 type Option func(*Gateway)
 
-// Gateway is the acquirer host's Authorizer: it validates requests, answers network
-// management, rejects duplicates, routes by brand to a network and prices approved sales.
-// It is safe for concurrent use.
+// Gateway is the acquirer host's Authorizer: it validates requests, rejects duplicates,
+// routes by brand to a network and has the acquirer book approvals. Network management
+// (0800) is answered by the transport (iso.Server) before it reaches a Gateway; one that
+// does reach it gets 12. It is safe for concurrent use.
 type Gateway struct {
 	cfg      Config
 	networks map[bandeira.Brand]bandeira.Authorizer
@@ -83,8 +84,8 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-// Authorize answers one request. Declines, format errors (30), duplicates (94) and
-// network-management answers are Results with a nil error. A non-nil error comes unchanged
+// Authorize answers one request. Declines, format errors (30) and duplicates (94) are
+// Results with a nil error. A non-nil error comes unchanged
 // from the network (or from ctx while a repeat waits for its original) and means no
 // decision was made; the caller maps it with bandeira.CodeForError.
 func (g *Gateway) Authorize(ctx context.Context, a bandeira.Authorization) (bandeira.Result, error) {
@@ -107,23 +108,10 @@ func (g *Gateway) authorize(ctx context.Context, a *bandeira.Authorization) (ban
 		}
 		return bandeira.Result{Code: rej.code}, nil
 	}
-	if a.MTI.Class() == '8' {
-		return networkManagement(a), nil
-	}
 	if !a.PAN.LuhnValid() {
 		return bandeira.Result{Code: bandeira.InvalidCardNumber}, nil
 	}
 	return g.once(ctx, a)
-}
-
-// networkManagement answers 0800: sign-on, sign-off and echo are acknowledged with 00,
-// any other code gets 12. Nothing is routed.
-func networkManagement(a *bandeira.Authorization) bandeira.Result {
-	switch a.NetworkCode {
-	case bandeira.SignOn, bandeira.SignOff, bandeira.Echo:
-		return bandeira.Result{Code: bandeira.Approved}
-	}
-	return bandeira.Result{Code: bandeira.InvalidTransaction}
 }
 
 // once applies duplicate detection around routing, so each key is routed at most once.

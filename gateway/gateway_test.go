@@ -223,12 +223,12 @@ func TestMetrics(t *testing.T) {
 		send(func(a *bandeira.Authorization) { a.PAN = "4000010100000002" })        // 0100 14
 		send(func(a *bandeira.Authorization) { a.STAN = "000005" })                 // 0100 91 (error)
 		send(func(a *bandeira.Authorization) { a.MTI = "0120" })                    // other 12
-		send(func(a *bandeira.Authorization) { *a = request("0800") })              // 0800 00
+		send(func(a *bandeira.Authorization) { *a = request("0800") })              // other 12
 		send(func(a *bandeira.Authorization) { a.MTI = "0200"; a.STAN = "000006" }) // 0200 00
 
 		want := map[[2]string]float64{
 			{"0100", "00"}: 1, {"0100", "94"}: 1, {"0101", "00"}: 1, {"0100", "30"}: 1, {"0100", "14"}: 1,
-			{"0100", "91"}: 1, {"other", "12"}: 1, {"0800", "00"}: 1, {"0200", "00"}: 1,
+			{"0100", "91"}: 1, {"other", "12"}: 2, {"0200", "00"}: 1,
 		}
 		for k, v := range want {
 			require.InDelta(t, v, requests(h, k[0], k[1]), 0, "mti %s code %s", k[0], k[1])
@@ -239,7 +239,7 @@ func TestMetrics(t *testing.T) {
 		}
 		require.InDelta(t, 5, dur("0100"), 0)
 		require.InDelta(t, 1, dur("0101"), 0)
-		require.InDelta(t, 1, dur("other"), 0)
+		require.InDelta(t, 2, dur("other"), 0)
 		require.InDelta(t, 1, duplicates(h, duplicateRejected), 0)
 		require.InDelta(t, 1, duplicates(h, duplicateReplayed), 0)
 		require.Zero(t, metricValue(t, h.reg, "bandeira_gateway_in_flight", nil))

@@ -65,7 +65,7 @@ func seriesCount(tb testing.TB, reg *prometheus.Registry, name string) int {
 func TestLabels(t *testing.T) {
 	t.Run("MTI labels keep supported MTIs and fold the rest into other", func(t *testing.T) {
 		cases := map[string]string{
-			"0100": "0100", "0421": "0421", "0801": "0801",
+			"0100": "0100", "0421": "0421", "0801": "other",
 			"0120": "other", "0110": "other", "9999": "other", "": "other", "01A0": "other",
 		}
 		for in, want := range cases {

@@ -15,7 +15,6 @@ type requirement struct {
 //	0100 0101 0200 0201  2, 3, 4, 7, 11, 14*, 41, 42, 49
 //	0220 0221            2, 3, 4, 7, 11, 41, 90
 //	0400 0401 0420 0421  2, 3, 4, 7, 11, 41, 90
-//	0800 0801            7, 11, 70
 //
 // * Field 14 (expiry) is required except for balance inquiries (processing code 30/31):
 // the domain never keeps track 2, so field 14 is the only expiry the issuer can check.
@@ -23,20 +22,19 @@ type requirement struct {
 // inquiry. 0220/0221 is a completion advice: it captures the hold of the 0100 that field 90
 // names (field 4 is the captured amount; the rest of the hold is released), so field 90 is
 // mandatory and, like a reversal, it needs no expiry or merchant. Any other MTI (the 0120
-// authorization advice included) answers 12.
+// authorization advice included) answers 12. So does network management (0800): package
+// iso answers it at every node (docs/spec.md, "Network management") and never passes it on.
 var mandatory = map[bandeira.MTI][]requirement{
-	bandeira.MTIAuthorization:           financialFields,
-	bandeira.MTIAuthorizationRepeat:     financialFields,
-	bandeira.MTIFinancial:               financialFields,
-	bandeira.MTIFinancialRepeat:         financialFields,
-	bandeira.MTIFinancialAdvice:         completionFields,
-	mtiFinancialAdviceRepeat:            completionFields,
-	bandeira.MTIReversal:                reversalFields,
-	bandeira.MTIReversalRepeat:          reversalFields,
-	bandeira.MTIReversalAdvice:          reversalFields,
-	bandeira.MTIReversalAdviceRepeat:    reversalFields,
-	bandeira.MTINetworkManagement:       networkFields,
-	bandeira.MTINetworkManagementRepeat: networkFields,
+	bandeira.MTIAuthorization:        financialFields,
+	bandeira.MTIAuthorizationRepeat:  financialFields,
+	bandeira.MTIFinancial:            financialFields,
+	bandeira.MTIFinancialRepeat:      financialFields,
+	bandeira.MTIFinancialAdvice:      completionFields,
+	mtiFinancialAdviceRepeat:         completionFields,
+	bandeira.MTIReversal:             reversalFields,
+	bandeira.MTIReversalRepeat:       reversalFields,
+	bandeira.MTIReversalAdvice:       reversalFields,
+	bandeira.MTIReversalAdviceRepeat: reversalFields,
 }
 
 var (
@@ -48,7 +46,6 @@ var (
 		{41, false}, {90, false}}
 	completionFields = []requirement{{2, false}, {3, false}, {4, false}, {7, false}, {11, false},
 		{41, false}, {90, false}}
-	networkFields = []requirement{{7, false}, {11, false}, {70, false}}
 )
 
 // mtiFinancialAdviceRepeat is the repeat of a completion advice; the root package names
@@ -118,9 +115,6 @@ func validate(a *bandeira.Authorization) (rejection, bool) {
 		if p := checkField(f, a); p == fieldMalformed {
 			return rejection{code: bandeira.FormatError, field: f, problem: p}, false
 		}
-	}
-	if a.MTI.Class() == '8' {
-		return rejection{}, true
 	}
 	return checkContent(a)
 }

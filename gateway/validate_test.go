@@ -21,7 +21,6 @@ var clearField = map[int]func(a *bandeira.Authorization){
 	41: func(a *bandeira.Authorization) { a.TerminalID = "" },
 	42: func(a *bandeira.Authorization) { a.MerchantID = "" },
 	49: func(a *bandeira.Authorization) { a.Currency = "" },
-	70: func(a *bandeira.Authorization) { a.NetworkCode = "" },
 	90: func(a *bandeira.Authorization) { a.Original = nil },
 }
 
@@ -37,8 +36,6 @@ func TestMandatoryFields(t *testing.T) {
 		"0401": {2, 3, 4, 7, 11, 41, 90},
 		"0420": {2, 3, 4, 7, 11, 41, 90},
 		"0421": {2, 3, 4, 7, 11, 41, 90},
-		"0800": {7, 11, 70},
-		"0801": {7, 11, 70},
 	}
 	t.Run("the table names exactly the documented fields", func(t *testing.T) {
 		require.Len(t, mandatory, len(expected))
@@ -176,44 +173,14 @@ func TestMessageTypeAndContentRules(t *testing.T) {
 	})
 }
 
-func TestNetworkManagement(t *testing.T) {
-	cases := []struct {
-		code string
-		want bandeira.ResponseCode
-	}{
-		{bandeira.SignOn, bandeira.Approved},
-		{bandeira.SignOff, bandeira.Approved},
-		{bandeira.Echo, bandeira.Approved},
-		{"161", bandeira.InvalidTransaction},
-		{"999", bandeira.InvalidTransaction},
-	}
+func TestNetworkManagementIsNotTheGateways(t *testing.T) {
 	for _, mti := range []bandeira.MTI{bandeira.MTINetworkManagement, bandeira.MTINetworkManagementRepeat} {
-		for _, c := range cases {
-			t.Run(fmt.Sprintf("%s with code %s answers %s without routing", mti, c.code, c.want), func(t *testing.T) {
-				h := newHarness(t, nil)
-				a := request(mti)
-				a.NetworkCode = c.code
-				res, err := h.g.Authorize(context.Background(), a)
-				require.NoError(t, err)
-				require.Equal(t, c.want, res.Code)
-				require.Zero(t, h.routed())
-			})
-		}
-	}
-	t.Run("an 0800 with a non-numeric code answers 30", func(t *testing.T) {
-		h := newHarness(t, nil)
-		a := request(bandeira.MTINetworkManagement)
-		a.NetworkCode = "30X"
-		res, err := h.g.Authorize(context.Background(), a)
-		require.NoError(t, err)
-		require.Equal(t, bandeira.FormatError, res.Code)
-	})
-	t.Run("echoes with the same key are all answered, never as duplicates", func(t *testing.T) {
-		h := newHarness(t, nil)
-		for range 3 {
-			res, err := h.g.Authorize(context.Background(), request(bandeira.MTINetworkManagement))
+		t.Run(fmt.Sprintf("an %s that reaches the gateway answers 12 without routing", mti), func(t *testing.T) {
+			h := newHarness(t, nil)
+			res, err := h.g.Authorize(context.Background(), request(mti))
 			require.NoError(t, err)
-			require.Equal(t, bandeira.Approved, res.Code)
-		}
-	})
+			require.Equal(t, bandeira.InvalidTransaction, res.Code)
+			require.Zero(t, h.routed())
+		})
+	}
 }

@@ -2,6 +2,7 @@ package iso
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -9,59 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/moov-io/iso8583"
-	connection "github.com/moov-io/iso8583-connection"
 	"github.com/rs/zerolog"
 
 	"github.com/bandeira/bandeira"
 )
-
-// ClientConfig holds the timers and limits of a Client. Zero fields take their default.
-type ClientConfig struct {
-	// ConnectTimeout bounds the TCP connect.
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	// SendTimeout bounds one round trip unless the caller's context ends sooner.
-	SendTimeout time.Duration `yaml:"send_timeout"`
-	// MaxFrameSize is the largest reply body accepted, in bytes; a larger length header
-	// closes the connection.
-	MaxFrameSize int `yaml:"max_frame_size"`
-}
-
-// DefaultClientConfig returns the production defaults.
-func DefaultClientConfig() ClientConfig {
-	return ClientConfig{
-		ConnectTimeout: 5 * time.Second,
-		SendTimeout:    10 * time.Second,
-		MaxFrameSize:   DefaultMaxFrameSize,
-	}
-}
-
-// Validate reports the first setting that is out of range.
-func (c ClientConfig) Validate() error {
-	switch {
-	case c.ConnectTimeout <= 0:
-		return fmt.Errorf("connect_timeout %s: must be positive", c.ConnectTimeout)
-	case c.SendTimeout <= 0:
-		return fmt.Errorf("send_timeout %s: must be positive", c.SendTimeout)
-	case c.MaxFrameSize < 64 || c.MaxFrameSize > MaxFrameLimit:
-		return fmt.Errorf("max_frame_size %d: must be between 64 and %d", c.MaxFrameSize, MaxFrameLimit)
-	}
-	return nil
-}
-
-func (c ClientConfig) withDefaults() ClientConfig {
-	d := DefaultClientConfig()
-	if c.ConnectTimeout <= 0 {
-		c.ConnectTimeout = d.ConnectTimeout
-	}
-	if c.SendTimeout <= 0 {
-		c.SendTimeout = d.SendTimeout
-	}
-	if c.MaxFrameSize <= 0 || c.MaxFrameSize > MaxFrameLimit {
-		c.MaxFrameSize = d.MaxFrameSize
-	}
-	return c
-}
 
 // Errors returned by Client.Send and Client.Authorize. bandeira.CodeForError maps
 // ErrTimeout and ErrConnectionClosed to 91 and the others to 96.
@@ -69,7 +21,8 @@ var (
 	// ErrTimeout means no reply arrived within the send timeout; it wraps
 	// context.DeadlineExceeded.
 	ErrTimeout = fmt.Errorf("iso: send timeout: %w", context.DeadlineExceeded)
-	// ErrConnectionClosed means the link is down or the Client was closed; it wraps
+	// ErrConnectionClosed means no connection of the link is up, the connection carrying
+	// the request was lost, or the Client was closed; it wraps
 	// bandeira.ErrIssuerUnavailable.
 	ErrConnectionClosed = fmt.Errorf("iso: connection closed: %w", bandeira.ErrIssuerUnavailable)
 	// ErrDuplicateRequest means a request with the same matching key (MTI class,
@@ -80,15 +33,70 @@ var (
 	ErrNoSTAN = errors.New("iso: request has no STAN")
 )
 
-// Client is an Authorizer that sends requests over one ISO 8583 TCP connection in our
-// dialect and waits for the matching reply. It works against any host that speaks the
-// dialect. Replies are matched by MTI class, terminal (41), STAN (11) and transmission
-// time (7), never by STAN alone. A Client is safe for concurrent use; it does not
-// reconnect: after the link drops, every call returns ErrConnectionClosed.
+// ClientOption configures a Client beyond its ClientConfig.
+type ClientOption func(*clientOptions)
+
+type clientOptions struct {
+	log     zerolog.Logger
+	metrics *LinkMetrics
+	name    string
+}
+
+// WithLogger sets the Client's logger (default: none). Its lines carry component=iso_client
+// and the link name.
+func WithLogger(log zerolog.Logger) ClientOption {
+	return func(o *clientOptions) { o.log = log }
+}
+
+// WithLinkMetrics makes the Client report into m (default: unregistered metrics).
+func WithLinkMetrics(m *LinkMetrics) ClientOption {
+	return func(o *clientOptions) { o.metrics = m }
+}
+
+// WithLinkName names the link, such as "network:visa": the link label of its metrics and
+// the link field of its log lines. The default is the dialed address.
+func WithLinkName(name string) ClientOption {
+	return func(o *clientOptions) { o.name = name }
+}
+
+// Client is one ISO 8583 link: an Authorizer that sends requests in our dialect over a
+// small pool of TCP (or TLS) connections to one address and waits for the matching reply.
+//
+// Each of the PoolSize connections is kept open in the background: it is dialed, signed on
+// when SignOn is set (0800/001 answered 00 before it carries traffic), echoed (0800/301)
+// after EchoInterval without sending, closed when an echo fails, and dialed again after a
+// jittered exponential back-off, forever until Close. Requests are spread round-robin over
+// the live connections; with none live they fail at once with ErrConnectionClosed (91 at
+// the edge) rather than wait. The link's state (State) is logged once per change.
+//
+// Replies are matched by MTI class, terminal (41), STAN (11) and transmission time (7),
+// never by STAN alone; a second request with the key of one in flight is refused
+// (ErrDuplicateRequest); replies that match nothing are counted (Unmatched) and dropped.
+// A Client is safe for concurrent use. After Close every call returns ErrConnectionClosed.
 type Client struct {
+	addr string
+	name string
 	cfg  ClientConfig
+	tls  *tls.Config
 	log  zerolog.Logger
-	conn *connection.Connection
+	m    linkSeries
+
+	errDown   error // returned when no connection is live
+	errClosed error // returned after Close
+	stans     stanSequence
+
+	ctx       context.Context // cancelled by Close: stops the pool slots
+	cancel    context.CancelFunc
+	slots     sync.WaitGroup
+	done      chan struct{}
+	closeOnce sync.Once
+
+	sendMu sync.RWMutex   // orders Send's in-flight count against Close
+	closed bool           // guarded by sendMu
+	sends  sync.WaitGroup // requests in flight, waited for by Close
+
+	pool   pool
+	rotate atomic.Uint64 // round-robin cursor over the live connections
 
 	inFlight  sync.Map // matching key → struct{}: requests waiting for a reply
 	replies   sync.Map // *iso8583.Message carrier → Message: decoded replies
@@ -97,171 +105,173 @@ type Client struct {
 
 var _ bandeira.Authorizer = (*Client)(nil)
 
-// Dial connects to addr and returns a Client ready to send. ctx bounds the connect, as
-// does cfg.ConnectTimeout; zero config fields take their defaults.
-func Dial(ctx context.Context, addr string, cfg ClientConfig, log zerolog.Logger) (*Client, error) {
+// NewClient returns a Client for addr (host:port) and starts connecting in the background.
+// An unreachable peer is not an error: the link is down until it answers. Only a bad
+// configuration is (an address without a port, a setting out of range, TLS files that do
+// not load). Zero config fields take their defaults.
+func NewClient(addr string, cfg ClientConfig, opts ...ClientOption) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuring link to %s: %w", addr, err)
+	}
 	cfg = cfg.withDefaults()
-	c := &Client{cfg: cfg, log: log.With().Str("component", "iso_client").Logger()}
-	d := net.Dialer{Timeout: cfg.ConnectTimeout}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("dialing %s: %w: %w", addr, bandeira.ErrIssuerUnavailable, err)
+		return nil, fmt.Errorf("configuring link to %s: %w", addr, err)
 	}
-	// The length reader and writer are nil: frameReader and frameWriter replace them.
-	conn, err := connection.NewFrom(nc, carrierSpec, nil, nil,
-		connection.SendTimeout(cfg.SendTimeout),
-		connection.SetRequestIDGenerator(carrierKey{}),
-		connection.SetMessageReader(&frameReader{c: c}),
-		connection.SetMessageWriter(frameWriter{}),
-		connection.InboundMessageHandler(c.inbound),
-		connection.ErrorHandler(c.connError),
-	)
+	tlsCfg, err := cfg.TLS.ClientConfig()
 	if err != nil {
-		_ = nc.Close()
-		return nil, fmt.Errorf("creating connection to %s: %w", addr, err)
+		return nil, fmt.Errorf("configuring link to %s: %w", addr, err)
 	}
-	c.conn = conn
+	if tlsCfg != nil && tlsCfg.ServerName == "" {
+		tlsCfg.ServerName = host
+	}
+	o := clientOptions{log: zerolog.Nop(), name: addr}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.metrics == nil {
+		o.metrics = NewLinkMetrics(nil)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		addr:      addr,
+		name:      o.name,
+		cfg:       cfg,
+		tls:       tlsCfg,
+		log:       o.log.With().Str("component", "iso_client").Str("link", o.name).Str("addr", addr).Logger(),
+		m:         o.metrics.series(o.name),
+		errDown:   fmt.Errorf("link %s: no connection up: %w", o.name, ErrConnectionClosed),
+		errClosed: fmt.Errorf("link %s: client closed: %w", o.name, ErrConnectionClosed),
+		ctx:       ctx,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+	}
+	c.pool.init(cfg.PoolSize, c.log, c.m)
+	c.m.up.Set(LinkDown.gauge())
+	c.m.connections.Set(0)
+	c.slots.Add(cfg.PoolSize)
+	for range cfg.PoolSize {
+		go c.runSlot()
+	}
 	return c, nil
 }
 
-// Close waits for the requests in flight (at most the send timeout), then closes the
-// connection. It is idempotent.
-func (c *Client) Close() error {
-	if err := c.conn.Close(); err != nil {
-		return fmt.Errorf("closing connection: %w", err)
+// Dial returns a Client for addr once at least one of its connections is up. It gives up
+// when ctx ends, after cfg.ConnectTimeout, or as soon as every connection's first attempt
+// has failed (so a tool pointed at a closed port fails fast); the error then wraps
+// ErrConnectionClosed and the last connection error, and the Client is closed. Zero config
+// fields take their defaults. Tools and tests use it; long-running nodes use NewClient.
+func Dial(ctx context.Context, addr string, cfg ClientConfig, log zerolog.Logger) (*Client, error) {
+	c, err := NewClient(addr, cfg, WithLogger(log))
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if err := c.awaitFirst(ctx); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("dialing %s: %w", addr, err)
+	}
+	return c, nil
 }
 
-// Done is closed when the connection has closed, by Close or because the link failed.
-func (c *Client) Done() <-chan struct{} { return c.conn.Done() }
+// awaitFirst waits until a connection is up, every first attempt failed, ctx ended or the
+// connect timeout passed.
+func (c *Client) awaitFirst(ctx context.Context) error {
+	t := time.NewTimer(c.cfg.ConnectTimeout)
+	defer t.Stop()
+	select {
+	case <-c.pool.firstUp:
+		return nil
+	case <-c.pool.allFailed:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrConnectionClosed, ctx.Err())
+	case <-t.C:
+		return fmt.Errorf("%w: no connection within %s", ErrConnectionClosed, c.cfg.ConnectTimeout)
+	}
+	select {
+	case <-c.pool.firstUp: // one came up while the last attempt failed
+		return nil
+	default:
+		return fmt.Errorf("%w: %w", ErrConnectionClosed, c.pool.lastError())
+	}
+}
+
+// State returns the link's state now: up when every pooled connection is live, degraded
+// when some are, down when none is or after Close.
+func (c *Client) State() LinkState { return c.pool.state() }
 
 // Unmatched returns how many replies arrived with no request waiting for them, such as
 // replies later than the send timeout.
 func (c *Client) Unmatched() int64 { return c.unmatched.Load() }
 
-// Authorize sends a as a request in our dialect and returns the decision in the reply.
-// A reply whose MTI does not answer the request, or which lacks field 39, is an error.
-// Errors satisfy bandeira.CodeForError: timeouts and a lost link map to 91.
-func (c *Client) Authorize(ctx context.Context, a bandeira.Authorization) (bandeira.Result, error) {
-	req := FromAuthorization(a)
-	resp, err := c.Send(ctx, req)
-	if err != nil {
-		return bandeira.Result{}, err
-	}
-	if want := bandeira.MTI(req.MTI).Response(); bandeira.MTI(resp.MTI) != want {
-		return bandeira.Result{}, fmt.Errorf("reading reply to %s: unexpected MTI %s", req.MTI, resp.MTI)
-	}
-	res, err := ToResult(resp)
-	if err != nil {
-		return bandeira.Result{}, fmt.Errorf("reading reply to %s: %w", req.MTI, err)
-	}
-	return res, nil
+// Done is closed when Close has finished: the connections are closed and the pool has
+// stopped reconnecting. (A sign-on or echo abandoned because its connection failed may
+// leave one goroutine waiting out its send timeout.) A lost connection does not close
+// Done; the Client reconnects.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Close stops reconnecting, refuses new requests (ErrConnectionClosed), waits for the
+// requests in flight (at most the send timeout), signs off each live connection when
+// SignOn is set (each sign-off bounded by the send timeout, its failure only logged), and
+// closes the connections. It is idempotent and safe to call concurrently: later calls
+// wait for the first to finish. It always returns nil.
+func (c *Client) Close() error {
+	c.closeOnce.Do(c.close)
+	<-c.done
+	return nil
 }
 
-// Send packs m, sends it and returns the matching reply. It waits at most the send timeout
-// or until ctx ends, whichever is sooner: a timeout returns an error wrapping ErrTimeout
-// (and so context.DeadlineExceeded); a cancelled ctx returns an error wrapping ctx.Err().
-// A request whose key is already in flight returns ErrDuplicateRequest without sending.
-func (c *Client) Send(ctx context.Context, m Message) (Message, error) {
-	if err := ctx.Err(); err != nil {
-		return Message{}, fmt.Errorf("sending %s: %w", m.MTI, err)
+func (c *Client) close() {
+	defer close(c.done)
+	c.sendMu.Lock()
+	c.closed = true
+	c.sendMu.Unlock()
+	c.cancel()
+	c.slots.Wait() // no slot adds or removes a connection any more
+	drained := waitFor(&c.sends, c.cfg.SendTimeout)
+	conns := c.pool.takeAll()
+	c.m.up.Set(LinkDown.gauge())
+	c.m.connections.Set(0)
+	var wg sync.WaitGroup
+	for _, conn := range conns {
+		wg.Go(func() { c.closeConn(conn, drained) })
 	}
-	timeout := c.cfg.SendTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		if d := time.Until(dl); d < timeout {
-			timeout = d
+	wg.Wait()
+	c.log.Info().Int("connections", len(conns)).Msg("link closed")
+}
+
+// closeConn signs conn off when SignOn is set and the requests in flight have drained,
+// then closes it; the library's close waits for any request still in flight, each bounded
+// by its send timeout.
+func (c *Client) closeConn(conn *pooledConn, drained bool) {
+	if c.cfg.SignOn && drained {
+		signOff := networkRequest(bandeira.SignOff, &c.stans, time.Now())
+		resp, err := c.exchange(context.Background(), conn.Connection, conn.failed, signOff)
+		if err == nil && resp.Get(39) != string(bandeira.Approved) {
+			err = fmt.Errorf("sign-off answered %q", resp.Get(39))
+		}
+		if err != nil {
+			c.log.Info().Err(err).Msg("signing off")
 		}
 	}
-	if timeout <= 0 {
-		return Message{}, fmt.Errorf("sending %s: %w", m.MTI, ErrTimeout)
+	if err := conn.Close(); err != nil {
+		c.log.Debug().Err(err).Msg("closing connection")
 	}
-	if !m.Has(11) {
-		return Message{}, fmt.Errorf("sending %s: %w", m.MTI, ErrNoSTAN)
-	}
-	body, err := Pack(m)
-	if err != nil {
-		return Message{}, fmt.Errorf("packing %s: %w", m.MTI, err)
-	}
-	if len(body) > MaxFrameLimit {
-		return Message{}, fmt.Errorf("sending %s: %w", m.MTI, ErrFrameTooLarge)
-	}
-	key := matchKey(m)
-	if _, dup := c.inFlight.LoadOrStore(key, struct{}{}); dup {
-		return Message{}, fmt.Errorf("sending %s: %w", m.MTI, ErrDuplicateRequest)
-	}
-	carrier := newCarrier(m.MTI, key, body)
-	if ctx.Done() == nil {
-		return c.roundTrip(carrier, key, timeout)
-	}
-	done := make(chan sendResult, 1)
+}
+
+// waitFor waits for wg for at most d and reports whether it reached zero. If it did not,
+// its helper goroutine ends when wg does, which the send timeout bounds.
+func waitFor(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
 	go func() {
-		r, err := c.roundTrip(carrier, key, timeout)
-		done <- sendResult{r, err}
+		wg.Wait()
+		close(done)
 	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case r := <-done:
-		return r.msg, r.err
-	case <-ctx.Done():
-		return Message{}, fmt.Errorf("sending %s: %w", m.MTI, ctx.Err())
+	case <-done:
+		return true
+	case <-t.C:
+		return false
 	}
-}
-
-// sendResult carries a round trip's outcome out of its goroutine.
-type sendResult struct {
-	msg Message
-	err error
-}
-
-// roundTrip sends carrier through the library and decodes its reply. The key stays in
-// flight until the library gives up on it, even if the caller stopped waiting.
-func (c *Client) roundTrip(carrier *iso8583.Message, key string, timeout time.Duration) (Message, error) {
-	defer c.inFlight.Delete(key)
-	mti := carrierMTI(carrier)
-	reply, err := c.conn.Send(carrier, connection.SendTimeout(timeout))
-	switch {
-	case errors.Is(err, connection.ErrSendTimeout):
-		return Message{}, fmt.Errorf("sending %s: %w", mti, ErrTimeout)
-	case errors.Is(err, connection.ErrConnectionClosed):
-		return Message{}, fmt.Errorf("sending %s: %w", mti, ErrConnectionClosed)
-	case err != nil:
-		return Message{}, fmt.Errorf("sending %s: %w", mti, err)
-	}
-	v, ok := c.replies.LoadAndDelete(reply)
-	if !ok {
-		return Message{}, fmt.Errorf("sending %s: reply lost in decoding", mti)
-	}
-	return v.(Message), nil
-}
-
-// inbound handles a message no request was waiting for: a late reply is counted and
-// dropped; a network management request from the peer (echo) is answered with 00.
-func (c *Client) inbound(conn *connection.Connection, carrier *iso8583.Message) {
-	v, ok := c.replies.LoadAndDelete(carrier)
-	if !ok {
-		return
-	}
-	m := v.(Message)
-	mti := bandeira.MTI(m.MTI)
-	if !mti.IsRequest() {
-		c.unmatched.Add(1)
-		c.log.Warn().Str("mti", m.MTI).Msg("reply matched no request in flight")
-		return
-	}
-	if mti.Class() != '8' {
-		c.log.Warn().Str("mti", m.MTI).Msg("ignoring request from host")
-		return
-	}
-	body, err := Pack(Respond(m, bandeira.Result{Code: bandeira.Approved}))
-	if err == nil {
-		err = conn.Reply(newCarrier(string(mti.Response()), "", body))
-	}
-	if err != nil {
-		c.log.Info().Err(err).Str("mti", m.MTI).Msg("answering host network management")
-	}
-}
-
-// connError logs what the library cannot return to a caller.
-func (c *Client) connError(err error) {
-	c.log.Info().Err(err).Msg("connection error")
 }

@@ -39,8 +39,16 @@ func authorization(tb testing.TB, terminal, stan string) bandeira.Authorization 
 	return a
 }
 
+// oneConn is the client config for a scripted peer, which serves a single connection.
+func oneConn() iso.ClientConfig {
+	cfg := iso.DefaultClientConfig()
+	cfg.PoolSize = 1
+	return cfg
+}
+
 // scriptedPeer accepts one connection on 127.0.0.1:0 and runs script on it, standing in
-// for a foreign ISO 8583 host.
+// for a foreign ISO 8583 host. Clients of it use a pool of one connection (oneConn): a
+// second connection would wait, never accepted, in the listen queue.
 func scriptedPeer(t *testing.T, script func(c *rawConn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -243,23 +251,18 @@ func TestClientTimeouts(t *testing.T) {
 
 func TestClientLinkFailures(t *testing.T) {
 	t.Run("maps a dial failure to 91", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := ln.Addr().String()
-		require.NoError(t, ln.Close())
-		_, err = iso.Dial(context.Background(), addr, iso.DefaultClientConfig(), zeroLogFor(t))
+		_, err := iso.Dial(context.Background(), closedAddr(t), iso.DefaultClientConfig(), zeroLogFor(t))
+		require.ErrorIs(t, err, iso.ErrConnectionClosed)
 		require.ErrorIs(t, err, bandeira.ErrIssuerUnavailable)
+		require.ErrorContains(t, err, "connection refused", "the cause is kept")
 	})
 
 	t.Run("fails requests in flight when the host closes the link", func(t *testing.T) {
 		addr := scriptedPeer(t, func(c *rawConn) { peerRecv(c) })
-		c := dialClient(t, addr, iso.DefaultClientConfig())
+		c := dialClient(t, addr, oneConn())
 		_, err := c.Authorize(context.Background(), authorization(t, "TERM0001", "000001"))
 		require.ErrorIs(t, err, iso.ErrConnectionClosed)
 		require.Equal(t, bandeira.IssuerUnavailable, bandeira.CodeForError(err))
-		<-c.Done()
-		_, err = c.Send(context.Background(), request("TERM0001", "000002"))
-		require.ErrorIs(t, err, iso.ErrConnectionClosed)
 	})
 
 	t.Run("closes the link on a reply frame above the maximum", func(t *testing.T) {
@@ -269,7 +272,7 @@ func TestClientLinkFailures(t *testing.T) {
 				peerRecv(c)
 			}
 		})
-		c := dialClient(t, addr, iso.DefaultClientConfig())
+		c := dialClient(t, addr, oneConn())
 		_, err := c.Send(context.Background(), request("TERM0001", "000001"))
 		require.ErrorIs(t, err, iso.ErrConnectionClosed)
 	})
@@ -298,7 +301,7 @@ func TestClientAgainstAForeignHost(t *testing.T) {
 			}
 			peerRecv(c)
 		})
-		c := dialClient(t, addr, iso.DefaultClientConfig())
+		c := dialClient(t, addr, oneConn())
 		var wg sync.WaitGroup
 		for _, term := range []string{"TERM0001", "TERM0002"} {
 			wg.Go(func() {
@@ -320,7 +323,7 @@ func TestClientAgainstAForeignHost(t *testing.T) {
 				peerRecv(c)
 			}
 		})
-		c := dialClient(t, addr, iso.DefaultClientConfig())
+		c := dialClient(t, addr, oneConn())
 		_, err := c.Authorize(context.Background(), authorization(t, "TERM0001", "000001"))
 		require.ErrorContains(t, err, "unexpected MTI 0130")
 		require.Equal(t, bandeira.SystemMalfunction, bandeira.CodeForError(err))
@@ -336,7 +339,7 @@ func TestClientAgainstAForeignHost(t *testing.T) {
 			}
 			peerRecv(c)
 		})
-		c := dialClient(t, addr, iso.DefaultClientConfig())
+		c := dialClient(t, addr, oneConn())
 		m := <-echoed
 		require.Equal(t, "0810", m.MTI)
 		require.Equal(t, "00", m.Get(39))
@@ -353,17 +356,49 @@ func TestClientConfig(t *testing.T) {
 		change func(*iso.ClientConfig)
 		want   string
 	}{
-		{"rejects a zero connect timeout", func(c *iso.ClientConfig) { c.ConnectTimeout = 0 }, "connect_timeout"},
+		{"rejects a negative connect timeout", func(c *iso.ClientConfig) { c.ConnectTimeout = -time.Second }, "connect_timeout"},
 		{"rejects a negative send timeout", func(c *iso.ClientConfig) { c.SendTimeout = -time.Second }, "send_timeout"},
 		{"rejects a tiny frame size", func(c *iso.ClientConfig) { c.MaxFrameSize = 1 }, "max_frame_size"},
+		{"rejects a negative pool size", func(c *iso.ClientConfig) { c.PoolSize = -1 }, "pool_size"},
+		{"rejects a pool above the maximum", func(c *iso.ClientConfig) { c.PoolSize = iso.MaxPoolSize + 1 }, "pool_size"},
+		{"rejects a negative reconnect wait", func(c *iso.ClientConfig) { c.ReconnectMin = -time.Second }, "reconnect_min"},
+		{"rejects a minimum wait above the maximum", func(c *iso.ClientConfig) { c.ReconnectMin = time.Minute }, "reconnect_min"},
+		{"rejects a negative echo interval", func(c *iso.ClientConfig) { c.EchoInterval = -time.Second }, "echo_interval"},
+		{"rejects a certificate without its key", func(c *iso.ClientConfig) { c.TLS.CertFile = "client.pem" }, "key_file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := iso.DefaultClientConfig()
 			tc.change(&cfg)
 			require.ErrorContains(t, cfg.Validate(), tc.want)
+			_, err := iso.NewClient("127.0.0.1:1", cfg)
+			require.ErrorContains(t, err, tc.want, "NewClient refuses it too")
 		})
 	}
+
+	t.Run("accepts zero fields as their defaults", func(t *testing.T) {
+		require.NoError(t, iso.ClientConfig{SignOn: true}.Validate())
+	})
+	t.Run("refuses an address without a port", func(t *testing.T) {
+		_, err := iso.NewClient("127.0.0.1", iso.ClientConfig{})
+		require.ErrorContains(t, err, "missing port")
+	})
+	t.Run("does not fail on an unreachable peer", func(t *testing.T) {
+		c, err := iso.NewClient(closedAddr(t), iso.ClientConfig{})
+		require.NoError(t, err)
+		require.Equal(t, iso.LinkDown, c.State())
+		require.NoError(t, c.Close())
+	})
+}
+
+// closedAddr returns a loopback address on which nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }
 
 // stanCounter hands out STANs that are unique among the requests in flight.
@@ -372,23 +407,34 @@ var stanCounter atomic.Int64
 func nextSTAN() string { return fmt.Sprintf("%06d", stanCounter.Add(1)%1_000_000) }
 
 // BenchmarkRoundTrip measures a Client → Server round trip of a 0100 with an approving
-// handler, about 64 requests in flight on one connection.
+// handler, about 64 requests in flight, over a link of one and of two connections.
 func BenchmarkRoundTrip(b *testing.B) {
-	b.ReportAllocs()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	srv := iso.NewServer(iso.DefaultServerConfig(), bandeira.AuthorizerFunc(
-		func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
-			return bandeira.Result{Code: bandeira.Approved, AuthCode: "123456"}, nil
-		}), zeroLogFor(b), nil)
-	go func() { _ = srv.Serve(ln) }()
-	c := dialClient(b, ln.Addr().String(), iso.DefaultClientConfig())
-	defer func() {
-		_ = c.Close()
-		_ = srv.Shutdown(context.Background())
-	}()
-	base := authorization(b, "TERM0001", "000001")
+	for _, pool := range []int{1, 2} {
+		b.Run(fmt.Sprintf("pool=%d", pool), func(b *testing.B) {
+			b.ReportAllocs()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(b, err)
+			srv := iso.NewServer(iso.DefaultServerConfig(), bandeira.AuthorizerFunc(
+				func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+					return bandeira.Result{Code: bandeira.Approved, AuthCode: "123456"}, nil
+				}), zeroLogFor(b), nil)
+			go func() { _ = srv.Serve(ln) }()
+			cfg := iso.DefaultClientConfig()
+			cfg.PoolSize = pool
+			c := dialClient(b, ln.Addr().String(), cfg)
+			defer func() {
+				_ = c.Close()
+				_ = srv.Shutdown(context.Background())
+			}()
+			require.Eventually(b, func() bool { return c.State() == iso.LinkUp }, ioWait, time.Millisecond)
+			benchmarkAuthorize(b, c)
+		})
+	}
+}
 
+// benchmarkAuthorize runs approved authorizations through c from 64 goroutines.
+func benchmarkAuthorize(b *testing.B, c *iso.Client) {
+	base := authorization(b, "TERM0001", "000001")
 	b.SetParallelism(32) // 64 goroutines on 2 CPUs
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/moov-io/iso8583"
 	"github.com/moov-io/iso8583/encoding"
@@ -179,15 +180,23 @@ func (carrierKey) GenerateRequestID(m *iso8583.Message) (string, error) {
 }
 
 // frameWriter is the one-write MessageWriter: header and packed body in a single Write.
-type frameWriter struct{}
+// When w has a write deadline it is set timeout from now first, so a peer that stops
+// reading fails the write (and closes the connection) instead of blocking the library's
+// writer, and with it every request of the connection, for ever.
+type frameWriter struct{ timeout time.Duration }
 
-func (frameWriter) WriteMessage(w io.Writer, m *iso8583.Message) error {
+func (fw frameWriter) WriteMessage(w io.Writer, m *iso8583.Message) error {
 	body, err := m.GetBytes(carrierBodyField)
 	if err != nil {
 		return &isoerrors.PackError{Err: fmt.Errorf("getting packed body: %w", err)}
 	}
 	if len(body) == 0 {
 		return &isoerrors.PackError{Err: ErrEmptyFrame}
+	}
+	if dw, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok && fw.timeout > 0 {
+		if err := dw.SetWriteDeadline(time.Now().Add(fw.timeout)); err != nil {
+			return fmt.Errorf("setting write deadline: %w", err)
+		}
 	}
 	return WriteFrame(w, body)
 }

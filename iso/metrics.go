@@ -1,6 +1,10 @@
 package iso
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bandeira/bandeira"
+)
 
 // Reasons a Server rejects a frame or a connection: the values of the reason label of
 // bandeira_iso_frames_rejected_total.
@@ -12,12 +16,17 @@ const (
 	ReasonBadField        = "bad_field"
 	ReasonConnectionLimit = "connection_limit"
 	ReasonOverload        = "overload"
+	// ReasonNotSignedOn: a request other than network management on a connection that
+	// has not signed on, on a Server with RequireSignOn (answered 91).
+	ReasonNotSignedOn = "not_signed_on"
+	// ReasonTLSHandshake: a TLS handshake that failed or did not finish in FrameTimeout.
+	ReasonTLSHandshake = "tls_handshake"
 )
 
 // rejectReasons lists every reason label so that each series exists from the start.
 var rejectReasons = []string{
 	ReasonFrameTooLarge, ReasonEmptyFrame, ReasonUnpack, ReasonBadMTI,
-	ReasonBadField, ReasonConnectionLimit, ReasonOverload,
+	ReasonBadField, ReasonConnectionLimit, ReasonOverload, ReasonNotSignedOn, ReasonTLSHandshake,
 }
 
 // ServerMetrics are the Prometheus metrics of a Server. One value may be shared by several
@@ -29,9 +38,19 @@ type ServerMetrics struct {
 	FramesRejected *prometheus.CounterVec
 	// InFlight is the number of requests being decided.
 	InFlight prometheus.Gauge
+	// SignedOn is the number of open connections that have signed on (0800/001) and not
+	// signed off.
+	SignedOn prometheus.Gauge
+	// NetworkManagement counts the network management requests answered, by the code of
+	// field 70: "001" sign-on, "002" sign-off, "301" echo, "other" for anything else.
+	NetworkManagement *prometheus.CounterVec
 
 	rejected map[string]prometheus.Counter
+	netCodes map[string]prometheus.Counter
 }
+
+// netCodes are the code label values of NetworkManagement.
+var netCodes = []string{bandeira.SignOn, bandeira.SignOff, bandeira.Echo, "other"}
 
 // NewServerMetrics creates the Server metrics and registers them on reg. A nil reg leaves
 // them unregistered, which suits tests that do not scrape.
@@ -49,13 +68,25 @@ func NewServerMetrics(reg prometheus.Registerer) *ServerMetrics {
 			Name: "bandeira_iso_in_flight",
 			Help: "ISO 8583 requests being decided.",
 		}),
+		SignedOn: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bandeira_iso_signed_on_connections",
+			Help: "Open ISO 8583 client connections that have signed on.",
+		}),
+		NetworkManagement: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_iso_network_management_total",
+			Help: "ISO 8583 network management requests answered, by network management code.",
+		}, []string{"code"}),
 		rejected: make(map[string]prometheus.Counter, len(rejectReasons)),
+		netCodes: make(map[string]prometheus.Counter, len(netCodes)),
+	}
+	for _, code := range netCodes {
+		m.netCodes[code] = m.NetworkManagement.WithLabelValues(code)
 	}
 	for _, r := range rejectReasons {
 		m.rejected[r] = m.FramesRejected.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.Connections, m.FramesRejected, m.InFlight)
+		reg.MustRegister(m.Connections, m.FramesRejected, m.InFlight, m.SignedOn, m.NetworkManagement)
 	}
 	return m
 }
@@ -67,4 +98,13 @@ func (m *ServerMetrics) reject(reason string) {
 		return
 	}
 	m.FramesRejected.WithLabelValues(reason).Inc()
+}
+
+// networkManagement counts one answered network management request with code in field 70.
+func (m *ServerMetrics) networkManagement(code string) {
+	c, ok := m.netCodes[code]
+	if !ok {
+		c = m.netCodes["other"]
+	}
+	c.Inc()
 }

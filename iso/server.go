@@ -2,6 +2,7 @@ package iso
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -34,6 +35,14 @@ type ServerConfig struct {
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// WriteTimeout bounds the write of one response frame.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// RequireSignOn answers 91 to every request other than network management on a
+	// connection that has not signed on (0800/001), or has signed off, without asking the
+	// Authorizer. Servers between nodes set it; the acquirer's front door, which serves
+	// integrators who never sign on, leaves it off (the default).
+	RequireSignOn bool `yaml:"require_sign_on"`
+	// TLS, when its CertFile is set, makes Serve accept TLS only (mutual TLS with CAFile).
+	// The handshake must finish within FrameTimeout.
+	TLS TLSConfig `yaml:"tls"`
 }
 
 // DefaultServerConfig returns the production defaults.
@@ -69,8 +78,10 @@ func (c ServerConfig) Validate() error {
 		return fmt.Errorf("request_timeout %s: must be positive", c.RequestTimeout)
 	case c.WriteTimeout <= 0:
 		return fmt.Errorf("write_timeout %s: must be positive", c.WriteTimeout)
+	case c.TLS.Enabled() && c.TLS.CertFile == "":
+		return errors.New("tls: a server needs cert_file and key_file")
 	}
-	return nil
+	return c.TLS.Validate()
 }
 
 // withDefaults replaces zero or negative fields by their defaults, so that a Server built
@@ -106,6 +117,9 @@ var ErrServerClosed = errors.New("iso: server closed")
 // Server accepts ISO 8583 connections in our dialect and answers each request with the
 // decision of an Authorizer. Malformed input never reaches the Authorizer: it is answered
 // with 39=30 when its MTI is a readable request, and otherwise closes the connection.
+// Network management (class 8) never reaches it either: the Server answers sign-on,
+// sign-off and echo itself and keeps each connection's sign-on state (see RequireSignOn
+// and docs/spec.md, "Network management").
 //
 // A Server is safe for concurrent use. Serve may be called with several listeners; after
 // Shutdown, Serve returns ErrServerClosed.
@@ -150,13 +164,22 @@ func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *S
 // Serve accepts connections on ln until Shutdown, then returns ErrServerClosed. It closes
 // ln when it returns. Accept errors (EMFILE, ECONNABORTED…) are retried with a back-off
 // of 5 ms doubling to 1 s, as net/http does; if ln is closed by someone else, Serve
-// returns an error wrapping net.ErrClosed.
+// returns an error wrapping net.ErrClosed. When the config enables TLS, Serve loads the
+// certificates first (an error there returns at once) and serves TLS only: each
+// connection's handshake must finish within FrameTimeout or the connection is closed.
 func (s *Server) Serve(ln net.Listener) error {
 	defer ln.Close()
+	tlsCfg, err := s.cfg.TLS.ServerConfig()
+	if err != nil {
+		return fmt.Errorf("loading TLS configuration: %w", err)
+	}
 	if !s.trackListener(ln) {
 		return ErrServerClosed
 	}
 	defer s.untrackListener(ln)
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -282,6 +305,9 @@ func (s *Server) connDone(c *serverConn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	if c.signedOn.Swap(false) {
+		s.m.SignedOn.Dec()
+	}
 	s.m.Connections.Dec()
 	s.connWG.Done()
 }

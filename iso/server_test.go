@@ -91,6 +91,12 @@ func startServer(t *testing.T, cfg iso.ServerConfig, h bandeira.Authorizer) *tes
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	return serveOn(t, ln, cfg, h)
+}
+
+// serveOn is startServer on a listener of the caller's.
+func serveOn(t *testing.T, ln net.Listener, cfg iso.ServerConfig, h bandeira.Authorizer) *testServer {
+	t.Helper()
 	log, logs := testLog(t)
 	reg := prometheus.NewRegistry()
 	m := iso.NewServerMetrics(reg)
@@ -123,6 +129,15 @@ func (ts *testServer) connections() float64 {
 
 func (ts *testServer) inFlight() float64 {
 	return gathered(ts.t, ts.reg, "bandeira_iso_in_flight", "")
+}
+
+func (ts *testServer) signedOn() float64 {
+	return gathered(ts.t, ts.reg, "bandeira_iso_signed_on_connections", "")
+}
+
+// networkManagement returns how many 0800s with code in field 70 the server answered.
+func (ts *testServer) networkManagement(code string) float64 {
+	return gathered(ts.t, ts.reg, "bandeira_iso_network_management_total", code)
 }
 
 // gathered returns the value of the named counter or gauge in reg, picking the series

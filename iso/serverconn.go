@@ -31,6 +31,7 @@ type serverConn struct {
 
 	inFlight atomic.Int64
 	wg       sync.WaitGroup // requests being decided
+	signedOn atomic.Bool    // set by 0800/001, cleared by 0800/002; counted in SignedOn
 
 	wmu    sync.Mutex
 	broken bool // a write failed; guarded by wmu
@@ -61,6 +62,9 @@ func (c *serverConn) serve() {
 				Msg("read loop panicked; closing connection")
 		}
 	}()
+	if !c.handshake() {
+		return
+	}
 	for {
 		body, err := c.readFrame()
 		if err != nil {
@@ -163,6 +167,12 @@ func (c *serverConn) dispatch(body []byte) bool {
 		c.reject(ReasonBadMTI, "closing connection")
 		return false
 	}
+	class := bandeira.MTI(req.MTI).Class()
+	if class != '8' && c.s.cfg.RequireSignOn && !c.signedOn.Load() {
+		c.reject(ReasonNotSignedOn, "answering 91 before sign-on")
+		c.respond(req, bandeira.Result{Code: bandeira.IssuerUnavailable})
+		return true
+	}
 	a, err := ToAuthorization(req)
 	if err != nil {
 		c.s.m.reject(ReasonBadField)
@@ -173,6 +183,10 @@ func (c *serverConn) dispatch(body []byte) bool {
 		}
 		ev.Msg("answering format error")
 		c.respond(req, bandeira.Result{Code: bandeira.FormatError})
+		return true
+	}
+	if class == '8' {
+		c.networkManagement(req, a)
 		return true
 	}
 	if !c.acquire() {

@@ -336,6 +336,7 @@ func randomSTAN() string {
 func exchange(ctx context.Context, addr string, m iso.Message, timeout time.Duration) (iso.Message, error) {
 	cc := iso.DefaultClientConfig()
 	cc.ConnectTimeout, cc.SendTimeout = timeout, timeout
+	cc.PoolSize = 1 // one message needs one connection
 	c, err := iso.Dial(ctx, addr, cc, zerolog.Nop())
 	if err != nil {
 		return iso.Message{}, err
