@@ -198,6 +198,7 @@ func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeir
 	fee, priced := g.price(a, brand, res)
 	if g.journal != nil && res.Code.Approved() && (priced || !a.IsSale()) {
 		if err := g.journal.Record(ctx, *a, res, fee); err != nil {
+			g.metrics.journalErrors.Inc()
 			g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
 				Msg("journaling failed; the approval is not sent")
 			return bandeira.Result{Brand: brand}, err

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
@@ -44,9 +45,10 @@ func (j *fakeJournal) recorded() []journaled {
 
 func newJournalHarness(t *testing.T) (*harness, *fakeJournal) {
 	h := newHarness(t, nil)
+	h.reg = prometheus.NewRegistry() // the harness's gateway registered on the old one
 	j := &fakeJournal{}
 	networks := map[bandeira.Brand]bandeira.Authorizer{bandeira.Visa: h.visa, bandeira.Mastercard: h.master}
-	h.g = New(DefaultConfig(), networks, h.pricer, zerolog.New(zerolog.NewTestWriter(t)), nil, h.clock.Now, WithJournal(j))
+	h.g = New(DefaultConfig(), networks, h.pricer, zerolog.New(zerolog.NewTestWriter(t)), NewMetrics(h.reg), h.clock.Now, WithJournal(j))
 	return h, j
 }
 
@@ -103,6 +105,7 @@ func TestJournalHook(t *testing.T) {
 		require.ErrorIs(t, err, j.err)
 		require.False(t, res.Code.Approved())
 		require.Equal(t, bandeira.SystemMalfunction, bandeira.CodeForError(err))
+		require.Equal(t, 1.0, metricValue(t, h.reg, "bandeira_gateway_journal_errors_total", nil))
 	})
 	t.Run("a retransmit replayed from the duplicate store is not journaled twice", func(t *testing.T) {
 		h, j := newJournalHarness(t)

@@ -18,6 +18,7 @@ type Metrics struct {
 	evicted       prometheus.Counter
 	priced        *prometheus.CounterVec
 	pricingErrors prometheus.Counter
+	journalErrors prometheus.Counter
 
 	rejected, replayed prometheus.Counter
 }
@@ -60,12 +61,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_gateway_pricing_errors_total",
 			Help: "Approved sales the acquirer could not price; the answer is unchanged.",
 		}),
+		journalErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_gateway_journal_errors_total",
+			Help: "Approved requests the acquirer's journal could not record durably; each was answered 91 or 96 instead of the approval.",
+		}),
 	}
 	m.rejected = m.duplicates.WithLabelValues(duplicateRejected)
 	m.replayed = m.duplicates.WithLabelValues(duplicateReplayed)
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.inFlight, m.duplicates, m.evicted,
-			m.priced, m.pricingErrors)
+			m.priced, m.pricingErrors, m.journalErrors)
 	}
 	return m
 }
