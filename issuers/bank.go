@@ -148,7 +148,7 @@ func (b *Bank) record(a *bandeira.Authorization, res bandeira.Result, err error,
 		Str("rrn", a.RRN).
 		Stringer("pan", a.PAN).
 		Str("response_code", string(code)).
-		Dur("latency", took).
+		Float64("latency_ms", float64(took)/float64(time.Millisecond)).
 		Err(err).
 		Msg("decided")
 }

@@ -235,15 +235,6 @@ func progressPrinter(w io.Writer, quiet bool) func(loadtest.Second) {
 	}
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // reportLoadtest prints the table, writes the JSON and HTML files and applies the
 // thresholds.
 func reportLoadtest(sum *loadtest.Summary, o loadtestOptions, s stdio) int {
