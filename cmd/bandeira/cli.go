@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit codes shared by every command.
@@ -33,10 +36,12 @@ func commands() []command {
 		{"run", "run the whole simulated network in one process", runCommand},
 		{"cards", "list the deterministic test cards", cardsCommand},
 		{"send", "send one ISO 8583 message and print the response", sendCommand},
+		{"describe", "decode an ISO 8583 message (hex, raw or JSON) and print every field", describeCommand},
 		{"audit", "check the issuers' books against the ledger invariants", auditCommand},
 		{"settlement", "print the merchant payouts from the acquirer's journal", settlementCommand},
 		{"clearing", "write a day's clearing files per brand and print positions", clearingCommand},
 		{"loadtest", "drive a host with ISO 8583 load and report latency", loadtestCommand},
+		{"version", "print the version, revision and Go version of this binary", versionCommand},
 	}
 }
 
@@ -56,13 +61,19 @@ func Run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 		}
 		usage(s.out)
 		return exitOK
+	case "--version", "-version":
+		return versionCommand(ctx, args[1:], s)
 	}
 	for _, c := range commands() {
 		if c.name == name {
 			return c.run(ctx, args[1:], s)
 		}
 	}
-	fmt.Fprintf(s.err, "bandeira: unknown command %q (run 'bandeira help')\n", name)
+	if strings.HasPrefix(name, "-") {
+		fmt.Fprintf(s.err, "bandeira: unknown flag %s before the command (run 'bandeira help')\n", name)
+	} else {
+		fmt.Fprintf(s.err, "bandeira: unknown command %q (run 'bandeira help')\n", name)
+	}
 	return exitUsage
 }
 
@@ -72,6 +83,7 @@ Banco do Brasil, Nubank, Sicredi, and an acquirer that prices every sale).
 
 Usage:
   bandeira COMMAND [flags]
+  bandeira --version
 
 Commands:
 `)
@@ -83,48 +95,204 @@ Examples:
   bandeira run                                   # gateway on 127.0.0.1:8583, metrics on :9583
   bandeira cards --issuer nubank                 # test cards and scenario cards
   bandeira send --pan 4000010100000000 --expiry 3205 --amount 10000
+  bandeira describe iso/testdata/0100.hex        # decode a message field by field
+
+Exit status: 0 success, 1 the command failed, 2 bad usage (one line on stderr);
+'bandeira loadtest' exits 99 when a threshold fails.
 
 Run 'bandeira COMMAND --help' for the flags of a command.
 `)
 }
 
-// flagSet is a subcommand's flags with its long help text.
+// flagSet is a subcommand's flags with its long help text. It embeds a GNU-style
+// pflag.FlagSet (--name VALUE, --name=VALUE, -- ends the flags), so commands declare flags
+// with the usual fs.String, fs.Bool, fs.Int, fs.Duration and fs.Var calls; a single-dash
+// long flag (-json) is accepted too, as Go's flag package spells them.
 type flagSet struct {
-	*flag.FlagSet
-	help string
-	out  io.Writer // where --help goes
+	*pflag.FlagSet
+	help    string
+	out     io.Writer // where --help goes
+	errOut  io.Writer // where the one-line errors go
+	maxArgs int       // positional arguments allowed, 0 unless allowArgs
 }
 
 // newFlagSet returns a flag set for a subcommand that never exits the process. --help
-// prints the help (usage line, description, examples) and the flag defaults to stdout; a
-// bad flag prints one line and a pointer to --help on stderr.
+// prints the help (usage line, description, examples) and the flags to stdout; a bad flag
+// prints one line on stderr naming the command, the problem and --help.
 func newFlagSet(name, help string, s stdio) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), help: strings.TrimSpace(help), out: s.out}
-	fs.SetOutput(s.err)
-	fs.Usage = func() {
-		fmt.Fprintf(s.err, "Run 'bandeira %s --help' for usage.\n", name)
-	}
-	return fs
+	pfs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	pfs.SortFlags = false     // flags in the order the command declares them
+	pfs.SetOutput(io.Discard) // parse reports errors itself, on one line
+	pfs.Usage = func() {}
+	return &flagSet{FlagSet: pfs, help: strings.TrimSpace(help), out: s.out, errOut: s.err}
 }
 
+// allowArgs lets the command take up to n positional arguments (fs.Args()).
+func (fs *flagSet) allowArgs(n int) { fs.maxArgs = n }
+
+// Var defines a flag with a value of the standard library's flag.Value interface (a
+// pflag.Value is used as is). Its help shows the back-quoted word of usage, or "value".
+func (fs *flagSet) Var(v flag.Value, name, usage string) {
+	if pv, ok := v.(pflag.Value); ok {
+		fs.FlagSet.Var(pv, name, usage)
+		return
+	}
+	fs.FlagSet.Var(stdValue{v}, name, usage)
+}
+
+// stdValue adapts a flag.Value to pflag.Value.
+type stdValue struct{ flag.Value }
+
+func (stdValue) Type() string { return "value" }
+
 // parse parses args and reports how to exit: ok=false means return code now (0 after
-// --help, 2 after a bad flag). Positional arguments are refused.
+// --help, 2 after a bad flag or argument). Positional arguments beyond allowArgs are
+// refused.
 func (fs *flagSet) parse(args []string) (code int, ok bool) {
 	if wantsHelp(args) {
-		fmt.Fprintln(fs.out, fs.help)
-		fmt.Fprintln(fs.out, "\nFlags:")
-		fs.SetOutput(fs.out)
-		fs.PrintDefaults()
+		fs.printHelp()
 		return exitOK, false
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(goStyleLongFlags(fs.FlagSet, args)); err != nil {
+		fs.fail(describeFlagError(err))
 		return exitUsage, false
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "bandeira %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+	if fs.NArg() > fs.maxArgs {
+		fs.fail(fmt.Sprintf("unexpected argument %q", fs.Arg(fs.maxArgs)))
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// fail prints one usage error line.
+func (fs *flagSet) fail(problem string) {
+	fmt.Fprintf(fs.errOut, "bandeira %s: %s (run 'bandeira %s --help')\n", fs.Name(), problem, fs.Name())
+}
+
+func (fs *flagSet) printHelp() {
+	fmt.Fprintln(fs.out, fs.help)
+	fmt.Fprintln(fs.out, "\nFlags:")
+	fmt.Fprint(fs.out, fs.flagUsages())
+}
+
+// helpWidth is the width flag help is wrapped to.
+const helpWidth = 100
+
+// flagUsages lists the flags GNU-style, in declaration order: "--name VALUE", then the
+// usage wrapped under itself, then the default when it says something.
+func (fs *flagSet) flagUsages() string {
+	type row struct{ left, right string }
+	rows := []row{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		name, usage := pflag.UnquoteUsage(f)
+		left := "  --" + f.Name
+		if f.Value.Type() != "bool" {
+			left += " " + metavar(name)
+		}
+		if d := f.DefValue; !map[string]bool{"": true, "0": true, "false": true, "[]": true, "map[]": true, "0s": true}[d] {
+			usage += " (default " + d + ")"
+		}
+		rows = append(rows, row{left, usage})
+	})
+	rows = append(rows, row{"  -h, --help", "print this help"})
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.left))
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(r.left + strings.Repeat(" ", width-len(r.left)+3))
+		b.WriteString(wrapText(r.right, width+3, helpWidth) + "\n")
+	}
+	return b.String()
+}
+
+// metavar is a flag's value placeholder in help: the back-quoted word of its usage, or its
+// type, in capitals.
+func metavar(name string) string {
+	switch name {
+	case "", "value":
+		return "VALUE"
+	case "int", "uint":
+		return "N"
+	case "float":
+		return "NUMBER"
+	}
+	return strings.ToUpper(name)
+}
+
+// wrapText wraps s to width columns, indenting continuation lines by indent.
+func wrapText(s string, indent, width int) string {
+	var b strings.Builder
+	col := indent
+	for i, w := range strings.Fields(s) {
+		if i > 0 && col+1+len(w) > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
+// describeFlagError turns pflag's errors into one short phrase, with the expected form of
+// a bad value instead of a strconv error.
+func describeFlagError(err error) string {
+	var inv *pflag.InvalidValueError
+	if !errors.As(err, &inv) {
+		return err.Error()
+	}
+	f := inv.GetFlag()
+	want := map[string]string{
+		"int": "an integer", "int64": "an integer", "uint64": "a whole number 0 or more",
+		"float64": "a number", "duration": "a duration such as 5s, 250ms or 1m30s", "bool": "true or false",
+	}[f.Value.Type()]
+	if want == "" {
+		want = errors.Unwrap(inv).Error() // our own Value types explain themselves
+	} else {
+		want = "want " + want
+	}
+	return fmt.Sprintf("invalid value %q for --%s: %s", inv.GetValue(), f.Name, want)
+}
+
+// goStyleLongFlags rewrites -name and -name=value, for a defined flag name longer than one
+// letter, to --name: the spelling of Go's flag package, which earlier releases took.
+// Values of flags that take one are left alone, and nothing after "--" is touched.
+func goStyleLongFlags(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	expectValue := false
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if expectValue {
+			out, expectValue = append(out, a), false
+			continue
+		}
+		name, hasValue := a, false
+		if strings.HasPrefix(a, "--") {
+			name = a[2:]
+		} else if len(a) > 2 && a[0] == '-' {
+			name = a[1:]
+		}
+		if j := strings.IndexByte(name, '='); j >= 0 {
+			name, hasValue = name[:j], true
+		}
+		f := fs.Lookup(name)
+		if f != nil && len(name) > 1 && a[0] == '-' && !strings.HasPrefix(a, "--") {
+			a = "-" + a
+		}
+		expectValue = f != nil && !hasValue && f.NoOptDefVal == "" && strings.HasPrefix(a, "--")
+		out = append(out, a)
+	}
+	return out
 }
 
 func wantsHelp(args []string) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/pflag"
 
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/configs"
@@ -139,7 +139,7 @@ func parseLoadtestFlags(args []string, s stdio) (loadtest.Config, loadtestOption
 	if code, ok := fs.parse(args); !ok {
 		return cfg, o, code, false
 	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
 	if err := applyModelFlags(&cfg, o); err != nil {
 		fmt.Fprintf(s.err, "bandeira loadtest: %v\n", err)
 		return cfg, o, exitUsage, false
