@@ -73,6 +73,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(opsCollectors(m.Config)...)
 	var lc net.ListenConfig
 	if m.gatewayLn, err = lc.Listen(ctx, "tcp", m.Config.Listen.Gateway); err != nil {
 		return fmt.Errorf("listening for ISO 8583: %w", err)
