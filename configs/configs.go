@@ -11,6 +11,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bandeira/bandeira/acquirer"
@@ -119,10 +122,42 @@ func nestedTimers(c Config) error {
 }
 
 func (l Listen) validate() error {
-	if l.Gateway == "" || l.HTTP == "" {
-		return errors.New("gateway and http addresses must be set")
+	return errors.Join(validateAddr("gateway", l.Gateway), validateAddr("http", l.HTTP))
+}
+
+// validateAddr checks a listen address: host:port with a port from 0 to 65535 (0 picks a
+// free port) and a host that is empty (every interface), an IP or a host name.
+func validateAddr(key, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s address %q: want host:port, e.g. 127.0.0.1:8583", key, addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || port != strconv.Itoa(n) {
+		return fmt.Errorf("%s address %q: port %q must be a number from 0 to 65535", key, addr, port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("%s address %q: host %q is neither an IP address nor a host name", key, addr, host)
 	}
 	return nil
+}
+
+// validHostname reports whether h is a DNS host name: dot-separated labels of letters,
+// digits and inner hyphens, at most 253 characters.
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (l Log) validate() error {

@@ -55,6 +55,13 @@ func TestBadConfigs(t *testing.T) {
 		"bad-holiday.bad.yaml":        {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},
 		"bad-log-format.bad.yaml":     {"log", `format "xml"`},
 		"not-yaml.bad.yaml":           {"not-yaml.bad.yaml"},
+		"decimal-amount.bad.yaml": {`decimal-amount.bad.yaml:3: key "issuers.max_transaction_amount": 5000.50 is not a whole number`,
+			"want integer centavos (10000 = R$ 100.00)"},
+		"decimal-rate.bad.yaml": {`decimal-rate.bad.yaml:5: key "acquirer.plans.standard.visa.debit.mdr_bps": 199.5 is not a whole number`,
+			"want integer basis points (399 = 3.99%)"},
+		"decimal-count.bad.yaml": {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
+		"bad-port.bad.yaml":      {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
+		"bad-address.bad.yaml":   {`listen: http address "localhost": want host:port`},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)
@@ -82,4 +89,31 @@ func TestErrorsStayOnOneLine(t *testing.T) {
 	_, err := Load("testdata/bad-duration.bad.yaml")
 	require.Error(t, err)
 	require.False(t, strings.Contains(err.Error(), "\n"), err.Error())
+}
+
+func TestListenAddresses(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8583":   "",
+		"127.0.0.1:0":      "",
+		":9583":            "",
+		"[::1]:8583":       "",
+		"localhost:65535":  "",
+		"bandeira.local:1": "",
+		"127.0.0.1":        "want host:port",
+		"127.0.0.1:65536":  "must be a number from 0 to 65535",
+		"127.0.0.1:-1":     "must be a number from 0 to 65535",
+		"127.0.0.1:http":   "must be a number from 0 to 65535",
+		"127.0.0.1:":       "must be a number from 0 to 65535",
+		"bad host!:80":     "neither an IP address nor a host name",
+		"-x.example:80":    "neither an IP address nor a host name",
+		"":                 "want host:port",
+	} {
+		err := validateAddr("gateway", addr)
+		if want == "" {
+			require.NoError(t, err, addr)
+			continue
+		}
+		require.ErrorContains(t, err, want, addr)
+		require.ErrorContains(t, err, `gateway address "`+addr+`"`)
+	}
 }

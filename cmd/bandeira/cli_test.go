@@ -149,6 +149,12 @@ func TestRunCommandConfig(t *testing.T) {
 		require.Equal(t, exitUsage, code)
 		require.Contains(t, errOut, `format "xml"`)
 	})
+	t.Run("--check-config refuses a listen address that cannot be bound", func(t *testing.T) {
+		code, _, errOut := run(t, "run", "--http-addr", "127.0.0.1:99999", "--check-config")
+		require.Equal(t, exitUsage, code)
+		require.Contains(t, errOut, `listen: http address "127.0.0.1:99999": port "99999" must be a number from 0 to 65535`)
+		require.Equal(t, 1, strings.Count(errOut, "\n"))
+	})
 	t.Run("serves until its context ends, then drains and exits 0", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
