@@ -16,6 +16,10 @@ const (
 	exitOK    = 0 // success (for send: a response arrived)
 	exitFail  = 1 // the command ran and failed (for send: no response)
 	exitUsage = 2 // bad flags, arguments or configuration
+
+	// exitThresholds is loadtest's exit code when the run completed but a --threshold
+	// failed: k6's code for failed thresholds, so CI tells a slow target from a broken run.
+	exitThresholds = 99
 )
 
 // command is one subcommand of the binary.
