@@ -130,7 +130,9 @@ func TestOpsFiles(t *testing.T) {
 				require.FileExists(t, filepath.Join(opsDir, s.Build.Context, s.Build.Dockerfile))
 			}
 		}
-		var prom struct{ RuleFiles []string `yaml:"rule_files"` }
+		var prom struct {
+			RuleFiles []string `yaml:"rule_files"`
+		}
 		data, err = os.ReadFile(filepath.Join(opsDir, "prometheus", "prometheus.yml"))
 		require.NoError(t, err)
 		require.NoError(t, yaml.Unmarshal(data, &prom))

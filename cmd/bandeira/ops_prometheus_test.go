@@ -246,7 +246,7 @@ func (p *promAPI) rulesEvaluated(t *testing.T, want int) bool {
 		Groups []struct {
 			Rules []struct {
 				Name, Health, LastError string
-				LastEvaluation         time.Time
+				LastEvaluation          time.Time
 			} `json:"rules"`
 		} `json:"groups"`
 	}
