@@ -144,6 +144,22 @@ func (fs *flagSet) Var(v flag.Value, name, usage string) {
 	fs.FlagSet.Var(stdValue{v}, name, usage)
 }
 
+// Visit calls fn for each flag that was set, in declaration order, as the standard
+// library's FlagSet.Visit does (Name, Usage, Value and DefValue are filled).
+func (fs *flagSet) Visit(fn func(*flag.Flag)) {
+	fs.FlagSet.Visit(func(f *pflag.Flag) { fn(stdFlag(f)) })
+}
+
+// VisitAll calls fn for every flag, in declaration order, as the standard library's
+// FlagSet.VisitAll does.
+func (fs *flagSet) VisitAll(fn func(*flag.Flag)) {
+	fs.FlagSet.VisitAll(func(f *pflag.Flag) { fn(stdFlag(f)) })
+}
+
+func stdFlag(f *pflag.Flag) *flag.Flag {
+	return &flag.Flag{Name: f.Name, Usage: f.Usage, Value: f.Value, DefValue: f.DefValue}
+}
+
 // stdValue adapts a flag.Value to pflag.Value.
 type stdValue struct{ flag.Value }
 
@@ -187,7 +203,7 @@ const helpWidth = 100
 func (fs *flagSet) flagUsages() string {
 	type row struct{ left, right string }
 	rows := []row{}
-	fs.VisitAll(func(f *pflag.Flag) {
+	fs.FlagSet.VisitAll(func(f *pflag.Flag) {
 		if f.Hidden {
 			return
 		}

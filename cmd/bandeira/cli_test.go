@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -91,6 +92,35 @@ func TestHelpAndUsage(t *testing.T) {
 		require.Equal(t, "nubank", cards[0]["issuer"])
 		code, _, _ = run(t, "cards", "-per-bin=0", "--json=false")
 		require.Equal(t, exitOK, code)
+	})
+	t.Run("a command written for the standard flag package works unchanged", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		fs := newFlagSet("node", "Usage: bandeira node\n\nExamples:\n  bandeira node", stdio{out: &out, err: &errOut})
+		role := fs.String("role", "gateway", "node `role`")
+		procs := fs.Int("processes", 1, "processes")
+		tls := fs.Bool("tls", false, "use TLS")
+		wait := fs.Duration("wait", time.Second, "how long to wait")
+		fields := fieldFlags{}
+		fs.Var(fields, "field", "set `N=VALUE`")
+		var peers []string
+		fs.Func("peer", "add a peer `address`", func(v string) error { peers = append(peers, v); return nil })
+		code, ok := fs.parse([]string{"--role=issuer", "-processes", "3", "--tls", "--wait", "2s", "--field", "39=00",
+			"--peer", "127.0.0.1:1", "--peer", "127.0.0.1:2"})
+		require.True(t, ok, "%d: %s", code, errOut.String())
+		require.Equal(t, "issuer", *role)
+		require.Equal(t, 3, *procs)
+		require.True(t, *tls)
+		require.Equal(t, 2*time.Second, *wait)
+		require.Equal(t, fieldFlags{39: "00"}, fields)
+		require.Equal(t, []string{"127.0.0.1:1", "127.0.0.1:2"}, peers)
+		var set []string
+		fs.Visit(func(f *flag.Flag) { set = append(set, f.Name+"="+f.Value.String()) })
+		require.Len(t, set, 6)
+		require.Equal(t, []string{"role=issuer", "processes=3", "tls=true", "wait=2s", "field=map[39:00]"}, set[:5],
+			"in declaration order")
+		fs.printHelp()
+		require.Contains(t, out.String(), "--role ROLE")
+		require.Contains(t, out.String(), "--peer ADDRESS")
 	})
 	t.Run("a negative number is a flag's value, not a flag", func(t *testing.T) {
 		code, _, errOut := run(t, "send", "--amount", "-1", "--pan", "4000010100000000")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -10,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
-	"github.com/spf13/pflag"
 
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/configs"
@@ -148,7 +148,7 @@ func parseLoadtestFlags(args []string, s stdio) (loadtest.Config, loadtestOption
 	if code, ok := fs.parse(args); !ok {
 		return cfg, o, code, false
 	}
-	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if o.jsonFile == "-" && o.htmlFile == "-" {
 		fs.fail("--json - and --html - cannot both write to stdout")
 		return cfg, o, exitUsage, false

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/spf13/pflag"
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
@@ -166,7 +166,7 @@ func parseSendFlags(args []string, s stdio) (sendOptions, int, bool) {
 	if code, ok := fs.parse(args); !ok {
 		return o, code, false
 	}
-	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if o.timeout <= 0 {
 		fmt.Fprintln(s.err, "bandeira send: --timeout must be positive")
 		return o, exitUsage, false
