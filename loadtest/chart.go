@@ -50,8 +50,8 @@ func (c chart) svg() template.HTML {
 	if len(c.x) > 0 {
 		xmax = c.x[len(c.x)-1]
 	}
-	xa := linearAxis(xmax, 8)
-	ya := c.yAxis()
+	xa := timeAxis(xmax, 8)
+	ya := c.yAxis(int(plotH / 18))
 	fx := func(v float64) float64 { return padL + (v-xa.lo)/(xa.hi-xa.lo)*plotW }
 	fy := func(v float64) float64 { return padT + plotH - ya.frac(v)*plotH }
 	for _, t := range ya.ticks {
@@ -79,8 +79,8 @@ func (c chart) svg() template.HTML {
 	return template.HTML(b.String()) // built from numbers and escaped names only
 }
 
-// yAxis fits the y axis to the chart's values.
-func (c chart) yAxis() axis {
+// yAxis fits the y axis to the chart's values, with at most about maxTicks ticks.
+func (c chart) yAxis(maxTicks int) axis {
 	lo, hi := math.Inf(1), 0.0
 	for _, l := range c.lines {
 		for _, v := range l.y {
@@ -90,9 +90,9 @@ func (c chart) yAxis() axis {
 		}
 	}
 	if c.log {
-		return logAxis(lo, hi)
+		return logAxis(lo, hi, maxTicks)
 	}
-	return linearAxis(hi, 5)
+	return linearAxis(hi, min(5, maxTicks))
 }
 
 // axis is a chart axis: its range and round tick values.
@@ -140,27 +140,53 @@ func linearAxis(top float64, n int) axis {
 	return a
 }
 
-// logAxis returns an axis from the power of ten at or below lo to the one at or above hi,
-// with ticks at 1, 2 and 5 times each power of ten when it spans three decades or fewer,
-// at the powers of ten otherwise.
-func logAxis(lo, hi float64) axis {
+// timeAxis returns an axis from 0 to exactly top (the end of the run) with about n ticks at
+// a 1-2-5 step.
+func timeAxis(top float64, n int) axis {
+	a := linearAxis(top, n)
+	if top <= 0 {
+		return a
+	}
+	a.hi = top
+	for len(a.ticks) > 0 && a.ticks[len(a.ticks)-1] > top*(1+1e-9) {
+		a.ticks = a.ticks[:len(a.ticks)-1]
+	}
+	return a
+}
+
+// logAxis returns an axis from the 1-2-5 value at or below lo to the one at or above hi,
+// with ticks at 1, 2 and 5 times each power of ten, or at the powers of ten alone when
+// those would be more than maxTicks.
+func logAxis(lo, hi float64, maxTicks int) axis {
 	if hi <= 0 || math.IsInf(lo, 0) {
 		lo, hi = 1, 10
 	}
-	e0, e1 := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
-	if e1 <= e0 {
-		e1 = e0 + 1
+	var ticks []float64
+	for e := math.Floor(math.Log10(lo)) - 1; e <= math.Ceil(math.Log10(hi))+1; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			ticks = append(ticks, roundSig(m*math.Pow(10, e)))
+		}
 	}
-	a := axis{lo: math.Pow(10, e0), hi: math.Pow(10, e1), log: true}
-	mantissas := []float64{1, 2, 5}
-	if e1-e0 > 3 {
-		mantissas = []float64{1}
+	first, last := 0, len(ticks)-1
+	for first+1 < len(ticks) && ticks[first+1] <= lo*(1+1e-9) {
+		first++
 	}
-	for e := e0; e <= e1; e++ {
-		for _, m := range mantissas {
-			if v := m * math.Pow(10, e); v <= a.hi*(1+1e-9) {
-				a.ticks = append(a.ticks, roundSig(v))
+	for last-1 >= 0 && ticks[last-1] >= hi*(1-1e-9) {
+		last--
+	}
+	if last <= first {
+		last = first + 1
+	}
+	a := axis{lo: ticks[first], hi: ticks[last], log: true, ticks: ticks[first : last+1]}
+	if len(a.ticks) > max(maxTicks, 2) {
+		var decades []float64
+		for _, t := range a.ticks {
+			if m := t / math.Pow(10, math.Floor(math.Log10(t)+1e-9)); math.Abs(m-1) < 1e-9 {
+				decades = append(decades, t)
 			}
+		}
+		if len(decades) >= 2 {
+			a.ticks = decades
 		}
 	}
 	return a

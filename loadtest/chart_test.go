@@ -28,21 +28,39 @@ func TestAxes(t *testing.T) {
 			}
 		}
 	})
-	t.Run("log ticks are 1, 2 and 5 per decade over a short range, decades over a long one", func(t *testing.T) {
-		a := logAxis(0.3, 12)
-		require.Equal(t, []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100}, a.ticks)
+	t.Run("log axes end at 1-2-5 values around the data, with 1-2-5 ticks or decades when crowded", func(t *testing.T) {
+		a := logAxis(0.3, 12, 20)
+		require.Equal(t, []float64{0.2, 0.5, 1, 2, 5, 10, 20}, a.ticks)
+		require.Equal(t, 0.2, a.lo)
+		require.Equal(t, 20.0, a.hi)
 		require.Equal(t, "0.2", a.label(0.2))
-		require.Equal(t, "50", a.label(50))
-		require.Equal(t, []float64{0.01, 0.1, 1, 10, 100, 1000}, logAxis(0.05, 900).ticks)
-		require.Equal(t, []float64{1, 2, 5, 10}, logAxis(0, 0).ticks, "nothing to plot")
+		require.Equal(t, "20", a.label(20))
+		require.Equal(t, []float64{1, 10, 100}, logAxis(0.3, 90, 6).ticks, "decades when 1-2-5 would crowd")
+		require.Equal(t, []float64{1, 2}, logAxis(1, 1, 10).ticks, "one value still spans a step")
+		require.Equal(t, []float64{1, 2, 5, 10}, logAxis(0, 0, 10).ticks, "nothing to plot")
 	})
-	t.Run("an x axis in seconds gets round times", func(t *testing.T) {
+	t.Run("an x axis in seconds gets round times and ends with the run", func(t *testing.T) {
+		a := timeAxis(13.4, 8)
+		require.Equal(t, []float64{0, 2, 4, 6, 8, 10, 12}, a.ticks)
+		require.Equal(t, 13.4, a.hi)
 		svg := string(chart{title: "x", x: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13.4},
 			lines: []line{{"a", "#000", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}}}}.svg())
-		for _, want := range []string{">0s<", ">2s<", ">4s<", ">14s<"} {
+		for _, want := range []string{">0s<", ">2s<", ">12s<"} {
 			require.Contains(t, svg, want)
 		}
-		require.False(t, strings.Contains(svg, ">13.4s<") || strings.Contains(svg, ".67s<"), "no odd ticks")
+		require.False(t, strings.Contains(svg, ">13.4s<") || strings.Contains(svg, ">14s<"), "no odd or empty ticks")
+	})
+	t.Run("the distribution's latency axis has round ticks", func(t *testing.T) {
+		var buckets []Bucket
+		for v := 0.064; v < 100; v *= 1.189207 {
+			buckets = append(buckets, Bucket{UpTo: v, Count: 1})
+		}
+		svg := string(distChart(buckets))
+		for _, want := range []string{">0.1<", ">0.2<", ">0.5<", ">1<", ">10<", ">50<"} {
+			require.Contains(t, svg, want)
+		}
+		require.NotContains(t, svg, ">0.064<")
+		require.NotContains(t, svg, ">100<", "beyond the last bucket")
 	})
 }
 

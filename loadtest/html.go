@@ -117,13 +117,15 @@ func (s *Summary) codeLines(perSec func(func(Second) float64) []float64) []line 
 	return out
 }
 
-// distChart draws the latency distribution as bars on a logarithmic latency axis.
+// distChart draws the latency distribution as bars on a logarithmic latency axis: bucket
+// i spans from the bound of bucket i-1 to its own, the bounds growing by a constant factor,
+// so round latencies (0.1, 0.2, 0.5, 1 ms, ...) are placed by interpolating the logarithm.
 func distChart(buckets []Bucket) template.HTML {
 	const h = 280.0
 	plotH := h - padT - padB
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="100%%" role="img"><title>latency distribution</title>`, chartW, h)
-	fmt.Fprintf(&b, `<text x="%.0f" y="18" class="t">latency distribution (answers per bucket; bucket upper bound in ms)</text>`, padL)
+	fmt.Fprintf(&b, `<text x="%.0f" y="18" class="t">latency distribution (answers per bucket; latency in ms, log scale)</text>`, padL)
 	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" class="f"/>`, padL, padT, plotW, plotH)
 	var peak int64 = 1
 	for _, k := range buckets {
@@ -138,11 +140,20 @@ func distChart(buckets []Bucket) template.HTML {
 	bw := plotW / float64(max(len(buckets), 1))
 	for i, k := range buckets {
 		bh := ya.frac(float64(k.Count)) * plotH
-		x := padL + float64(i)*bw
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#1f77b4"><title>≤ %.3g ms: %d</title></rect>`,
-			x, padT+plotH-bh, math.Max(bw-1, 1), bh, k.UpTo, k.Count)
-		if i%max(1, len(buckets)/8) == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="a" text-anchor="middle">%.3g</text>`, x+bw/2, h-padB+18, k.UpTo)
+			padL+float64(i)*bw, padT+plotH-bh, math.Max(bw-1, 1), bh, k.UpTo, k.Count)
+	}
+	if len(buckets) >= 2 && buckets[0].UpTo > 0 {
+		step := math.Log(buckets[1].UpTo / buckets[0].UpTo) // the bounds' constant factor, as a log
+		lowest := buckets[0].UpTo / math.Exp(step)          // the first bucket's lower bound
+		xa := logAxis(lowest, buckets[len(buckets)-1].UpTo, 12)
+		for _, t := range xa.ticks {
+			x := padL + math.Log(t/lowest)/step*bw
+			if x < padL-1 || x > padL+plotW+1 {
+				continue
+			}
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" class="a" stroke="#555"/><text x="%.1f" y="%.0f" class="a" text-anchor="middle">%s</text>`,
+				x, x, padT+plotH, padT+plotH+4, x, h-padB+18, xa.label(t))
 		}
 	}
 	b.WriteString(`</svg>`)
