@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/iso"
 )
 
@@ -213,4 +214,34 @@ func printDescribed(w io.Writer, msgs []iso.Message, asJSON bool) error {
 		}
 	}
 	return nil
+}
+
+// sendJSON is the output of `bandeira send --json`: the response message in the shape
+// --file reads, plus what its response code means.
+type sendJSON struct {
+	iso.Message
+	Meaning string `json:"meaning,omitempty"` // of field 39, e.g. "Insufficient funds"
+}
+
+// printResponse prints the response as a line with its code's meaning and the field
+// table, or as JSON. Both mask the PAN and hide the other secrets unless reveal.
+func printResponse(w io.Writer, resp iso.Message, asJSON, reveal bool) error {
+	meaning := bandeira.ResponseCode(resp.Get(39)).Meaning()
+	if asJSON {
+		out := sendJSON{Message: resp, Meaning: meaning}
+		if !reveal {
+			out.Message = iso.MaskSecrets(resp)
+		}
+		return json.NewEncoder(w).Encode(out)
+	}
+	if code := resp.Get(39); code != "" {
+		if meaning == "" {
+			meaning = "not a code Bandeira defines"
+		}
+		fmt.Fprintf(w, "response code %s: %s\n\n", code, meaning)
+	}
+	if reveal && resp.Has(2) {
+		fmt.Fprintf(w, "PAN (revealed): %s\n\n", resp.Get(2))
+	}
+	return iso.Describe(w, resp)
 }
