@@ -70,6 +70,16 @@ func TestDescribeCommand(t *testing.T) {
 			require.NotContains(t, first, secret)
 		}
 	})
+	t.Run("reads raw text that happens to be all hex digits as the message it is", func(t *testing.T) {
+		echo, err := iso.Pack(iso.Message{MTI: "0800", Fields: map[int]string{7: "1126140000", 11: "000007", 32: "12345", 70: "301"}})
+		require.NoError(t, err)
+		_, err = hex.DecodeString(string(echo))
+		require.NoError(t, err, "the raw 0800 (MTI, bitmaps, digits) is valid hex too")
+		code, out, errOut := runIn(t, echo, "describe")
+		require.Equal(t, exitOK, code, errOut)
+		require.Contains(t, out, "0800 (network management request)")
+		require.Contains(t, out, ": 301")
+	})
 	t.Run("reads a file named on the command line", func(t *testing.T) {
 		code, out, errOut := run(t, "describe", "../../iso/testdata/0110.hex")
 		require.Equal(t, exitOK, code, errOut)
