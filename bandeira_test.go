@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -209,4 +213,26 @@ func TestIsPartyName(t *testing.T) {
 	for _, bad := range []string{"", "Nubank", "nu bank", "../nubank", "nubank:1", "é", "abcdefghijklmnopqrstuvwxyz0123456"} {
 		require.False(t, bandeira.IsPartyName(bad), bad)
 	}
+}
+
+// TestResponseCodeMeanings keeps the one table of meanings and docs/spec.md's "Response
+// codes" table equal, both ways.
+func TestResponseCodeMeanings(t *testing.T) {
+	doc, err := os.ReadFile("docs/spec.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(doc), "## Response codes")
+	require.True(t, ok)
+	rows := regexp.MustCompile(`(?m)^\| ([0-9A-Z]{2}) \| ([^|]+) \|`).FindAllStringSubmatch(section, -1)
+	documented := map[bandeira.ResponseCode]string{}
+	for _, r := range rows {
+		documented[bandeira.ResponseCode(r[1])] = strings.TrimSpace(r[2])
+	}
+	codes := bandeira.ResponseCodes()
+	require.Len(t, documented, len(codes), "every code is documented once")
+	for _, c := range codes {
+		require.Equal(t, documented[c], c.Meaning(), "code %s", c)
+	}
+	require.True(t, slices.IsSorted(codes))
+	require.Equal(t, "Insufficient funds", bandeira.InsufficientFunds.Meaning())
+	require.Empty(t, bandeira.ResponseCode("Q9").Meaning())
 }

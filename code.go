@@ -3,6 +3,7 @@ package bandeira
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // ResponseCode is ISO 8583 field 39: two alphanumeric characters.
@@ -34,6 +35,45 @@ const (
 
 // Approved reports whether the code approves the request.
 func (c ResponseCode) Approved() bool { return c == Approved }
+
+// meanings is the one table of what each response code means, in the words of
+// docs/spec.md's "Response codes" table (a test keeps the two equal).
+var meanings = map[ResponseCode]string{
+	Approved:              "Approved",
+	DoNotHonour:           "Do not honour",
+	InvalidTransaction:    "Invalid transaction",
+	InvalidAmount:         "Invalid amount",
+	InvalidCardNumber:     "Invalid card number",
+	NoSuchIssuer:          "No such issuer",
+	FormatError:           "Format error",
+	LostCard:              "Lost card, pick up",
+	StolenCard:            "Stolen card, pick up",
+	InsufficientFunds:     "Insufficient funds",
+	ExpiredCard:           "Expired card",
+	IncorrectPIN:          "Incorrect PIN",
+	NotPermitted:          "Transaction not permitted to cardholder",
+	ExceedsAmountLimit:    "Exceeds amount limit",
+	RestrictedCard:        "Restricted card",
+	PINTriesExceeded:      "PIN tries exceeded",
+	IssuerUnavailable:     "Issuer or switch inoperative",
+	DuplicateTransmission: "Duplicate transmission",
+	SystemMalfunction:     "System malfunction",
+	CVV2Mismatch:          "CVV2 mismatch",
+}
+
+// Meaning returns what the code means ("Insufficient funds" for 51), or "" for a code
+// Bandeira does not define.
+func (c ResponseCode) Meaning() string { return meanings[c] }
+
+// ResponseCodes returns every response code Bandeira defines, in ascending order.
+func ResponseCodes() []ResponseCode {
+	out := make([]ResponseCode, 0, len(meanings))
+	for c := range meanings {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Errors an Authorizer returns when it could not decide. Map them to field 39 with
 // CodeForError, never by hand.

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/metrics"
 )
 
 // The kind label values of bandeira_acquirer_fees_centavos_total.
@@ -55,11 +56,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_acquirer_journal_entries_total",
 			Help: "Entries committed to the acquirer's journal, by kind: sale, refund, reversal, completion.",
 		}, []string{"kind"}),
-		JournalCommit: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "bandeira_acquirer_journal_commit_duration_seconds",
-			Help:    "Duration of each group commit of the acquirer's journal (one transaction, fsync included).",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
-		}),
+		JournalCommit: prometheus.NewHistogram(metrics.Latency(
+			"bandeira_acquirer_journal_commit_duration_seconds",
+			"Duration of each group commit of the acquirer's journal (one transaction, fsync included).",
+		)),
 		JournalReads: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bandeira_acquirer_journal_reads_total",
 			Help: "Sales and refunds read back from disk because the journal's cache no longer held them (duplicates and reversals of older requests).",

@@ -11,6 +11,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bandeira/bandeira/acquirer"
@@ -124,13 +127,51 @@ func nestedTimers(c Config) error {
 }
 
 func (l Listen) validate() error {
-	if err := CheckAddr(l.Gateway); err != nil {
-		return fmt.Errorf("gateway: %w", err)
+	return errors.Join(keyed("gateway", CheckAddr(l.Gateway)), keyed("http", CheckAddr(l.HTTP)))
+}
+
+// keyed prefixes err with key, as in "gateway address ...: ...".
+func keyed(key string, err error) error {
+	if err == nil {
+		return nil
 	}
-	if err := CheckAddr(l.HTTP); err != nil {
-		return fmt.Errorf("http: %w", err)
+	return fmt.Errorf("%s %w", key, err)
+}
+
+// CheckAddr reports whether addr is an address to listen on or dial: host:port with a port
+// from 0 to 65535 (0 picks a free port) and a host that is empty (every interface), an IP
+// or a host name. The error starts with "address".
+func CheckAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: want host:port, e.g. 127.0.0.1:8583", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || port != strconv.Itoa(n) {
+		return fmt.Errorf("address %q: port %q must be a number from 0 to 65535", addr, port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("address %q: host %q is neither an IP address nor a host name", addr, host)
 	}
 	return nil
+}
+
+// validHostname reports whether h is a DNS host name: dot-separated labels of letters,
+// digits and inner hyphens, at most 253 characters.
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (l Log) validate() error {

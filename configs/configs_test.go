@@ -69,8 +69,15 @@ func TestBadConfigs(t *testing.T) {
 		"nodes-dial-nowhere.bad.yaml":     {"nodes: network:visa dials issuer:sicredi at 127.0.0.1:8599, but issuer:sicredi listens on 127.0.0.1:8588"},
 		"nodes-shared-address.bad.yaml":   {"nodes: issuer:nubank listen and issuer:sicredi listen both use 127.0.0.1:8588"},
 		"nodes-unknown-role.bad.yaml":     {"nodes: network:elo: no such role"},
-		"listen-no-port.bad.yaml":         {"listen: gateway:", `"127.0.0.1" is not host:port`},
+		"listen-no-port.bad.yaml":         {`listen: gateway address "127.0.0.1": want host:port`},
 		"server-tls-without-key.bad.yaml": {"server", "tls: cert_file and key_file must be set together"},
+		"decimal-amount.bad.yaml": {`decimal-amount.bad.yaml:3: key "issuers.max_transaction_amount": 5000.50 is not a whole number`,
+			"want integer centavos (10000 = R$ 100.00)"},
+		"decimal-rate.bad.yaml": {`decimal-rate.bad.yaml:5: key "acquirer.plans.standard.visa.debit.mdr_bps": 199.5 is not a whole number`,
+			"want integer basis points (399 = 3.99%)"},
+		"decimal-count.bad.yaml": {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
+		"bad-port.bad.yaml":      {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
+		"bad-address.bad.yaml":   {`listen: http address "localhost": want host:port`},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)
@@ -98,4 +105,31 @@ func TestErrorsStayOnOneLine(t *testing.T) {
 	_, err := Load("testdata/bad-duration.bad.yaml")
 	require.Error(t, err)
 	require.False(t, strings.Contains(err.Error(), "\n"), err.Error())
+}
+
+func TestListenAddresses(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8583":   "",
+		"127.0.0.1:0":      "",
+		":9583":            "",
+		"[::1]:8583":       "",
+		"localhost:65535":  "",
+		"bandeira.local:1": "",
+		"127.0.0.1":        "want host:port",
+		"127.0.0.1:65536":  "must be a number from 0 to 65535",
+		"127.0.0.1:-1":     "must be a number from 0 to 65535",
+		"127.0.0.1:http":   "must be a number from 0 to 65535",
+		"127.0.0.1:":       "must be a number from 0 to 65535",
+		"bad host!:80":     "neither an IP address nor a host name",
+		"-x.example:80":    "neither an IP address nor a host name",
+		"":                 "want host:port",
+	} {
+		err := keyed("gateway", CheckAddr(addr))
+		if want == "" {
+			require.NoError(t, err, addr)
+			continue
+		}
+		require.ErrorContains(t, err, want, addr)
+		require.ErrorContains(t, err, `gateway address "`+addr+`"`)
+	}
 }

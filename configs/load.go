@@ -8,8 +8,11 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/bandeira/bandeira"
 )
 
 // Load returns the configuration: the built-in defaults, then the embedded bandeira.yaml,
@@ -69,13 +72,26 @@ type keyError struct {
 
 func (e *keyError) Error() string { return fmt.Sprintf("%d: unknown key %q", e.line, e.path) }
 
+// valueError is a value the decoder would take but change, formatted
+// "LINE: key PATH: PROBLEM".
+type valueError struct {
+	line       int
+	path, what string
+}
+
+func (e *valueError) Error() string { return fmt.Sprintf("%d: key %q: %s", e.line, e.path, e.what) }
+
 // checkKeys walks a YAML node alongside the Go type it will decode into and reports the
-// first mapping key that has no matching yaml tag.
+// first mapping key that has no matching yaml tag, or the first decimal number where an
+// integer is expected (yaml.v3 would silently drop its fraction: 5000.50 centavos would
+// become 5000).
 func checkKeys(n *yaml.Node, t reflect.Type, path string, keys map[int]string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch {
+	case n.Kind == yaml.ScalarNode && isInteger(t) && n.ShortTag() == "!!float":
+		return &valueError{n.Line, path, fmt.Sprintf("%s is not a whole number: want %s", n.Value, integerHint(t))}
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -104,6 +120,30 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, keys map[int]string) e
 		}
 	}
 	return nil // scalars and type mismatches are left to the decoder's own errors
+}
+
+// durationType is decoded from "5s" strings, not from numbers.
+var durationType = reflect.TypeFor[time.Duration]()
+
+// isInteger reports whether t decodes from a YAML integer.
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return t != durationType
+	}
+	return false
+}
+
+// integerHint says what integer a key of type t holds.
+func integerHint(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[bandeira.Amount]():
+		return "integer centavos (10000 = R$ 100.00)"
+	case reflect.TypeFor[bandeira.BasisPoints]():
+		return "integer basis points (399 = 3.99%)"
+	}
+	return "an integer"
 }
 
 // yamlFields maps each yaml key of struct type t to its field type, following inline

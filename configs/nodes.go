@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -198,6 +197,7 @@ func (c Config) validateNodes() error {
 // checkNodeAddrs checks that every role has valid addresses and no two share one.
 func (c Config) checkNodeAddrs(roles []Role) error {
 	owner := make(map[string]string)
+roles:
 	for _, role := range roles {
 		if role != RoleGateway {
 			if _, ok := c.Nodes[role]; !ok {
@@ -207,7 +207,10 @@ func (c Config) checkNodeAddrs(roles []Role) error {
 		listen, http := c.NodeAddrs(role)
 		for _, a := range []struct{ what, addr string }{{"listen", listen}, {"http", http}} {
 			if err := CheckAddr(a.addr); err != nil {
-				return fmt.Errorf("%s: %s: %w", role, a.what, err)
+				if role == RoleGateway {
+					continue roles // the listen section reports it
+				}
+				return fmt.Errorf("%s: %s %w", role, a.what, err)
 			}
 			if strings.HasSuffix(a.addr, ":0") {
 				continue // any free port: never shared
@@ -277,21 +280,4 @@ func sameEndpoint(addr, listen string) bool {
 		return false
 	}
 	return lh == "" || lh == "0.0.0.0" || lh == "::" || lh == dh
-}
-
-// CheckAddr reports whether addr is a host:port a server can listen on or a client dial:
-// a port from 0 to 65535 and a non-empty host.
-func CheckAddr(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q is not host:port", addr)
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("address %q: port must be a number from 0 to 65535", addr)
-	}
-	if host == "" {
-		return fmt.Errorf("address %q: give a host: 127.0.0.1%s for loopback, 0.0.0.0%s for every interface", addr, addr, addr)
-	}
-	return nil
 }

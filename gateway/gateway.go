@@ -223,7 +223,7 @@ func (g *Gateway) record(a *bandeira.Authorization, res bandeira.Result, err err
 	}
 	ev.Str("mti", mti).Str("stan", safeSTAN(a.STAN)).Str("rrn", a.RRN).
 		Str("brand", string(res.Brand)).Str("issuer", res.Issuer).
-		Str("response_code", string(code)).Dur("latency", latency).
+		Str("response_code", string(code)).Float64("latency_ms", float64(latency)/float64(time.Millisecond)).
 		Str("pan", a.PAN.String()).Err(err).Msg("request")
 }
 

@@ -265,7 +265,7 @@ func TestLogs(t *testing.T) {
 		line := h.logs.String()
 		for _, want := range []string{`"component":"gateway"`, `"mti":"0100"`, `"stan":"000001"`,
 			`"rrn":"501510000001"`, `"brand":"visa"`, `"issuer":"bancodobrasil"`,
-			`"response_code":"00"`, `"latency":`, `"pan":"400001******` + a.PAN.Last4() + `"`} {
+			`"response_code":"00"`, `"latency_ms":`, `"pan":"400001******` + a.PAN.Last4() + `"`} {
 			require.Contains(t, line, want)
 		}
 	})

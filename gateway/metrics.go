@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/metrics"
 )
 
 // Metrics are the gateway's Prometheus collectors. Labels are low-cardinality: MTIs outside
@@ -27,12 +28,6 @@ const (
 	duplicateReplayed = "replayed" // a repeat answered with the stored original outcome
 )
 
-// latencyBuckets span 100 µs to 10 s, about 2.5× apart.
-var latencyBuckets = []float64{
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-}
-
 // NewMetrics builds the gateway's collectors and registers them on reg; a nil reg leaves
 // them unregistered. Registering twice on one registry panics, as for any collector.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -41,11 +36,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_gateway_requests_total",
 			Help: "Requests answered by the gateway, by request MTI and response code (field 39).",
 		}, []string{"mti", "response_code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "bandeira_gateway_request_duration_seconds",
-			Help:    "Time from receiving a request to answering it, by request MTI.",
-			Buckets: latencyBuckets,
-		}, []string{"mti"}),
+		duration: prometheus.NewHistogramVec(metrics.Latency(
+			"bandeira_gateway_request_duration_seconds",
+			"Time from receiving a request to answering it, by request MTI.",
+		), []string{"mti"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bandeira_gateway_in_flight",
 			Help: "Requests being processed by the gateway.",

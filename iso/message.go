@@ -3,12 +3,9 @@ package iso
 import (
 	"encoding/hex"
 	"fmt"
-	"io"
 	"maps"
 	"math/bits"
-	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/moov-io/iso8583"
 
@@ -231,51 +228,6 @@ func appendHex64(dst []byte, x uint64) []byte {
 		dst = append(dst, digits[x>>uint(shift)&0xF])
 	}
 	return dst
-}
-
-// Describe writes a human-readable dump of m to w, one field a line in field order, with
-// secrets masked: the PAN (field 2) as first 6 and last 4 digits; track 2 (35), PIN data
-// (52), ICC data (55), the MACs (64, 128) and any field outside the dialect hidden; field
-// 48 shown element by element with the CVV2 (tag CV) hidden. It is the only safe way to
-// log or print a Message.
-func Describe(w io.Writer, m Message) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, '.', 0)
-	fmt.Fprintf(tw, "MTI\t: %s\n", m.MTI)
-	nums := make([]int, 0, len(m.Fields))
-	for n := range m.Fields {
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
-	for _, n := range nums {
-		name := "Not in the Bandeira dialect"
-		if d := lookup(n); d != nil {
-			name = d.name
-		}
-		fmt.Fprintf(tw, "F%d %s\t: %s\n", n, name, describeValue(n, m.Fields[n]))
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("describing message: %w", err)
-	}
-	return nil
-}
-
-// hidden replaces a secret value in Describe.
-const hidden = "[hidden]"
-
-// describeValue returns field n's value as Describe shows it.
-func describeValue(n int, v string) string {
-	switch {
-	case lookup(n) == nil:
-		return hidden
-	case n == 2:
-		return bandeira.MaskPAN(v)
-	case n == 35, n == 52, n == 55, n == 64, n == 128:
-		return hidden
-	case n == 48:
-		return describeTLV(v)
-	default:
-		return v
-	}
 }
 
 // ToISO8583 converts m into a moov message of Spec, for iso8583-connection. It returns a

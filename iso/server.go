@@ -191,7 +191,7 @@ func (s *Server) Serve(ln net.Listener) error {
 				return fmt.Errorf("accepting connections: %w", err)
 			}
 			delay = nextBackoff(delay)
-			s.log.Warn().Err(err).Dur("retry_in", delay).Msg("accept failed")
+			s.log.Warn().Err(err).Float64("retry_in_ms", float64(delay)/float64(time.Millisecond)).Msg("accept failed")
 			if !s.sleep(delay) {
 				return ErrServerClosed
 			}

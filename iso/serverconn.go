@@ -269,7 +269,7 @@ func (c *serverConn) handle(req Message, a bandeira.Authorization, start time.Ti
 	c.respond(req, res)
 	if e := c.log.Debug(); e.Enabled() {
 		e.Str("mti", req.MTI).Str("stan", a.STAN).Str("rrn", a.RRN).Stringer("pan", a.PAN).
-			Str("response_code", string(res.Code)).Dur("latency", time.Since(start)).Msg("request")
+			Str("response_code", string(res.Code)).Float64("latency_ms", float64(time.Since(start))/float64(time.Millisecond)).Msg("request")
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // and never unpadded on unpack, so a message round-trips with its wire values unchanged.
 // Binary fields (52, 55, 64, 128) hold uppercase hex strings. Spec is read-only: do not
 // modify it.
-var Spec = buildSpec()
+var Spec = moovSpec(true)
 
 // content is the ISO 8583 content class of a field.
 type content uint8
@@ -124,7 +124,10 @@ func (d *fieldDef) padByte() (pad byte, left bool) {
 	return ' ', false
 }
 
-func buildSpec() *iso8583.MessageSpec {
+// moovSpec builds the dialect as a moov spec. Without padding, fixed-length fields must
+// be given at their full length to pack; that is the spec shipped as iso/spec.json for
+// moov's own tools, which only unpack (docs/spec.md).
+func moovSpec(padded bool) *iso8583.MessageSpec {
 	fields := map[int]field.Field{
 		0: field.NewString(&field.Spec{
 			Length:      4,
@@ -141,13 +144,14 @@ func buildSpec() *iso8583.MessageSpec {
 	}
 	for i := range fieldDefs {
 		d := &fieldDefs[i]
-		fields[d.num] = d.moovField()
+		fields[d.num] = d.moovField(padded)
 	}
 	return &iso8583.MessageSpec{Name: "Bandeira ISO 8583:1987 ASCII", Fields: fields}
 }
 
-// moovField returns the moov field type equivalent to d.
-func (d *fieldDef) moovField() field.Field {
+// moovField returns the moov field type equivalent to d; padded pads short fixed-length
+// values on pack (see padOnly).
+func (d *fieldDef) moovField(padded bool) field.Field {
 	pref := map[lengthKind]prefix.Prefixer{
 		fixed:  prefix.ASCII.Fixed,
 		llvar:  prefix.ASCII.LL,
@@ -167,7 +171,7 @@ func (d *fieldDef) moovField() field.Field {
 		Enc:         encoding.ASCII,
 		Pref:        pref,
 	}
-	if d.kind == fixed {
+	if d.kind == fixed && padded {
 		pad, left := d.padByte()
 		spec.Pad = padOnly{pad: pad, left: left}
 	}

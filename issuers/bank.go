@@ -77,17 +77,18 @@ func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func()
 		now = time.Now
 	}
 	g := newGenerator(cfg)
+	rows := g.bankRows(bc)
 	b := &Bank{
 		name:          bc.Name,
 		institutionID: bc.InstitutionID,
 		gen:           g,
-		rows:          g.bankRows(bc),
+		rows:          rows,
 		ledger:        o.ledger,
 		maxAmount:     cfg.MaxTransactionAmount,
 		slowDelay:     cfg.SlowDelay,
 		pinTries:      cfg.PINTries,
 		log:           log.With().Str("component", "issuer").Str("issuer", bc.Name).Logger(),
-		metrics:       m.forBank(bc.Name),
+		metrics:       m.forBank(bc.Name, rows),
 		now:           now,
 	}
 	b.authSeq.Store(authCodeOffset(bc.Name) + o.authCodeStart)
@@ -132,7 +133,11 @@ func (b *Bank) record(a *bandeira.Authorization, res bandeira.Result, err error,
 		code = bandeira.CodeForError(err)
 	}
 	if b.metrics != nil {
-		b.metrics.observe(code, took)
+		brand := res.Brand
+		if brand == "" {
+			brand = bandeira.BrandOf(a.PAN) // a card the bank never issued
+		}
+		b.metrics.observe(brand, res.Product, code, took)
 	}
 	e := b.log.Debug()
 	if !e.Enabled() {
@@ -143,7 +148,7 @@ func (b *Bank) record(a *bandeira.Authorization, res bandeira.Result, err error,
 		Str("rrn", a.RRN).
 		Stringer("pan", a.PAN).
 		Str("response_code", string(code)).
-		Dur("latency", took).
+		Float64("latency_ms", float64(took)/float64(time.Millisecond)).
 		Err(err).
 		Msg("decided")
 }

@@ -7,17 +7,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/metrics"
 )
 
 // Metrics are the issuer banks' Prometheus metrics, shared by every Bank of a process.
-// Labels are low-cardinality: the issuer name and the response code.
+// Labels are low-cardinality: the issuer name, the card's brand and product (from the
+// bank's own BIN rows, so a bounded set) and the response code.
 type Metrics struct {
-	// Decisions counts decisions by issuer and response code. A request the bank could not
-	// decide counts under the code its error maps to (bandeira.CodeForError, e.g. 91).
+	// Decisions counts decisions by issuer, brand, product and response code. A request
+	// the bank could not decide counts under the code its error maps to
+	// (bandeira.CodeForError, e.g. 91). A card the bank never issued counts under its
+	// PAN's brand and product "unknown".
 	Decisions *prometheus.CounterVec
 	// DecisionDuration is the time a bank took to decide, in seconds, by issuer.
 	DecisionDuration *prometheus.HistogramVec
 }
+
+// unknown labels a brand or product the bank cannot tell.
+const unknown = "unknown"
 
 // NewMetrics builds the metrics and registers them on reg (nil: not registered). Calling it
 // twice on one registry returns metrics bound to the collectors registered first.
@@ -25,13 +32,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bandeira_issuer_decisions_total",
-			Help: "Authorization decisions by issuer bank and response code (field 39).",
-		}, []string{"issuer", "response_code"}),
-		DecisionDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "bandeira_issuer_decision_duration_seconds",
-			Help:    "Time an issuer bank took to decide an authorization, in seconds.",
-			Buckets: prometheus.ExponentialBuckets(0.000_01, 4, 11), // 10 µs … 10.5 s
-		}, []string{"issuer"}),
+			Help: "Authorization decisions by issuer bank, card brand, card product and response code (field 39).",
+		}, []string{"issuer", "brand", "product", "response_code"}),
+		DecisionDuration: prometheus.NewHistogramVec(metrics.Latency(
+			"bandeira_issuer_decision_duration_seconds",
+			"Time an issuer bank took to decide an authorization, in seconds.",
+		), []string{"issuer"}),
 	}
 	if reg != nil {
 		m.Decisions = register(reg, m.Decisions)
@@ -57,17 +63,25 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 }
 
 // bankMetrics are a Bank's children of Metrics, curried with its issuer label. The
-// counters of the codes a bank answers are resolved once, so the hot path does no label
-// lookup; other codes (from wrapped ledgers' errors) fall back to the vector.
+// counters of the codes a bank answers on each of its BIN rows' brand and product are
+// resolved once, so the hot path does no label lookup; other combinations (codes from
+// wrapped ledgers' errors, cards the bank never issued) fall back to the vector.
 type bankMetrics struct {
 	decisions *prometheus.CounterVec
-	byCode    map[bandeira.ResponseCode]prometheus.Counter // read-only after forBank
+	byKey     map[decisionKey]prometheus.Counter // read-only after forBank
 	duration  prometheus.Observer
+}
+
+// decisionKey is one series of bandeira_issuer_decisions_total within a bank.
+type decisionKey struct {
+	brand   bandeira.Brand
+	product bandeira.Product
+	code    bandeira.ResponseCode
 }
 
 // bankCodes are the response codes a Bank returns, plus 96 for undecided requests.
 var bankCodes = []bandeira.ResponseCode{
-	bandeira.Approved, bandeira.InvalidTransaction, bandeira.InvalidAmount,
+	bandeira.Approved, bandeira.DoNotHonour, bandeira.InvalidTransaction, bandeira.InvalidAmount,
 	bandeira.InvalidCardNumber, bandeira.LostCard, bandeira.StolenCard,
 	bandeira.InsufficientFunds, bandeira.ExpiredCard, bandeira.IncorrectPIN,
 	bandeira.ExceedsAmountLimit, bandeira.RestrictedCard, bandeira.PINTriesExceeded,
@@ -75,26 +89,42 @@ var bankCodes = []bandeira.ResponseCode{
 	bandeira.CVV2Mismatch,
 }
 
-func (m *Metrics) forBank(name string) *bankMetrics {
+// forBank resolves the children of the bank called name, whose cards are of the given
+// brand and product pairs.
+func (m *Metrics) forBank(name string, rows []binRow) *bankMetrics {
 	if m == nil {
 		return nil
 	}
 	bm := &bankMetrics{
 		decisions: m.Decisions.MustCurryWith(prometheus.Labels{"issuer": name}),
-		byCode:    make(map[bandeira.ResponseCode]prometheus.Counter, len(bankCodes)),
+		byKey:     make(map[decisionKey]prometheus.Counter, len(rows)*len(bankCodes)),
 		duration:  m.DecisionDuration.WithLabelValues(name),
 	}
-	for _, c := range bankCodes {
-		bm.byCode[c] = bm.decisions.WithLabelValues(string(c))
+	for _, r := range rows {
+		for _, c := range bankCodes {
+			k := decisionKey{r.brand, r.product, c}
+			if _, ok := bm.byKey[k]; !ok {
+				bm.byKey[k] = bm.decisions.WithLabelValues(string(r.brand), string(r.product), string(c))
+			}
+		}
 	}
 	return bm
 }
 
-func (bm *bankMetrics) observe(code bandeira.ResponseCode, took time.Duration) {
-	c, ok := bm.byCode[code]
+// observe counts one decision on a card of brand and product (empty when the bank did
+// not issue the card) and its duration.
+func (bm *bankMetrics) observe(brand bandeira.Brand, product bandeira.Product, code bandeira.ResponseCode, took time.Duration) {
+	c, ok := bm.byKey[decisionKey{brand, product, code}]
 	if !ok {
-		c = bm.decisions.WithLabelValues(string(code))
+		c = bm.decisions.WithLabelValues(labelOr(string(brand)), labelOr(string(product)), string(code))
 	}
 	c.Inc()
 	bm.duration.Observe(took.Seconds())
+}
+
+func labelOr(s string) string {
+	if s == "" {
+		return unknown
+	}
+	return s
 }

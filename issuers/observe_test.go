@@ -18,22 +18,33 @@ import (
 	"github.com/bandeira/bandeira/issuers"
 )
 
-// counterValue returns the value of the decisions counter for issuer and code.
+// counterValue returns the sum of the decisions counters for issuer and code.
 func counterValue(t *testing.T, reg *prometheus.Registry, issuer, code string) float64 {
+	t.Helper()
+	return decisions(t, reg, map[string]string{"issuer": issuer, "response_code": code})
+}
+
+// decisions returns the sum of the decisions counters whose labels include want.
+func decisions(t *testing.T, reg *prometheus.Registry, want map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	require.NoError(t, err)
+	var sum float64
 	for _, mf := range mfs {
 		if mf.GetName() != "bandeira_issuer_decisions_total" {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			if labels(m)["issuer"] == issuer && labels(m)["response_code"] == code {
-				return m.GetCounter().GetValue()
+			l, ok := labels(m), true
+			for k, v := range want {
+				ok = ok && l[k] == v
+			}
+			if ok {
+				sum += m.GetCounter().GetValue()
 			}
 		}
 	}
-	return 0
+	return sum
 }
 
 func labels(m *dto.Metric) map[string]string {
@@ -57,6 +68,19 @@ func TestBankMetrics(t *testing.T) {
 		require.Equal(t, 1.0, counterValue(t, reg, issuers.Nubank, "43"))
 	})
 
+	t.Run("labels each decision with the card's brand and product", func(t *testing.T) {
+		require.Equal(t, 2.0, decisions(t, reg, map[string]string{"issuer": issuers.Nubank, "brand": "mastercard",
+			"product": "prepaid", "response_code": "00"}))
+		require.Zero(t, decisions(t, reg, map[string]string{"product": "debit", "response_code": "00"}))
+	})
+
+	t.Run("counts a card it never issued under its PAN's brand and an unknown product", func(t *testing.T) {
+		unissued := c
+		unissued.PAN = panOf("52600103", cfg.CardsPerBIN+1) // beyond cards_per_bin
+		require.Equal(t, bandeira.InvalidCardNumber, authorize(t, b, request(bandeira.MTIAuthorization, "000000", unissued, 100, 9)).Code)
+		require.Equal(t, 1.0, decisions(t, reg, map[string]string{"brand": "mastercard", "product": "unknown", "response_code": "14"}))
+	})
+
 	t.Run("counts an undecided request under the code its error maps to", func(t *testing.T) {
 		_, err := b.Authorize(context.Background(), request(bandeira.MTIAuthorization, "000000", card(t, cfg, "52600103", issuers.ScenarioIssuerDown, 0), 100, 4))
 		require.Error(t, err)
@@ -73,12 +97,12 @@ func TestBankMetrics(t *testing.T) {
 				count = mf.GetMetric()[0].GetHistogram().GetSampleCount()
 			}
 		}
-		require.Equal(t, uint64(4), count)
+		require.Equal(t, uint64(5), count)
 	})
 
 	t.Run("registering twice on one registry shares the collectors", func(t *testing.T) {
 		m := issuers.NewMetrics(reg)
-		m.Decisions.WithLabelValues(issuers.Nubank, "00").Inc()
+		m.Decisions.WithLabelValues(issuers.Nubank, "mastercard", "prepaid", "00").Inc()
 		require.Equal(t, 3.0, counterValue(t, reg, issuers.Nubank, "00"))
 	})
 }

@@ -31,9 +31,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmtMS(l.P50), fmtMS(l.P90), fmtMS(l.P99), fmtMS(l.P999), fmtMS(l.Max))
 	fmt.Fprintf(tw, "approvals\t%.2f%% of answers\n", 100*s.ApprovalShare)
 	fmt.Fprintf(tw, "generator\t%.2f µs CPU per request\n\n", s.GeneratorCPU)
-	fmt.Fprintln(tw, "code\tcount\tshare")
+	fmt.Fprintln(tw, "code\tcount\tshare\tmeaning")
 	for _, c := range s.Codes {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\n", c.Code, c.Count, 100*c.Share)
+		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%s\n", c.Code, c.Count, 100*c.Share, c.Meaning)
 	}
 	fmt.Fprintln(tw, "\nkind\tsent\tanswered\tapproved\ttimed out\tp50\tp99\tmax")
 	for _, k := range s.Kinds {
@@ -47,7 +47,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 			if !t.Passed {
 				res = "FAIL"
 			}
-			fmt.Fprintf(tw, "%s\t%.4g\t%s\n", t.Threshold, t.Actual, res)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Threshold, t.ActualText(), res)
 		}
 	}
 	if err := tw.Flush(); err != nil {

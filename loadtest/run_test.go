@@ -31,7 +31,7 @@ func TestRunAgainstEchoServer(t *testing.T) {
 		for kind, n := range q.Errors {
 			require.Zero(t, n, kind)
 		}
-		require.Equal(t, []CodeCount{{Code: "00", Count: 2000, Share: 1}}, s.Codes)
+		require.Equal(t, []CodeCount{{Code: "00", Meaning: "Approved", Count: 2000, Share: 1}}, s.Codes)
 		require.InDelta(t, 1.0, s.Rate.Ratio, 1e-9)
 		require.Len(t, s.Kinds, 7)
 		var reversals int64
@@ -116,14 +116,49 @@ func TestReportShapes(t *testing.T) {
 			require.Contains(t, buf.String(), want)
 		}
 	})
-	t.Run("the HTML report is one page with three charts and no external resources", func(t *testing.T) {
+	t.Run("the series has each second's response codes and kinds", func(t *testing.T) {
+		var codes, kinds int64
+		for _, p := range s.Series {
+			for _, n := range p.Codes {
+				codes += n
+			}
+			for _, k := range p.Kinds {
+				kinds += k.Answered
+				require.LessOrEqual(t, k.P50, k.P99)
+			}
+		}
+		require.Equal(t, s.Requests.Answered, codes, "every answer is in a second's codes")
+		require.Equal(t, s.Requests.Answered, kinds, "every answer is in a second's kinds")
+	})
+	t.Run("the HTML report is one page with a banner, every chart and no external resources", func(t *testing.T) {
+		s := *s
+		s.ToolVersion, s.Command = "bandeira v9.9.9 (test)", "bandeira loadtest --rate 500 --mix 'a<b'"
 		var buf bytes.Buffer
 		require.NoError(t, s.WriteHTML(&buf))
 		html := buf.String()
-		require.Equal(t, 3, bytes.Count(buf.Bytes(), []byte("<svg ")))
+		for _, title := range []string{"requests per second", "latency (ms, log scale)", "answers per second by response code",
+			"requests in flight", "answers per second by kind", "purchase: latency (ms, log scale)",
+			"balance: latency (ms, log scale)", "latency distribution"} {
+			require.Contains(t, html, "<title>"+title+"</title>")
+		}
+		require.Equal(t, 4+1+len(s.Kinds)+1, bytes.Count(buf.Bytes(), []byte("<svg ")))
+		require.Contains(t, html, `class="banner pass"`)
+		require.Contains(t, html, "pass: p99&lt;1h, actual")
+		require.Contains(t, html, "bandeira v9.9.9 (test)")
+		require.Contains(t, html, "--mix &#39;a&lt;b&#39;", "the command line is escaped")
 		require.Contains(t, html, "<polyline")
 		require.NotContains(t, html, "http://")
 		require.NotContains(t, html, "https://")
 		require.NotContains(t, html, "<script")
+	})
+	t.Run("a failed threshold turns the banner red and lists it", func(t *testing.T) {
+		s := *s
+		s.Thresholds = []CheckResult{{Threshold: "p99<1h", Actual: 1, Unit: UnitMS, Passed: true},
+			{Threshold: "errors<0.1%", Actual: 0.25, Unit: UnitFraction}}
+		var buf bytes.Buffer
+		require.NoError(t, s.WriteHTML(&buf))
+		require.Contains(t, buf.String(), `class="banner fail"`)
+		require.Contains(t, buf.String(), "<strong>FAIL</strong>: 1 of 2 thresholds failed")
+		require.Contains(t, buf.String(), "FAIL: errors&lt;0.1%, actual 25%")
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/rs/zerolog"
 )
 
@@ -192,76 +191,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// collector merges the connections' statistics once a second into the time series and
-// the run's totals. Only its goroutine touches it until Run returns.
-type collector struct {
-	r      *Runner
-	last   counts
-	total  *hdrhistogram.Histogram
-	second *hdrhistogram.Histogram
-	series series
-	lastT  time.Duration
-}
-
-func newCollector(r *Runner) *collector {
-	return &collector{r: r, total: newHist(3), second: newHist(3), series: series{max: maxSeriesPoints}}
-}
-
-// loop collects every second and expires timed-out requests every few milliseconds until
-// done is closed.
-func (col *collector) loop(done <-chan struct{}, progress func(Second)) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	sweep := time.NewTicker(20 * time.Millisecond)
-	defer sweep.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-sweep.C:
-			now := int64(col.r.clock.Now().Sub(col.r.start))
-			for _, c := range col.r.conns {
-				c.expire(now)
-			}
-		case <-tick.C:
-			s := col.collect()
-			if progress != nil {
-				progress(s)
-			}
-		}
-	}
-}
-
-// collect merges what the connections recorded since the last call into one Second.
-func (col *collector) collect() Second {
-	var now counts
-	inFlight := 0
-	for _, c := range col.r.conns {
-		c.mu.Lock()
-		now.add(&c.st.counts)
-		inFlight += c.win.inFlight
-		c.mu.Unlock()
-	}
-	for _, h := range col.r.hists {
-		h.mu.Lock()
-		col.second.Merge(h.sec)
-		h.sec.Reset()
-		h.mu.Unlock()
-	}
-	t := col.r.clock.Now().Sub(col.r.start)
-	d := now.sub(&col.last)
-	col.last = now
-	s := newSecond(t, t-col.lastT, &d, inFlight, col.second)
-	if col.r.sched != nil {
-		// The target over the interval, taken at its middle: at its end the schedule of
-		// the last second has already finished and would read 0.
-		s.TargetRate = col.r.sched.RateAt(col.lastT + (t-col.lastT)/2)
-	}
-	col.lastT = t
-	col.total.Merge(col.second)
-	col.second.Reset()
-	col.series.add(s)
-	return s
 }

@@ -77,5 +77,38 @@ func mergeSeconds(a, b Second) Second {
 	}
 	m.P50, m.P90, m.P99 = max(a.P50, b.P50), max(a.P90, b.P90), max(a.P99, b.P99)
 	m.P999, m.Max = max(a.P999, b.P999), max(a.Max, b.Max)
+	m.Codes = mergeCounts(a.Codes, b.Codes)
+	m.Kinds = mergeKinds(a.Kinds, b.Kinds)
 	return m
+}
+
+// mergeCounts adds two points' counts by key into a new map.
+func mergeCounts(a, b map[string]int64) map[string]int64 {
+	if len(a)+len(b) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, max(len(a), len(b)))
+	for k, n := range a {
+		out[k] += n
+	}
+	for k, n := range b {
+		out[k] += n
+	}
+	return out
+}
+
+// mergeKinds joins two points' kinds: counts add up, each percentile is the larger.
+func mergeKinds(a, b map[string]KindSecond) map[string]KindSecond {
+	if len(a)+len(b) == 0 {
+		return nil
+	}
+	out := make(map[string]KindSecond, max(len(a), len(b)))
+	for _, m := range []map[string]KindSecond{a, b} {
+		for k, v := range m {
+			o := out[k]
+			out[k] = KindSecond{Sent: o.Sent + v.Sent, Answered: o.Answered + v.Answered, Approved: o.Approved + v.Approved,
+				TimedOut: o.TimedOut + v.TimedOut, P50: max(o.P50, v.P50), P99: max(o.P99, v.P99)}
+		}
+	}
+	return out
 }

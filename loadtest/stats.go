@@ -95,6 +95,16 @@ type kindCounts struct {
 	sent, answered, approved, timedOut, dropped int64
 }
 
+func (c kindCounts) add(o kindCounts) kindCounts {
+	return kindCounts{c.sent + o.sent, c.answered + o.answered, c.approved + o.approved, c.timedOut + o.timedOut,
+		c.dropped + o.dropped}
+}
+
+func (c kindCounts) sub(o kindCounts) kindCounts {
+	return kindCounts{c.sent - o.sent, c.answered - o.answered, c.approved - o.approved, c.timedOut - o.timedOut,
+		c.dropped - o.dropped}
+}
+
 // connStats is what a connection counts; its connection's mutex guards it.
 type connStats struct {
 	counts
@@ -111,15 +121,17 @@ const maxHistShards = 8
 // histShard holds the latencies of some connections. mu guards the histograms; a
 // connection takes it while holding its own mutex, never the other way round.
 type histShard struct {
-	mu   sync.Mutex
-	sec  *hdrhistogram.Histogram           // all kinds, since the last collection
-	kind [numKinds]*hdrhistogram.Histogram // per kind, whole run, 2 significant digits
+	mu      sync.Mutex
+	sec     *hdrhistogram.Histogram           // all kinds, since the last collection
+	kind    [numKinds]*hdrhistogram.Histogram // per kind, whole run, 2 significant digits
+	secKind [numKinds]*hdrhistogram.Histogram // per kind, since the last collection, 2 significant digits
 }
 
 func newHistShard() *histShard {
 	h := &histShard{sec: newHist(3)}
 	for i := range h.kind {
 		h.kind[i] = newHist(2)
+		h.secKind[i] = newHist(2)
 	}
 	return h
 }
@@ -129,5 +141,6 @@ func (h *histShard) record(k Kind, d time.Duration) {
 	h.mu.Lock()
 	record(h.sec, d)
 	record(h.kind[k], d)
+	record(h.secKind[k], d)
 	h.mu.Unlock()
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/bandeira/bandeira"
 )
 
 // Second is one point of the time series: what happened since the previous point.
@@ -28,6 +30,21 @@ type Second struct {
 	P99        float64 `json:"p99_ms"`
 	P999       float64 `json:"p999_ms"`
 	Max        float64 `json:"max_ms"`
+	// Codes counts the interval's answers by response code (field 39).
+	Codes map[string]int64 `json:"codes,omitempty"`
+	// Kinds holds the interval's answers and latency by kind of the mix.
+	Kinds map[string]KindSecond `json:"kinds,omitempty"`
+}
+
+// KindSecond is one kind's part of a point of the time series. Latencies are in
+// milliseconds (HdrHistogram, 2 significant digits).
+type KindSecond struct {
+	Sent     int64   `json:"sent"`
+	Answered int64   `json:"answered"`
+	Approved int64   `json:"approved"`
+	TimedOut int64   `json:"timed_out"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
 }
 
 func newSecond(t, interval time.Duration, d *counts, inFlight int, h *hdrhistogram.Histogram) Second {
@@ -55,6 +72,8 @@ func ms(us int64) float64 { return float64(us) / 1000 }
 // are in milliseconds, shares are fractions from 0 to 1 and rates are per second.
 type Summary struct {
 	Version     int       `json:"version"`
+	ToolVersion string    `json:"tool_version,omitempty"` // the build of the tool that ran the test (set by the caller)
+	Command     string    `json:"command,omitempty"`      // the command line that ran it, quoted for a shell (set by the caller)
 	Target      string    `json:"target"`
 	Model       string    `json:"model"` // "open" or "closed"
 	Connections int       `json:"connections"`
@@ -108,9 +127,10 @@ type Latency struct {
 
 // CodeCount is one response code (field 39) with its count and share of answers.
 type CodeCount struct {
-	Code  string  `json:"code"`
-	Count int64   `json:"count"`
-	Share float64 `json:"share"`
+	Code    string  `json:"code"`
+	Meaning string  `json:"meaning,omitempty"` // bandeira.ResponseCode.Meaning; "" for a code Bandeira does not define
+	Count   int64   `json:"count"`
+	Share   float64 `json:"share"`
 }
 
 // KindSummary is one kind of the mix.
@@ -229,7 +249,7 @@ func (s *Summary) fillLatency(h *hdrhistogram.Histogram) {
 
 func (s *Summary) fillCodes(codes map[[2]byte]int64) {
 	for code, n := range codes {
-		cc := CodeCount{Code: string(code[:]), Count: n}
+		cc := CodeCount{Code: string(code[:]), Meaning: bandeira.ResponseCode(code[:]).Meaning(), Count: n}
 		if s.Requests.Answered > 0 {
 			cc.Share = float64(n) / float64(s.Requests.Answered)
 		}

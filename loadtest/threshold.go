@@ -22,8 +22,50 @@ type Threshold struct {
 // CheckResult is one threshold evaluated against a summary.
 type CheckResult struct {
 	Threshold string  `json:"threshold"`
-	Actual    float64 `json:"actual"` // in the metric's unit: ms, fraction or µs
+	Actual    float64 `json:"actual"` // in Unit
+	Unit      string  `json:"unit"`   // "ms" (latencies), "fraction" (shares, 0 to 1) or "us" (cpu)
 	Passed    bool    `json:"passed"`
+}
+
+// The units of CheckResult.Actual.
+const (
+	UnitMS       = "ms"
+	UnitFraction = "fraction"
+	UnitUS       = "us"
+)
+
+// ActualText formats the actual value with its unit for people: "8.93ms", "0.12%",
+// "5.2µs".
+func (r CheckResult) ActualText() string {
+	switch r.Unit {
+	case UnitMS:
+		if r.Actual <= 0 {
+			return "0ms"
+		}
+		return fmtMS(r.Actual)
+	case UnitFraction:
+		return fmtPercent(r.Actual)
+	case UnitUS:
+		return strconv.FormatFloat(r.Actual, 'f', 1, 64) + "µs"
+	}
+	return strconv.FormatFloat(r.Actual, 'g', 4, 64)
+}
+
+// fmtPercent formats a fraction as a percentage with up to three significant digits:
+// 0.0012 is "0.12%", 1 is "100%".
+func fmtPercent(f float64) string {
+	return strconv.FormatFloat(100*f, 'g', 3, 64) + "%"
+}
+
+// unit returns the unit the threshold's metric is measured in.
+func (t Threshold) unit() string {
+	switch {
+	case latencyMetrics[t.metric]:
+		return UnitMS
+	case shareMetrics[t.metric]:
+		return UnitFraction
+	}
+	return UnitUS
 }
 
 var latencyMetrics = map[string]bool{"p50": true, "p90": true, "p99": true, "p99.9": true, "max": true, "mean": true}
@@ -126,7 +168,7 @@ func (t Threshold) actual(s *Summary) (float64, bool) {
 // threshold, and rate fails in the closed model, which has no target.
 func (t Threshold) Check(s *Summary) CheckResult {
 	v, ok := t.actual(s)
-	res := CheckResult{Threshold: t.Expr, Actual: v}
+	res := CheckResult{Threshold: t.Expr, Actual: v, Unit: t.unit()}
 	if !ok || (latencyMetrics[t.metric] && s.Requests.Answered == 0) {
 		return res
 	}

@@ -1,6 +1,10 @@
 package network
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bandeira/bandeira/internal/metrics"
+)
 
 // Reasons an issuer call failed, the reason label of bandeira_network_issuer_errors_total.
 const (
@@ -16,13 +20,6 @@ type Metrics struct {
 	Unrouted       *prometheus.CounterVec   // bandeira_network_unrouted_total{brand}
 	IssuerErrors   *prometheus.CounterVec   // bandeira_network_issuer_errors_total{brand,issuer,reason}
 	IssuerDuration *prometheus.HistogramVec // bandeira_network_issuer_duration_seconds{brand,issuer}
-}
-
-// issuerDurationBuckets span an in-process issuer (tens of microseconds) up to the 10 s
-// issuer timeout.
-var issuerDurationBuckets = []float64{
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25,
 }
 
 // NewMetrics builds the network metrics and registers them on reg; a nil reg leaves them
@@ -42,11 +39,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_network_issuer_errors_total",
 			Help: "Issuer calls that ended without a decision, by reason (timeout, unavailable, error).",
 		}, []string{"brand", "issuer", "reason"}),
-		IssuerDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "bandeira_network_issuer_duration_seconds",
-			Help:    "Time from calling an issuer to its answer or error.",
-			Buckets: issuerDurationBuckets,
-		}, []string{"brand", "issuer"}),
+		IssuerDuration: prometheus.NewHistogramVec(metrics.Latency(
+			"bandeira_network_issuer_duration_seconds",
+			"Time from calling an issuer to its answer or error.",
+		), []string{"brand", "issuer"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Routed, m.Unrouted, m.IssuerErrors, m.IssuerDuration)

@@ -89,6 +89,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(opsCollectors(m.Config)...)
 	return m.serve(ctx, p.built[m.served])
 }
 

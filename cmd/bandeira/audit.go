@@ -18,22 +18,49 @@ const auditHelp = `
 Usage: bandeira audit [--data-dir DIR] [--config FILE] [--json]
 
 Checks the issuers' books in DIR/issuers/*.db against the ledger invariants of
-docs/ledger.md (reliability.md I1-I5): conservation to the centavo and double entry, every
+docs/ledger.md (invariants I1-I5): conservation to the centavo and double entry, every
 hold resolved at most once, no available balance below its floor, every request key stored
 once and posted at most once, originals that came after their reversal declined; plus
 SQLite's integrity check. It reads one consistent snapshot, so it can run beside a live
 'bandeira run'. Prints a summary per issuer; exits 1 on any violation, or when DIR holds no
 books.
 
+--json prints an array with one object per issuer: issuer, passed, accounts, requests,
+approved, postings, open_holds, held_centavos, tombstones, funding_centavos,
+settlement_centavos and violations (one string each, [] when the books pass).
+
 Examples:
   bandeira audit                          # ./bandeira-data
   bandeira audit --data-dir /tmp/bd --json
 `
 
-// auditResult is one issuer's audit in --json output.
+// auditResult is one issuer's audit.
 type auditResult struct {
-	Issuer string `json:"issuer"`
+	Issuer string
 	books.Report
+}
+
+// auditJSON is one issuer's audit in --json output, with snake_case keys like every other
+// JSON Bandeira prints. Amounts are centavos.
+type auditJSON struct {
+	Issuer     string   `json:"issuer"`
+	Passed     bool     `json:"passed"`
+	Accounts   int      `json:"accounts"`
+	Requests   int      `json:"requests"`
+	Approved   int      `json:"approved"`
+	Postings   int      `json:"postings"`
+	OpenHolds  int      `json:"open_holds"`
+	Held       int64    `json:"held_centavos"`
+	Tombstones int      `json:"tombstones"`
+	Funding    int64    `json:"funding_centavos"`
+	Settlement int64    `json:"settlement_centavos"`
+	Violations []string `json:"violations"`
+}
+
+func (r auditResult) json() auditJSON {
+	return auditJSON{Issuer: r.Issuer, Passed: len(r.Violations) == 0, Accounts: r.Accounts, Requests: r.Requests,
+		Approved: r.Approved, Postings: r.Postings, OpenHolds: r.OpenHolds, Held: r.Held, Tombstones: r.Tombstones,
+		Funding: r.Funding, Settlement: r.Settlement, Violations: nonNil(r.Violations)}
 }
 
 func auditCommand(ctx context.Context, args []string, s stdio) int {
@@ -76,9 +103,13 @@ func auditCommand(ctx context.Context, args []string, s stdio) int {
 
 func printAudit(w io.Writer, results []auditResult, asJSON bool) {
 	if asJSON {
+		out := make([]auditJSON, len(results))
+		for i, r := range results {
+			out[i] = r.json()
+		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(results)
+		_ = enc.Encode(out)
 		return
 	}
 	for _, r := range results {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -39,12 +42,122 @@ func TestHelpAndUsage(t *testing.T) {
 		require.Equal(t, exitOK, code)
 		require.Contains(t, out, "Commands:")
 	})
-	t.Run("a bad flag, argument or command exits 2 with one line on stderr", func(t *testing.T) {
-		for _, args := range [][]string{{"send", "--bogus"}, {"cards", "extra"}, {"nope"}, {}} {
-			code, _, errOut := run(t, args...)
-			require.Equal(t, exitUsage, code, "%v", args)
-			require.NotEmpty(t, errOut)
+	t.Run("every command lists its flags GNU-style with two dashes", func(t *testing.T) {
+		for _, c := range commands() {
+			_, out, _ := run(t, c.name, "--help")
+			_, flags, _ := strings.Cut(out, "\nFlags:\n")
+			lines := 0
+			for _, line := range strings.Split(strings.TrimRight(flags, "\n"), "\n") {
+				if strings.HasPrefix(line, "   ") {
+					continue // a wrapped usage line
+				}
+				lines++
+				require.Regexp(t, `^  (-h, )?--[a-z0-9-]+`, line, c.name)
+			}
+			require.Positive(t, lines, c.name)
+			require.Contains(t, flags, "-h, --help", c.name)
 		}
+	})
+	t.Run("a bad flag, value, argument or command exits 2 with one line on stderr", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"send", "--bogus"}, "bandeira send: unknown flag: --bogus (run 'bandeira send --help')"},
+			{[]string{"send", "--amount", "abc"}, `bandeira send: invalid value "abc" for --amount: want an integer`},
+			{[]string{"send", "--timeout", "soon"}, `invalid value "soon" for --timeout: want a duration such as 5s`},
+			{[]string{"send", "--timeout"}, "bandeira send: flag needs an argument: --timeout"},
+			{[]string{"send", "--field", "x"}, `invalid value "x" for --field: want N=VALUE`},
+			{[]string{"loadtest", "--threshold", "p99<fast"}, `invalid value "p99<fast" for --threshold`},
+			{[]string{"cards", "extra"}, `bandeira cards: unexpected argument "extra"`},
+			{[]string{"describe", "a", "b"}, `bandeira describe: unexpected argument "b"`},
+			{[]string{"nope"}, `bandeira: unknown command "nope"`},
+			{[]string{"--bogus"}, "bandeira: unknown flag --bogus"},
+			{[]string{}, "Usage:"},
+		} {
+			code, out, errOut := run(t, c.args...)
+			require.Equal(t, exitUsage, code, "%v", c.args)
+			require.Empty(t, out, "%v", c.args)
+			require.Contains(t, errOut, c.want, "%v", c.args)
+			if len(c.args) > 0 {
+				require.Equal(t, 1, strings.Count(errOut, "\n"), "one line for %v: %q", c.args, errOut)
+			}
+		}
+	})
+	t.Run("takes --flag=value and Go's single-dash long flags", func(t *testing.T) {
+		code, out, errOut := run(t, "cards", "--issuer=nubank", "-per-bin", "1", "-json")
+		require.Equal(t, exitOK, code, errOut)
+		var cards []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &cards))
+		require.Equal(t, "nubank", cards[0]["issuer"])
+		code, _, _ = run(t, "cards", "-per-bin=0", "--json=false")
+		require.Equal(t, exitOK, code)
+	})
+	t.Run("a command written for the standard flag package works unchanged", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		fs := newFlagSet("node", "Usage: bandeira node\n\nExamples:\n  bandeira node", stdio{out: &out, err: &errOut})
+		role := fs.String("role", "gateway", "node `role`")
+		procs := fs.Int("processes", 1, "processes")
+		tls := fs.Bool("tls", false, "use TLS")
+		wait := fs.Duration("wait", time.Second, "how long to wait")
+		fields := fieldFlags{}
+		fs.Var(fields, "field", "set `N=VALUE`")
+		var peers []string
+		fs.Func("peer", "add a peer `address`", func(v string) error { peers = append(peers, v); return nil })
+		code, ok := fs.parse([]string{"--role=issuer", "-processes", "3", "--tls", "--wait", "2s", "--field", "39=00",
+			"--peer", "127.0.0.1:1", "--peer", "127.0.0.1:2"})
+		require.True(t, ok, "%d: %s", code, errOut.String())
+		require.Equal(t, "issuer", *role)
+		require.Equal(t, 3, *procs)
+		require.True(t, *tls)
+		require.Equal(t, 2*time.Second, *wait)
+		require.Equal(t, fieldFlags{39: "00"}, fields)
+		require.Equal(t, []string{"127.0.0.1:1", "127.0.0.1:2"}, peers)
+		var set []string
+		fs.Visit(func(f *flag.Flag) { set = append(set, f.Name+"="+f.Value.String()) })
+		require.Len(t, set, 6)
+		require.Equal(t, []string{"role=issuer", "processes=3", "tls=true", "wait=2s", "field=map[39:00]"}, set[:5],
+			"in declaration order")
+		fs.printHelp()
+		require.Contains(t, out.String(), "--role ROLE")
+		require.Contains(t, out.String(), "--peer ADDRESS")
+	})
+	t.Run("a negative number is a flag's value, not a flag", func(t *testing.T) {
+		code, _, errOut := run(t, "send", "--amount", "-1", "--pan", "4000010100000000")
+		require.Equal(t, exitUsage, code)
+		require.Contains(t, errOut, "--amount must be 0 to 999999999999")
+	})
+}
+
+func TestVersion(t *testing.T) {
+	t.Run("version and --version print the same line", func(t *testing.T) {
+		code, out, _ := run(t, "version")
+		require.Equal(t, exitOK, code)
+		require.Regexp(t, `^bandeira \S+ \(revision \S+, go1\.\S+ \S+/\S+\)\n$`, out)
+		code, out2, _ := run(t, "--version")
+		require.Equal(t, exitOK, code)
+		require.Equal(t, out, out2)
+	})
+	t.Run("--json has the bandeira_build_info labels", func(t *testing.T) {
+		code, out, _ := run(t, "version", "--json")
+		require.Equal(t, exitOK, code)
+		var b map[string]string
+		require.NoError(t, json.Unmarshal([]byte(out), &b))
+		require.Equal(t, runtime.Version(), b["goversion"])
+		require.NotEmpty(t, b["version"])
+		require.NotEmpty(t, b["revision"])
+	})
+	t.Run("the link-time version wins, then the module's, then devel", func(t *testing.T) {
+		info := &debug.BuildInfo{Main: debug.Module{Version: "v0.9.0"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}
+		require.Equal(t, "v1.2.0", buildInfoOf(info, true, "v1.2.0").Version)
+		b := buildInfoOf(info, true, "")
+		require.Equal(t, "v0.9.0", b.Version)
+		require.Equal(t, "abc123-dirty", b.Revision)
+		info.Main.Version = "(devel)"
+		require.Equal(t, "devel", buildInfoOf(info, true, "").Version)
+		require.Equal(t, buildInfo{Version: "devel", Revision: "unknown", GoVersion: runtime.Version(),
+			Platform: runtime.GOOS + "/" + runtime.GOARCH}, buildInfoOf(nil, false, ""))
 	})
 }
 
@@ -65,6 +178,12 @@ func TestRunCommandConfig(t *testing.T) {
 		code, _, errOut := run(t, "run", "--log-format", "xml", "--check-config")
 		require.Equal(t, exitUsage, code)
 		require.Contains(t, errOut, `format "xml"`)
+	})
+	t.Run("--check-config refuses a listen address that cannot be bound", func(t *testing.T) {
+		code, _, errOut := run(t, "run", "--http-addr", "127.0.0.1:99999", "--check-config")
+		require.Equal(t, exitUsage, code)
+		require.Contains(t, errOut, `listen: http address "127.0.0.1:99999": port "99999" must be a number from 0 to 65535`)
+		require.Equal(t, 1, strings.Count(errOut, "\n"))
 	})
 	t.Run("serves until its context ends, then drains and exits 0", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -147,13 +266,35 @@ func TestSendCommand(t *testing.T) {
 		require.Equal(t, "000000002500", resp.Get(4))
 		require.Equal(t, "WAPP0001", resp.Get(41))
 	})
-	t.Run("prints a table with the PAN masked", func(t *testing.T) {
+	t.Run("prints a table with the PAN masked and the code's meaning", func(t *testing.T) {
 		code, out, _ := run(t, "send", "--addr", addr, "--pan", debit.PAN.Digits(), "--expiry", debit.Expiry, "--merchant", "PADARIA00000001")
 		require.Equal(t, exitOK, code)
 		require.Contains(t, out, "0110")
 		require.Contains(t, out, debit.PAN.String())
 		require.NotContains(t, out, debit.PAN.Digits())
 		require.Contains(t, out, "PADA0001")
+		require.True(t, strings.HasPrefix(out, "response code 00: Approved\n"), out)
+		require.Contains(t, out, ": 00 (Approved)")
+	})
+	t.Run("--json masks the PAN and says what the code means; --reveal prints it in full", func(t *testing.T) {
+		broke := n.card("sicredi", "debit", "insufficient-funds")
+		args := []string{"send", "--addr", addr, "--pan", broke.PAN.Digits(), "--expiry", broke.Expiry, "--amount", "50000", "--json"}
+		code, out, errOut := run(t, args...)
+		require.Equal(t, exitOK, code, errOut)
+		require.NotContains(t, out, broke.PAN.Digits())
+		var resp struct {
+			iso.Message
+			Meaning string `json:"meaning"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &resp))
+		require.Equal(t, broke.PAN.String(), resp.Get(2))
+		require.Equal(t, "51", resp.Get(39))
+		require.Equal(t, "Insufficient funds", resp.Meaning)
+
+		code, out, errOut = run(t, append(args, "--reveal")...)
+		require.Equal(t, exitOK, code, errOut)
+		require.NoError(t, json.Unmarshal([]byte(out), &resp))
+		require.Equal(t, broke.PAN.Digits(), resp.Get(2))
 	})
 	t.Run("prices domain.md's worked example through the whole stack: R$100.00 credit at 3.99%", func(t *testing.T) {
 		credit := n.card("bancodobrasil", "credit", "")

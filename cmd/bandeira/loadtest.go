@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -42,11 +41,17 @@ lojista 2-12 or emissor 2-24, drawn from --seed; not in the default mix). Cards 
 simulator's (same seed and counts, or --config), or --cards FILE in the 'bandeira cards
 --json' shape.
 
-A progress line is printed on stderr every second; the report goes to stdout. Ctrl-C ends
-the run early and still prints the report. Only loopback targets unless --allow-remote.
+A progress line is printed on stderr every second; the report goes to stdout, or to
+stderr when --json - or --html - writes the JSON or the page to stdout. Ctrl-C ends the
+run early and still prints the report. Only loopback targets unless --allow-remote.
 
-Exit status: 0 when the run completed and every --threshold passed, 1 when a threshold
-failed or the target could not be reached, 2 for bad usage.
+Thresholds (--threshold METRIC<VALUE, repeatable): p50, p90, p99, p99.9, max, mean take a
+duration (20ms, 500us, 1.5s); errors, dropped, timeouts, approvals and rate a share (0.1%
+or 0.001); cpu the generator's µs per request (10us). docs/loadtest.md has the details.
+
+Exit status, as k6's: 0 when the run completed and every --threshold passed, 99 when a
+threshold failed, 1 when the test could not run or a report could not be written (the
+target could not be reached), 2 for bad usage.
 
 Examples:
   bandeira loadtest --rate 5000 --duration 30s
@@ -55,6 +60,7 @@ Examples:
   bandeira loadtest --rate 1000 --duration 30s --mix purchase=70,installments=30
   bandeira loadtest --rate 2000 --duration 1m --json summary.json \
       --threshold 'p99<20ms' --threshold 'errors<0.1%' --threshold 'rate>0.99'
+  bandeira loadtest --rate 500 --duration 10s --json - --quiet | jq .latency_ms
   bandeira loadtest --echo-server 127.0.0.1:18600          # the trivial responder
   bandeira loadtest --target 127.0.0.1:18600 --rate 100000 --mix purchase=1
 `
@@ -82,6 +88,7 @@ type loadtestOptions struct {
 }
 
 func loadtestCommand(ctx context.Context, args []string, s stdio) int {
+	command := "bandeira loadtest " + shellJoin(args)
 	cfg, o, code, ok := parseLoadtestFlags(args, s)
 	if !ok {
 		return code
@@ -109,6 +116,7 @@ func loadtestCommand(ctx context.Context, args []string, s stdio) int {
 		fmt.Fprintf(s.err, "bandeira loadtest: %v\n", err)
 		return exitFail
 	}
+	sum.ToolVersion, sum.Command = readBuildInfo().String(), command
 	return reportLoadtest(sum, o, s)
 }
 
@@ -131,15 +139,19 @@ func parseLoadtestFlags(args []string, s stdio) (loadtest.Config, loadtestOption
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "how long a request waits for its answer")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "requests in flight per connection; more are dropped (open model)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the card, kind, amount and installment choices")
-	fs.StringVar(&o.jsonFile, "json", "", "write the JSON summary with a per-second series to `file`")
-	fs.StringVar(&o.htmlFile, "html", "", "write a self-contained HTML report to `file`")
-	fs.Var(&o.thresholds, "threshold", "fail (exit 1) unless `EXPR` holds: p99<20ms, errors<0.1%, rate>0.99 (repeatable)")
+	fs.StringVar(&o.jsonFile, "json", "", "write the JSON summary with a per-second series to `file` (- for stdout)")
+	fs.StringVar(&o.htmlFile, "html", "", "write a self-contained HTML report to `file` (- for stdout)")
+	fs.Var(&o.thresholds, "threshold", "fail (exit 99) unless `EXPR` holds: p99<20ms, errors<0.1%, rate>0.99 (repeatable)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	fs.StringVar(&o.echoAddr, "echo-server", "", "serve the trivial responder on `address` until Ctrl-C instead of testing")
 	if code, ok := fs.parse(args); !ok {
 		return cfg, o, code, false
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.jsonFile == "-" && o.htmlFile == "-" {
+		fs.fail("--json - and --html - cannot both write to stdout")
+		return cfg, o, exitUsage, false
+	}
 	if err := applyModelFlags(&cfg, o); err != nil {
 		fmt.Fprintf(s.err, "bandeira loadtest: %v\n", err)
 		return cfg, o, exitUsage, false
@@ -207,7 +219,7 @@ func loadtestCards(o loadtestOptions) ([]loadtest.Card, loadtest.Merchant, error
 // checkWritable creates the report files early, so a bad path fails before the run.
 func checkWritable(paths ...string) error {
 	for _, p := range paths {
-		if p == "" {
+		if p == "" || p == "-" {
 			continue
 		}
 		f, err := os.Create(p)
@@ -233,65 +245,6 @@ func progressPrinter(w io.Writer, quiet bool) func(loadtest.Second) {
 		}
 		fmt.Fprintln(w, loadtest.ProgressLine(sec))
 	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// reportLoadtest prints the table, writes the JSON and HTML files and applies the
-// thresholds.
-func reportLoadtest(sum *loadtest.Summary, o loadtestOptions, s stdio) int {
-	passed := loadtest.CheckAll(sum, o.thresholds)
-	if !o.quiet && isTerminal(s.err) {
-		fmt.Fprintln(s.err)
-	}
-	if err := sum.WriteText(s.out); err != nil {
-		fmt.Fprintf(s.err, "bandeira loadtest: %v\n", err)
-	}
-	code := exitOK
-	for _, out := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{{o.jsonFile, sum.WriteJSON}, {o.htmlFile, sum.WriteHTML}} {
-		if out.path != "" {
-			if err := writeFile(out.path, out.write); err != nil {
-				fmt.Fprintf(s.err, "bandeira loadtest: %v\n", err)
-				code = exitFail
-			}
-		}
-	}
-	if !passed {
-		var failed []string
-		for _, t := range sum.Thresholds {
-			if !t.Passed {
-				failed = append(failed, t.Threshold)
-			}
-		}
-		fmt.Fprintf(s.err, "bandeira loadtest: threshold failed: %s\n", strings.Join(failed, ", "))
-		return exitFail
-	}
-	return code
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
-	}
-	return nil
 }
 
 // serveEcho runs the trivial responder until ctx ends.

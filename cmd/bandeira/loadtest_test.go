@@ -123,7 +123,7 @@ func TestLoadtestInstallments(t *testing.T) {
 
 	t.Run("every installment sale is answered 00", func(t *testing.T) {
 		require.Equal(t, int64(300), s.Requests.Answered)
-		require.Equal(t, []loadtest.CodeCount{{Code: "00", Count: 300, Share: 1}}, s.Codes)
+		require.Equal(t, []loadtest.CodeCount{{Code: "00", Meaning: "Approved", Count: 300, Share: 1}}, s.Codes)
 		require.Len(t, s.Kinds, 1)
 		require.Equal(t, "installments", s.Kinds[0].Kind)
 		require.Equal(t, int64(300), s.Kinds[0].Approved)
@@ -153,13 +153,40 @@ func TestLoadtestClosedModelAndThresholds(t *testing.T) {
 		require.Contains(t, out, "answered 300")
 		require.Empty(t, errOut, "--quiet prints no progress")
 	})
-	t.Run("a failed threshold exits 1 and names it", func(t *testing.T) {
+	t.Run("a failed threshold exits 99 and names it with the actual value and its unit", func(t *testing.T) {
 		code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "100", "--requests", "50",
-			"--cards", cards, "--threshold", "p50<1us", "--quiet")
-		require.Equal(t, exitFail, code)
-		require.Contains(t, out, "FAIL")
-		require.Contains(t, errOut, "threshold failed: p50<1us")
+			"--cards", cards, "--threshold", "p50<1us", "--threshold", "errors<=0%", "--quiet")
+		require.Equal(t, exitThresholds, code)
+		require.Regexp(t, `p50<1us\s+[0-9.]+(µs|ms)\s+FAIL`, out)
+		require.Regexp(t, `errors<=0%\s+0%\s+pass`, out)
+		require.Regexp(t, `threshold failed: p50<1us \(actual [0-9.]+(µs|ms)\)\n$`, errOut)
 	})
+	t.Run("--json - writes the JSON to stdout and the table to stderr", func(t *testing.T) {
+		code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "100", "--requests", "50",
+			"--cards", cards, "--mix", "purchase=1", "--json", "-", "--quiet")
+		require.Equal(t, exitOK, code, errOut)
+		var s loadtest.Summary
+		require.NoError(t, json.Unmarshal([]byte(out), &s), "stdout is only the JSON")
+		require.Equal(t, int64(50), s.Requests.Answered)
+		require.Contains(t, errOut, "answered 50")
+		require.Equal(t, readBuildInfo().String(), s.ToolVersion)
+		require.Equal(t, "bandeira loadtest --target "+n.gatewayAddr+" --rate 100 --requests 50 --cards "+cards+
+			" --mix purchase=1 --json - --quiet", s.Command)
+		require.NoFileExists(t, "-")
+	})
+	t.Run("--html - writes the page to stdout", func(t *testing.T) {
+		code, out, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "100", "--requests", "20",
+			"--cards", cards, "--mix", "purchase=1", "--html", "-", "--quiet", "--threshold", "p99<1h")
+		require.Equal(t, exitOK, code, errOut)
+		require.True(t, strings.HasPrefix(out, "<!DOCTYPE html>"))
+		require.Contains(t, out, "<strong>PASS</strong>")
+		require.Contains(t, errOut, "answered 20")
+	})
+}
+
+func TestShellJoin(t *testing.T) {
+	require.Equal(t, `--rate 100 --threshold 'p99<20ms' --mix 'a b' '' 'it'\''s'`,
+		shellJoin([]string{"--rate", "100", "--threshold", "p99<20ms", "--mix", "a b", "", "it's"}))
 }
 
 func TestLoadtestUsage(t *testing.T) {
@@ -174,6 +201,7 @@ func TestLoadtestUsage(t *testing.T) {
 		{"a malformed threshold", []string{"--threshold", "p99<soon"}, "threshold"},
 		{"a malformed mix", []string{"--mix", "purchase=x"}, "mix"},
 		{"a positional argument", []string{"now"}, "unexpected argument"},
+		{"both reports on stdout", []string{"--json", "-", "--html", "-"}, "cannot both write to stdout"},
 	}
 	for _, c := range cases {
 		t.Run("exits 2 for "+c.name, func(t *testing.T) {

@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +27,8 @@ type settleFunc func(ctx context.Context, f acquirer.SettlementFilter) ([]acquir
 //	/metrics                Prometheus exposition of every party's metrics plus Go and process collectors
 //	/healthz                200 while the process is alive
 //	/readyz                 200 while the gateway accepts traffic, 503 before start and while draining
-//	/acquirer/settlements   the merchant payouts from the journal as JSON (?merchant=M&from=D&to=D)
+//	/acquirer/settlements   the merchant payouts from the journal as JSON, a page at a time
+//	                        (?merchant=M&from=D&to=D&detail=true&limit=N&cursor=C)
 func opsHandler(gatherer prometheus.Gatherer, ready *atomic.Bool, settle settleFunc) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
@@ -45,13 +51,21 @@ func opsHandler(gatherer prometheus.Gatherer, ready *atomic.Bool, settle settleF
 	return mux
 }
 
-// settlementsHandler answers GET /acquirer/settlements?merchant=M&from=YYYY-MM-DD&to=YYYY-MM-DD
-// with {"payouts": [...]} (the JSON of `bandeira settlement --format json`); a bad date is
-// 400 with {"error": ...}.
+// settlementsHandler answers GET /acquirer/settlements with a page of payouts (the JSON
+// of `bandeira settlement --format json`): query merchant, from, to (YYYY-MM-DD), detail
+// (true adds each payout's sales), limit and cursor. A page that is not the last has
+// next_cursor, a next link and a Link header (rel="next"). A bad parameter is 400 with
+// {"error": ...}. docs/economics.md documents the endpoint.
 func settlementsHandler(settle settleFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f, err := settlementFilter(q.Get("merchant"), q.Get("from"), q.Get("to"))
+		var pq pageQuery
+		err := knownParams(q, "merchant", "from", "to", "detail", "limit", "cursor")
+		f, ferr := settlementFilter(q.Get("merchant"), q.Get("from"), q.Get("to"))
+		err = errors.Join(err, ferr)
+		if err == nil {
+			pq, err = parsePageQuery(q)
+		}
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
@@ -61,8 +75,27 @@ func settlementsHandler(settle settleFunc) http.HandlerFunc {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "reading the journal failed"})
 			return
 		}
-		writeJSON(w, http.StatusOK, settlementReport{Payouts: nonNil(payouts)})
+		page, next := pq.page(payouts)
+		rep := settlementReport{Payouts: page}
+		if next != "" {
+			nq := maps.Clone(q)
+			nq.Set("cursor", next)
+			rep.NextCursor, rep.Next = next, r.URL.Path+"?"+nq.Encode()
+			w.Header().Set("Link", "<"+rep.Next+`>; rel="next"`)
+		}
+		writeJSON(w, http.StatusOK, rep)
 	}
+}
+
+// knownParams refuses a query parameter the endpoint does not take, so a misspelt filter
+// is an error rather than an unfiltered answer.
+func knownParams(q url.Values, known ...string) error {
+	for k := range q {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("unknown parameter %q (want %s)", k, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // settlementFilter parses the merchant and optional from/to dates of a settlement query.

@@ -44,3 +44,25 @@ func TestREADMECardsAreReal(t *testing.T) {
 		}
 	})
 }
+
+// TestREADMETablesAreComplete keeps the README's command and metrics tables true: every
+// command is in the command table, and every bandeira_ metric family a running network
+// exposes is in the metrics table.
+func TestREADMETablesAreComplete(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	readme := string(data)
+	for _, c := range commands() {
+		require.Contains(t, readme, "| `bandeira "+c.name, "command %s is not in the README's command table", c.name)
+	}
+
+	n := mustStartNet(t)
+	code, _, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "500", "--requests", "200",
+		"--cards", n.cardsFile(), "--mix", "purchase=60,refund=10,reversal=10,decline=10,installments=10", "--quiet")
+	require.Equal(t, exitOK, code, errOut)
+	families := regexp.MustCompile(`(?m)^# TYPE (bandeira_[a-z0-9_]+) `).FindAllStringSubmatch(n.get("/metrics"), -1)
+	require.Greater(t, len(families), 30)
+	for _, f := range families {
+		require.Contains(t, readme, "`"+f[1]+"`", "metric %s is not in the README's metrics table", f[1])
+	}
+}

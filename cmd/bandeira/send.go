@@ -26,15 +26,19 @@ const sendHelp = `
 Usage: bandeira send [--addr ADDR] [--mti MTI] [--pan PAN] [--expiry YYMM] [--amount CENTAVOS]
                      [--processing-code CODE] [--merchant ID] [--cvv2 CVV] [--pin PIN]
                      [--installments lojista:N|emissor:N] [--field N=VALUE]... [--file FILE]
-                     [--timeout D] [--json]
+                     [--timeout D] [--json] [--reveal]
 
 Sends one ISO 8583 message to a gateway speaking Bandeira's dialect (docs/spec.md) and
-prints the response. Fields you do not give are filled from a demo terminal and merchant:
+prints the response: its response code and what it means, then every field with its name
+and format (as 'bandeira describe' prints them). Fields you do not give are filled from a demo terminal and merchant:
 7 transmission time (now, GMT), 11 a random STAN, 12/13 local time and date (UTC-3),
 18 MCC, 19 076 (Brazil), 22 012, 25 00, 32 acquirer ID, 37 RRN, 41 terminal,
 42 merchant, 43 name and city, 49 986 (BRL). 0800 messages get only 7, 11 and 70.
 --file sends the JSON message in FILE exactly as written ({"mti":"0100","fields":{"2":"..."}},
 the shape --json prints); flags given alongside it override its fields.
+
+The PAN is printed masked (first 6 and last 4 digits) and the PIN block, track 2 and ICC
+data hidden, in the table and in --json, unless --reveal is given.
 
 Exit status: 0 when a response arrived (whatever its code), 1 when none did, 2 for bad usage.
 
@@ -49,6 +53,7 @@ Examples:
       --field 90=0100${STAN}${DE7}1000000000100000000000  # reverse 0100 STAN/DE7: orig MTI,
                                            # STAN, field 7, field 32 (11 digits), field 33 (11)
   bandeira send --pan 4000010100000000 --expiry 3205 --amount 100 --json > reply.json
+  bandeira send --pan 4000010100000000 --expiry 3205 --reveal --json | bandeira describe
 `
 
 // sendOptions are the parsed flags of `bandeira send`.
@@ -58,7 +63,7 @@ type sendOptions struct {
 	amount                                                            int64
 	fields                                                            fieldFlags
 	timeout                                                           time.Duration
-	json                                                              bool
+	json, reveal                                                      bool
 	set                                                               map[string]bool // flags given explicitly
 }
 
@@ -103,14 +108,7 @@ func sendCommand(ctx context.Context, args []string, s stdio) int {
 		fmt.Fprintf(s.err, "bandeira send: no response from %s: %v\n", o.addr, err)
 		return exitFail
 	}
-	if o.json {
-		enc := json.NewEncoder(s.out)
-		if err := enc.Encode(resp); err != nil {
-			return exitFail
-		}
-		return exitOK
-	}
-	if err := iso.Describe(s.out, resp); err != nil {
+	if err := printResponse(s.out, resp, o.json, o.reveal); err != nil {
 		fmt.Fprintf(s.err, "bandeira send: printing the response: %v\n", err)
 	}
 	return exitOK
@@ -131,8 +129,9 @@ func parseSendFlags(args []string, s stdio) (sendOptions, int, bool) {
 	fs.StringVar(&o.pin, "pin", "", "PIN, sent in field 52 as a clear ISO 9564 format 0 block (test only)")
 	fs.Var(o.fields, "field", "set field `N=VALUE` (repeatable; overrides the filled-in value)")
 	fs.StringVar(&o.file, "file", "", "JSON message `file` to send ({\"mti\":...,\"fields\":{...}})")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "connect and response `timeout`")
-	fs.BoolVar(&o.json, "json", false, "print the response as JSON: {\"mti\":\"0110\",\"fields\":{...}}")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "connect and response timeout, a `duration`")
+	fs.BoolVar(&o.json, "json", false, "print the response as JSON: {\"mti\":\"0110\",\"fields\":{...},\"meaning\":\"Approved\"}, the PAN masked")
+	fs.BoolVar(&o.reveal, "reveal", false, "print the PAN in full (in JSON, every field as it arrived), e.g. to replay the response")
 	if code, ok := fs.parse(args); !ok {
 		return o, code, false
 	}

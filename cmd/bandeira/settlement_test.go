@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -98,19 +99,26 @@ func TestSettlementEndToEnd(t *testing.T) {
 			require.Positive(t, n.metric("bandeira_acquirer_journal_commit_duration_seconds_count"))
 		})
 		t.Run("the command prints the same payouts as the HTTP endpoint", func(t *testing.T) {
-			code, out, stderr := run(t, "settlement", "--data-dir", dir, "--format", "json", "--merchant", "PADARIA00000001")
-			require.Equal(t, exitOK, code, stderr)
-			var fromCLI, fromHTTP settlementReport
-			require.NoError(t, json.Unmarshal([]byte(out), &fromCLI))
-			require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements?merchant=PADARIA00000001")), &fromHTTP))
-			require.Equal(t, fromCLI, fromHTTP)
-			require.NotEmpty(t, fromCLI.Payouts)
-			for _, p := range fromCLI.Payouts {
-				require.Equal(t, "PADARIA00000001", p.MerchantID)
+			for _, c := range []struct{ flag, query string }{{"--detail=false", ""}, {"--detail", "&detail=true"}} {
+				code, out, stderr := run(t, "settlement", "--data-dir", dir, "--format", "json", "--merchant", "PADARIA00000001", c.flag)
+				require.Equal(t, exitOK, code, stderr)
+				var fromCLI, fromHTTP settlementReport
+				require.NoError(t, json.Unmarshal([]byte(out), &fromCLI))
+				require.NoError(t, json.Unmarshal([]byte(n.get("/acquirer/settlements?merchant=PADARIA00000001"+c.query)), &fromHTTP))
+				require.Equal(t, fromCLI, fromHTTP)
+				require.NotEmpty(t, fromCLI.Payouts)
+				for _, p := range fromCLI.Payouts {
+					require.Equal(t, "PADARIA00000001", p.MerchantID)
+				}
 			}
+			code, out, _ := run(t, "settlement", "--data-dir", dir, "--format", "json", "--merchant", "PADARIA00000001", "--detail")
+			require.Equal(t, exitOK, code)
+			var detailed settlementReport
+			require.NoError(t, json.Unmarshal([]byte(out), &detailed))
 			var legs int
-			for _, p := range fromCLI.Payouts {
-				for _, it := range p.Items {
+			for _, p := range detailed.Payouts {
+				require.Len(t, p.Sales, p.Items)
+				for _, it := range p.Sales {
 					if it.Of == 3 {
 						legs++
 					}
@@ -131,14 +139,29 @@ func TestSettlementEndToEnd(t *testing.T) {
 			defer resp.Body.Close()
 			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 		})
-		t.Run("table and csv formats list every payout and a total", func(t *testing.T) {
+		t.Run("table and csv formats list one line per payout and a total; --detail every sale", func(t *testing.T) {
+			all, err := acquirer.Settle(es, acquirer.NewCalendar(n.cfg.Acquirer.Holidays), acquirer.SettlementFilter{})
+			require.NoError(t, err)
+			items := 0
+			for _, p := range all {
+				items += len(p.Items)
+			}
 			code, out, _ := run(t, "settlement", "--data-dir", dir)
 			require.Equal(t, exitOK, code)
 			require.Contains(t, out, "WACATALOGO00001")
-			require.Contains(t, out, "total")
+			require.Regexp(t, fmt.Sprintf(`total +%d payouts`, len(all)), out)
+			require.Equal(t, len(all)+2, strings.Count(out, "\n"), "a header, a line per payout and the total")
+			code, out, _ = run(t, "settlement", "--data-dir", dir, "--detail")
+			require.Equal(t, exitOK, code)
+			require.Equal(t, len(all)+items+2, strings.Count(out, "\n"))
 			code, out, _ = run(t, "settlement", "--data-dir", dir, "--format", "csv")
 			require.Equal(t, exitOK, code)
-			require.True(t, strings.HasPrefix(out, "date,merchant_id,payout_gross"))
+			require.True(t, strings.HasPrefix(out, "date,merchant_id,payout_gross,payout_refunds,payout_mdr,payout_net,items\n"))
+			require.Equal(t, len(all)+1, strings.Count(out, "\n"))
+			code, out, _ = run(t, "settlement", "--data-dir", dir, "--format", "csv", "--detail")
+			require.Equal(t, exitOK, code)
+			require.True(t, strings.HasPrefix(out, "date,merchant_id,payout_gross,payout_refunds,payout_mdr,payout_net,entry_id,"))
+			require.Equal(t, items+1, strings.Count(out, "\n"))
 			require.NotContains(t, out, n.card("bancodobrasil", bandeira.Credit, "").PAN.Digits())
 		})
 		t.Run("bad flags exit 2 and a missing journal exits 1", func(t *testing.T) {

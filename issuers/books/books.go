@@ -168,7 +168,7 @@ func open(ctx context.Context, db *sql.DB, path string, cfg Config, opts Options
 		return nil, fmt.Errorf("loading state: %w", err)
 	}
 	b.log.Info().Int("accounts", len(b.st.accounts)).Int("requests", b.st.keys.len()).
-		Dur("took", time.Since(start)).Msg("books loaded")
+		Float64("took_ms", float64(time.Since(start))/float64(time.Millisecond)).Msg("books loaded")
 	b.metrics.indexed(b.st.keys.len())
 	go b.write()
 	return b, nil

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bandeira/bandeira/internal/metrics"
 )
 
 // Metrics are the books' Prometheus metrics, labelled by issuer. Build them once per
@@ -28,11 +30,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_issuer_books_commits_total",
 			Help: "Transactions committed to the issuer's books.",
 		}, []string{"issuer"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "bandeira_issuer_books_commit_duration_seconds",
-			Help:    "Time to write and commit one batch, fsync included.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
-		}, []string{"issuer"}),
+		duration: prometheus.NewHistogramVec(metrics.Latency(
+			"bandeira_issuer_books_commit_duration_seconds",
+			"Time to write and commit one batch, fsync included.",
+		), []string{"issuer"}),
 		calls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "bandeira_issuer_books_commit_calls",
 			Help:    "Ledger calls answered by one commit (group commit).",
