@@ -52,12 +52,19 @@ type Config struct {
 	// Nodes places every party on the wire when each runs as its own process: its
 	// listen and HTTP addresses and the addresses it dials, by role.
 	Nodes Nodes `yaml:"nodes"`
+	// Links configures the client side of every ISO 8583 link between nodes: pool,
+	// reconnect back-off, echo, sign-on and TLS. Send timeouts follow the timers of the
+	// calling party.
+	Links iso.ClientConfig `yaml:"links"`
 }
 
 // Listen holds listen addresses.
 type Listen struct {
 	Gateway string `yaml:"gateway"` // ISO 8583 over TCP, default 127.0.0.1:8583
 	HTTP    string `yaml:"http"`    // metrics and health, default 127.0.0.1:9583
+	// HTTPTLS, when its cert_file is set, serves the gateway's HTTP port over TLS (mutual
+	// TLS with ca_file). The ISO 8583 front door's TLS is server.tls.
+	HTTPTLS iso.TLSConfig `yaml:"http_tls"`
 }
 
 // Log configures the zerolog output.
@@ -78,7 +85,21 @@ func DefaultConfig() Config {
 		Issuers:  issuers.DefaultConfig(),
 		Acquirer: acquirer.DefaultConfig(),
 		Nodes:    DefaultNodes(),
+		Links:    DefaultLinks(),
 	}
+}
+
+// DefaultLinks returns the link settings of the default network: iso's defaults, with
+// sign-on, so that a node serves only peers that signed on, a reconnect back-off capped at
+// 2 s, and no send timeout of its
+// own: a link's requests are bounded by the timer of the party that calls (the gateway's
+// request timeout towards a network, the network's issuer timeout towards an issuer).
+func DefaultLinks() iso.ClientConfig {
+	c := iso.DefaultClientConfig()
+	c.SignOn = true
+	c.SendTimeout = 0
+	c.ReconnectMax = 2 * time.Second // a restarted node is linked again within about 2 s
+	return c
 }
 
 // Validate checks every party's section and the rules that span parties. Errors name the
@@ -102,6 +123,7 @@ func (c Config) Validate() error {
 	add("acquirer", c.Acquirer.Validate())
 	add("timers", nestedTimers(c))
 	add("nodes", c.validateNodes())
+	add("links", c.Links.Validate())
 	return errors.Join(errs...)
 }
 
@@ -127,7 +149,8 @@ func nestedTimers(c Config) error {
 }
 
 func (l Listen) validate() error {
-	return errors.Join(keyed("gateway", CheckAddr(l.Gateway)), keyed("http", CheckAddr(l.HTTP)))
+	return errors.Join(keyed("gateway", CheckAddr(l.Gateway)), keyed("http", CheckAddr(l.HTTP)),
+		keyed("http_tls:", l.HTTPTLS.Validate()))
 }
 
 // keyed prefixes err with key, as in "gateway address ...: ...".

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/iso"
 )
 
 // Role names one party of the network as a node: "gateway" (the acquirer host: gateway,
@@ -65,6 +66,9 @@ type Node struct {
 	// listens on (the same address, or the same port when that role listens on every
 	// interface, as across hosts).
 	Dial map[Role]string `yaml:"dial"`
+	// TLS, when its cert_file is set, serves the node's ISO 8583 and HTTP ports over TLS
+	// (mutual TLS with ca_file). The links that dial it need links.tls to trust it.
+	TLS iso.TLSConfig `yaml:"tls"`
 }
 
 // Nodes are the nodes by role. A file's nodes section is merged into the defaults key by
@@ -185,6 +189,11 @@ func (c Config) validateNodes() error {
 	}
 	if err := c.checkNodeAddrs(roles); err != nil {
 		return err
+	}
+	for role, n := range c.Nodes {
+		if err := n.TLS.Validate(); err != nil {
+			return fmt.Errorf("%s: tls: %w", role, err)
+		}
 	}
 	for _, role := range roles {
 		if err := c.checkDials(role); err != nil {

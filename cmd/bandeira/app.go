@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -47,6 +48,7 @@ type Main struct {
 	locks         []*lock.Lock
 	closers       []func() error // closed in reverse order of opening
 	host          *acquirer.Host // set when this process hosts the gateway
+	links         *iso.LinkMetrics
 	closeOnce     sync.Once
 	closeErr      error
 
@@ -180,6 +182,15 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 		_ = m.isoLn.Close()
 		return fmt.Errorf("listening for HTTP: %w", err)
 	}
+	tlsCfg, err := httpTLS(m.Config, m.served)
+	if err != nil {
+		_ = m.isoLn.Close()
+		_ = m.httpLn.Close()
+		return fmt.Errorf("loading the HTTP port's TLS: %w", err)
+	}
+	if tlsCfg != nil {
+		m.httpLn = tls.NewListener(m.httpLn, tlsCfg)
+	}
 	m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry))
 	var settle settleFunc
 	if m.host != nil && m.host.Journal() != nil {
@@ -198,9 +209,15 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	return nil
 }
 
-// link returns the ISO 8583 link from role to target at addr, closed with the process.
+// link returns the ISO 8583 link from role to target at addr, closed with the process. It
+// connects in the background and reconnects by itself; while it is down its requests fail
+// at once (91).
 func (m *Main) link(role, target configs.Role, addr string) (bandeira.Authorizer, error) {
-	c, err := iso.Dial(context.Background(), addr, linkConfig(m.Config, role), m.Log.With().Str("link", string(target)).Logger())
+	if m.links == nil {
+		m.links = iso.NewLinkMetrics(m.Registry)
+	}
+	c, err := iso.NewClient(addr, linkConfig(m.Config, role), iso.WithLogger(m.Log),
+		iso.WithLinkMetrics(m.links), iso.WithLinkName(string(target)))
 	if err != nil {
 		return nil, fmt.Errorf("linking to %s at %s: %w", target, addr, err)
 	}

@@ -99,6 +99,7 @@ issuers: {cards_per_bin: 50, slow_delay: 100ms}
 network: {issuer_timeout: 400ms}
 gateway: {request_timeout: 800ms}
 server: {request_timeout: 1200ms}
+links: {reconnect_max: 500ms}
 nodes:
   "network:visa": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
   "network:mastercard": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}

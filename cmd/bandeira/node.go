@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -62,7 +63,8 @@ func (d dialFlag) Set(v string) error {
 	return nil
 }
 
-// apply writes the flags into cfg's place for role.
+// apply writes the flags into cfg's place for role. A node moved by --listen is dialed at
+// its new address by the other roles too, so the configuration stays consistent.
 func (f roleFlags) apply(cfg *configs.Config, role configs.Role) {
 	if role == configs.RoleGateway {
 		override(&cfg.Listen.Gateway, f.listen)
@@ -70,23 +72,37 @@ func (f roleFlags) apply(cfg *configs.Config, role configs.Role) {
 	}
 	n := cfg.Nodes[role]
 	if role != configs.RoleGateway {
+		if f.listen != "" && f.listen != n.Listen {
+			redial(cfg, role, f.listen)
+		}
 		override(&n.Listen, f.listen)
 		override(&n.HTTP, f.httpAddr)
 	}
 	if len(f.dials) > 0 {
-		dial := make(map[configs.Role]string, len(n.Dial))
-		for r, a := range n.Dial {
-			dial[r] = a
+		dial := maps.Clone(n.Dial)
+		if dial == nil {
+			dial = make(map[configs.Role]string, len(f.dials))
 		}
-		for r, a := range f.dials {
-			dial[r] = a
-		}
+		maps.Copy(dial, f.dials)
 		n.Dial = dial
 	}
 	if cfg.Nodes == nil {
 		cfg.Nodes = configs.Nodes{}
 	}
 	cfg.Nodes[role] = n
+}
+
+// redial points every other role's dial of role at addr.
+func redial(cfg *configs.Config, role configs.Role, addr string) {
+	for r, n := range cfg.Nodes {
+		if _, ok := n.Dial[role]; !ok || r == role {
+			continue
+		}
+		dial := maps.Clone(n.Dial)
+		dial[role] = addr
+		n.Dial = dial
+		cfg.Nodes[r] = n
+	}
 }
 
 func nodeCommand(ctx context.Context, args []string, s stdio) int {

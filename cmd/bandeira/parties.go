@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -144,7 +145,9 @@ func (p *parties) gateway() (bandeira.Authorizer, error) {
 }
 
 // serverConfig is the ISO 8583 server of a role: the acquirer's front door takes the
-// server section as it is; a node behind it bounds each request by its caller's timer.
+// server section as it is; a node behind it bounds each request by its caller's timer,
+// requires its callers to sign on when the links sign on, and serves TLS with its node's
+// certificate.
 func serverConfig(cfg configs.Config, role configs.Role) iso.ServerConfig {
 	sc := cfg.Server
 	switch role.Kind() {
@@ -152,21 +155,36 @@ func serverConfig(cfg configs.Config, role configs.Role) iso.ServerConfig {
 		sc.RequestTimeout = cfg.Gateway.RequestTimeout
 	case configs.KindIssuer:
 		sc.RequestTimeout = cfg.Network.IssuerTimeout
+	default:
+		return sc
 	}
+	sc.RequireSignOn = cfg.Links.SignOn
+	sc.TLS = cfg.Nodes[role].TLS
 	return sc
 }
 
-// linkConfig is the client side of the link from role to its callees: requests are bounded
-// by role's own timer for them.
+// linkConfig is the client side of the links from role to its callees: the links section,
+// with requests bounded by role's own timer for its callees unless links.send_timeout is
+// shorter.
 func linkConfig(cfg configs.Config, role configs.Role) iso.ClientConfig {
-	lc := iso.DefaultClientConfig()
-	switch role.Kind() {
-	case configs.KindGateway:
-		lc.SendTimeout = cfg.Gateway.RequestTimeout
-	case configs.KindNetwork:
-		lc.SendTimeout = cfg.Network.IssuerTimeout
+	lc := cfg.Links
+	timer := cfg.Network.IssuerTimeout
+	if role.Kind() == configs.KindGateway {
+		timer = cfg.Gateway.RequestTimeout
+	}
+	if lc.SendTimeout <= 0 || lc.SendTimeout > timer {
+		lc.SendTimeout = timer
 	}
 	return lc
+}
+
+// httpTLS is the TLS of the HTTP port of the served role, nil when it serves plain HTTP.
+func httpTLS(cfg configs.Config, role configs.Role) (*tls.Config, error) {
+	t := cfg.Listen.HTTPTLS
+	if role != configs.RoleGateway {
+		t = cfg.Nodes[role].TLS
+	}
+	return t.ServerConfig()
 }
 
 // booksPath is where an issuer's books live.
