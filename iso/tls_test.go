@@ -2,14 +2,7 @@ package iso_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,89 +12,29 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/testcerts"
 	"github.com/bandeira/bandeira/iso"
 )
 
-// testCA is a certificate authority made for one test, with its files in a temporary
-// directory.
-type testCA struct {
-	t    *testing.T
-	dir  string
-	name string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	File string // PEM of the CA certificate
-}
+// testCA is a test CA whose issue returns an iso.TLSConfig.
+type testCA struct{ *testcerts.CA }
 
-// newTestCA creates a self-signed CA valid for an hour around now.
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(t),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	ca := &testCA{t: t, dir: t.TempDir(), name: name, cert: cert, key: key}
-	ca.File = ca.write(name+"-ca.pem", "CERTIFICATE", der)
-	return ca
-}
+func newTestCA(t *testing.T, name string) testCA { return testCA{testcerts.NewCA(t, name)} }
 
-// issue signs a leaf certificate for 127.0.0.1 and localhost and returns its TLSConfig
-// (CertFile and KeyFile). server picks the server or the client extended key usage.
-func (ca *testCA) issue(name string, server bool) iso.TLSConfig {
-	t := ca.t
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	usage := x509.ExtKeyUsageClientAuth
+// issue signs a certificate for 127.0.0.1 and localhost; server picks the server or the
+// client extended key usage.
+func (ca testCA) issue(name string, server bool) iso.TLSConfig {
+	usage := testcerts.Client
 	if server {
-		usage = x509.ExtKeyUsageServerAuth
+		usage = testcerts.Server
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	return iso.TLSConfig{
-		CertFile: ca.write(ca.name+"-"+name+".pem", "CERTIFICATE", der),
-		KeyFile:  ca.write(ca.name+"-"+name+"-key.pem", "PRIVATE KEY", pkcs8),
-	}
-}
-
-func (ca *testCA) write(name, kind string, der []byte) string {
-	path := filepath.Join(ca.dir, name)
-	require.NoError(ca.t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600))
-	return path
-}
-
-func serial(t *testing.T) *big.Int {
-	n, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	require.NoError(t, err)
-	return n
+	f := ca.Issue(name, usage)
+	return iso.TLSConfig{CertFile: f.Cert, KeyFile: f.Key}
 }
 
 // tlsClientConfig is a client config that trusts ca, presents client (when its files are
 // set) and signs on, so that a refused handshake fails Dial itself.
-func tlsClientConfig(ca *testCA, client iso.TLSConfig) iso.ClientConfig {
+func tlsClientConfig(ca testCA, client iso.TLSConfig) iso.ClientConfig {
 	cfg := oneConn()
 	cfg.SignOn = true
 	cfg.TLS = iso.TLSConfig{CAFile: ca.File, CertFile: client.CertFile, KeyFile: client.KeyFile}

@@ -196,7 +196,7 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	if m.host != nil && m.host.Journal() != nil {
 		settle = m.settlements
 	}
-	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, settle))
+	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, settle), m.Log)
 	go func() { m.errc <- m.iso.Serve(m.isoLn) }()
 	go func() { m.errc <- m.http.Serve(m.httpLn) }()
 	m.ready.Store(true)

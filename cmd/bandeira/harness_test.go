@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
@@ -60,6 +61,8 @@ type testNet struct {
 	httpAddrs   []string        // the gateway's first, then every node's
 	nodes       map[string]node // by role, in the processes topology
 	client      *iso.Client
+	clientCfg   iso.ClientConfig // how the client dials the gateway (TLS)
+	web         *http.Client     // how the HTTP ports are read (TLS)
 	cards       []issuers.Card
 	stan        atomic.Int64
 	sent        atomic.Int64 // requests sent through send, for checking the metrics
@@ -122,11 +125,36 @@ func writeTestConfig(t testing.TB, extra string) (configs.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bandeira.yaml")
-	body := "data_dir: " + strconv.Quote(filepath.Join(dir, "data")) + "\n" + testOverrides + extra
-	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	body := "data_dir: " + strconv.Quote(filepath.Join(dir, "data")) + "\n" + testOverrides
+	require.NoError(t, os.WriteFile(path, mergeYAML(t, body, extra), 0o600))
 	cfg, err := configs.Load(path)
 	require.NoError(t, err)
 	return cfg, path
+}
+
+// mergeYAML merges the mappings of over into base, key by key and deeply, and returns the
+// document.
+func mergeYAML(t testing.TB, base, over string) []byte {
+	t.Helper()
+	var a, b map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(base), &a))
+	require.NoError(t, yaml.Unmarshal([]byte(over), &b))
+	var merge func(dst, src map[string]any)
+	merge = func(dst, src map[string]any) {
+		for k, v := range src {
+			dm, ok1 := dst[k].(map[string]any)
+			sm, ok2 := v.(map[string]any)
+			if ok1 && ok2 {
+				merge(dm, sm)
+				continue
+			}
+			dst[k] = v
+		}
+	}
+	merge(a, b)
+	out, err := yaml.Marshal(a)
+	require.NoError(t, err)
+	return out
 }
 
 // mustStartNet starts the network as one child process.
@@ -135,8 +163,16 @@ func mustStartNet(t *testing.T) *testNet { return mustStartNetIn(t, oneProcess) 
 // mustStartNetIn starts the network in topo as a child process and connects a client.
 func mustStartNetIn(t *testing.T, topo topology) *testNet {
 	t.Helper()
-	cfg, path := writeTestConfig(t, "")
-	n := &testNet{t: t, topo: topo, cfg: cfg, cfgPath: path, logs: &syncBuffer{}, cards: issuers.Cards(cfg.Issuers)}
+	return mustStartNetWith(t, topo, "", iso.DefaultClientConfig(), http.DefaultClient)
+}
+
+// mustStartNetWith starts the network in topo with extra configuration (YAML over the test
+// overrides), its client dialing the gateway with clientCfg and reading HTTP with web.
+func mustStartNetWith(t *testing.T, topo topology, extra string, clientCfg iso.ClientConfig, web *http.Client) *testNet {
+	t.Helper()
+	cfg, path := writeTestConfig(t, extra)
+	n := &testNet{t: t, topo: topo, cfg: cfg, cfgPath: path, logs: &syncBuffer{}, cards: issuers.Cards(cfg.Issuers),
+		clientCfg: clientCfg, web: web}
 	n.start()
 	t.Cleanup(func() {
 		n.stop()
@@ -188,7 +224,7 @@ func (n *testNet) start() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := iso.Dial(ctx, n.gatewayAddr, iso.DefaultClientConfig(), zerolog.Nop())
+	c, err := iso.Dial(ctx, n.gatewayAddr, n.clientCfg, zerolog.Nop())
 	require.NoError(n.t, err)
 	n.client = c
 }
@@ -337,7 +373,11 @@ func (n *testNet) get(path string) string {
 
 func (n *testNet) getFrom(addr, path string) string {
 	n.t.Helper()
-	resp, err := http.Get("http://" + addr + path)
+	scheme := "http://"
+	if tr, ok := n.web.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
+		scheme = "https://"
+	}
+	resp, err := n.web.Get(scheme + addr + path)
 	require.NoError(n.t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

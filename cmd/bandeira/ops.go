@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"maps"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 
 	"github.com/bandeira/bandeira/acquirer"
 )
@@ -124,12 +126,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // newHTTPServer returns the ops server with timeouts on every phase (gosec G112).
-func newHTTPServer(h http.Handler) *http.Server {
+// Its own error lines (a failed TLS handshake, say) go to log at Warn.
+func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ErrorLog:          stdlog.New(zerologWriter{log.With().Str("component", "http_server").Logger()}, "", 0),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+}
+
+// zerologWriter writes each line of a standard library logger as one Warn line.
+type zerologWriter struct{ log zerolog.Logger }
+
+func (w zerologWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

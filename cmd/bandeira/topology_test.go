@@ -2,7 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -10,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/testcerts"
+	"github.com/bandeira/bandeira/iso"
 )
 
 // TestAKilledIssuerNodeComesBack kills one issuer node of `run --processes` with SIGKILL
@@ -89,4 +97,78 @@ func restartCommand(t *testing.T, n *testNet, role string) []string {
 		return false
 	}, 30*time.Second, 20*time.Millisecond, "the supervisor never logged %s's death", role)
 	return strings.Fields(restart)
+}
+
+// TestTLSOnEveryPort runs the network as processes with TLS on every ISO 8583 link and
+// HTTP port, from certificates made for the test: mutual TLS at the front door and between
+// the nodes, HTTPS on every node's HTTP port.
+func TestTLSOnEveryPort(t *testing.T) {
+	ca := testcerts.NewCA(t, "bandeira-test")
+	node := ca.Issue("node", testcerts.Server, testcerts.Client)
+	front := ca.Issue("gateway", testcerts.Server)
+	integrator := ca.Issue("integrator", testcerts.Client)
+	nodeTLS := fmt.Sprintf("{cert_file: %q, key_file: %q, ca_file: %q}", node.Cert, node.Key, ca.File)
+	extra := fmt.Sprintf(`
+server: {tls: {cert_file: %q, key_file: %q, ca_file: %q}}
+listen: {http_tls: %s}
+links: {tls: %s}
+nodes:
+  "network:visa": {tls: %s}
+  "network:mastercard": {tls: %s}
+  "issuer:bancodobrasil": {tls: %s}
+  "issuer:nubank": {tls: %s}
+  "issuer:sicredi": {tls: %s}
+`, front.Cert, front.Key, ca.File, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS)
+	clientCfg := iso.DefaultClientConfig()
+	clientCfg.TLS = iso.TLSConfig{CAFile: ca.File, CertFile: integrator.Cert, KeyFile: integrator.Key}
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(ca.File)
+	require.NoError(t, err)
+	require.True(t, pool.AppendCertsFromPEM(caPEM))
+	cert, err := tls.LoadX509KeyPair(node.Cert, node.Key)
+	require.NoError(t, err)
+	web := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}}
+
+	n := mustStartNetWith(t, processes, extra, clientCfg, web)
+	t.Run("an approval crosses every link over mutual TLS", func(t *testing.T) {
+		for _, issuer := range []string{"bancodobrasil", "nubank", "sicredi"} {
+			require.Equal(t, "00", n.code(n.request("0100", n.card(issuer, bandeira.Credit, ""), "000000", 1000)), issuer)
+		}
+		require.Equal(t, 7.0, n.metric("bandeira_link_up"), "the gateway's 2 links and the networks' 5, all up")
+	})
+	t.Run("every HTTP port serves HTTPS and refuses plain HTTP", func(t *testing.T) {
+		for _, addr := range n.httpAddrs {
+			require.Contains(t, n.getFrom(addr, "/metrics"), "bandeira_build_info")
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err == nil {
+				require.Equal(t, http.StatusBadRequest, resp.StatusCode, "Go's TLS server answers plain HTTP 400")
+				resp.Body.Close()
+			}
+		}
+	})
+	t.Run("the front door refuses a client without a certificate and a plaintext client", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		noCert := iso.DefaultClientConfig()
+		noCert.PoolSize, noCert.SignOn = 1, true
+		noCert.TLS = iso.TLSConfig{CAFile: ca.File}
+		_, err := iso.Dial(ctx, n.gatewayAddr, noCert, zerolog.Nop())
+		require.Error(t, err)
+		plain := iso.DefaultClientConfig()
+		plain.PoolSize, plain.SignOn = 1, true
+		_, err = iso.Dial(ctx, n.gatewayAddr, plain, zerolog.Nop())
+		require.Error(t, err)
+	})
+	t.Run("a node port refuses a client whose certificate another CA signed", func(t *testing.T) {
+		other := testcerts.NewCA(t, "other")
+		intruder := other.Issue("intruder", testcerts.Client)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		c := iso.DefaultClientConfig()
+		c.PoolSize, c.SignOn = 1, true
+		c.TLS = iso.TLSConfig{CAFile: ca.File, CertFile: intruder.Cert, KeyFile: intruder.Key}
+		_, err := iso.Dial(ctx, n.nodes["issuer:nubank"].iso, c, zerolog.Nop())
+		require.Error(t, err)
+	})
 }
