@@ -219,7 +219,7 @@ func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandei
 		}
 		return j.join(e), nil
 	}
-	key := normalKey(a.Key())
+	key := a.Key().Normal()
 	if dup, err := j.find(ctx, key); err != nil {
 		return nil, fmt.Errorf("journaling a %s: %w", kind, err)
 	} else if dup != nil {

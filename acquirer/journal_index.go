@@ -37,7 +37,7 @@ func (j *Journal) find(ctx context.Context, k bandeira.Key) (*tracked, error) {
 		}
 	}
 	t, err := j.tracked(ctx, id)
-	if err != nil || normalKey(t.entry.Key) != k {
+	if err != nil || t.entry.Key.Normal() != k {
 		return nil, err
 	}
 	return t, nil
@@ -72,7 +72,7 @@ func (j *Journal) loadIndex(ctx context.Context) error {
 		if err := rs.Scan(&id, &k.AcquirerID, &k.TerminalID, &k.STAN, &k.TransmissionTime); err != nil {
 			return fmt.Errorf("reading the key index: %w", err)
 		}
-		j.index(normalKey(k), id) // the journal never writes a key twice: a taken hash is a collision
+		j.index(k.Normal(), id) // the journal never writes a key twice: a taken hash is a collision
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("reading the key index: %w", err)

@@ -212,6 +212,7 @@ func (b *Books) Apply(ctx context.Context, e ledger.Entry) (ledger.Outcome, erro
 	if err := check(e); err != nil {
 		return ledger.Outcome{}, err
 	}
+	e.Key = e.Key.Normal()
 	var out ledger.Outcome
 	bt, err := b.do(func(at int64) (err error) {
 		out, err = b.st.apply(e, at)

@@ -1,13 +1,13 @@
 package books
 
-import "github.com/bandeira/bandeira/issuers/ledger"
+import "github.com/bandeira/bandeira"
 
 // UseKeyHash makes the books opened until restore is called hash keys with h: a hash
 // that collides often sends keys through the index's exact fallback. Tests that use it
 // must not run in parallel.
-func UseKeyHash(h func(ledger.Key) uint64) (restore func()) {
+func UseKeyHash(h func(bandeira.Key) uint64) (restore func()) {
 	old := keyHash
-	keyHash = func() func(ledger.Key) uint64 { return h }
+	keyHash = func() func(bandeira.Key) uint64 { return h }
 	return func() { keyHash = old }
 }
 

@@ -17,29 +17,29 @@ const DefaultCacheRequests = 16384
 // against the request's real key; a key whose hash another key already has is kept
 // exactly, in collided.
 type keyIndex struct {
-	hash     func(ledger.Key) uint64
+	hash     func(bandeira.Key) uint64
 	ids      map[uint64]int64
-	collided map[ledger.Key]int64
+	collided map[bandeira.Key]int64
 }
 
 // keyHash makes a new index's hash function, seeded at random; tests replace it to force
 // collisions.
-var keyHash = func() func(ledger.Key) uint64 {
+var keyHash = func() func(bandeira.Key) uint64 {
 	seed := maphash.MakeSeed()
-	return func(k ledger.Key) uint64 { return maphash.Comparable(seed, k) }
+	return func(k bandeira.Key) uint64 { return maphash.Comparable(seed, k) }
 }
 
 func newKeyIndex(size int) keyIndex {
 	return keyIndex{
 		hash:     keyHash(),
 		ids:      make(map[uint64]int64, size),
-		collided: make(map[ledger.Key]int64),
+		collided: make(map[bandeira.Key]int64),
 	}
 }
 
 // candidate returns the id that k may be stored under: certain when k collided before,
 // otherwise the id of the request whose key has k's hash, to be confirmed by its key.
-func (x *keyIndex) candidate(k ledger.Key) (int64, bool) {
+func (x *keyIndex) candidate(k bandeira.Key) (int64, bool) {
 	if id, ok := x.collided[k]; ok {
 		return id, true
 	}
@@ -48,7 +48,7 @@ func (x *keyIndex) candidate(k ledger.Key) (int64, bool) {
 }
 
 // add indexes a key that candidate did not confirm.
-func (x *keyIndex) add(k ledger.Key, id int64) {
+func (x *keyIndex) add(k bandeira.Key, id int64) {
 	h := x.hash(k)
 	if _, taken := x.ids[h]; taken {
 		x.collided[k] = id
@@ -113,7 +113,7 @@ type storedRequest struct {
 type fetcher func(id int64) (storedRequest, error)
 
 // lookup returns the request stored under k, or nil when there is none.
-func (s *state) lookup(k ledger.Key) (*request, error) {
+func (s *state) lookup(k bandeira.Key) (*request, error) {
 	id, ok := s.keys.candidate(k)
 	if !ok {
 		return nil, nil

@@ -31,7 +31,7 @@ func (a *account) available() bandeira.Amount { return a.balance + a.limit }
 // request is one Hold, Debit or Credit request, approved or declined, under its key.
 type request struct {
 	id       int64
-	key      ledger.Key
+	key      bandeira.Key
 	keyText  string
 	account  *account
 	kind     ledger.Kind
@@ -97,7 +97,7 @@ type state struct {
 	keys        keyIndex
 	cache       requestCache
 	fetch       fetcher
-	tombs       map[ledger.Key]struct{}
+	tombs       map[bandeira.Key]struct{}
 	holds       []hold // holds placed, oldest first; resolved ones are skipped when due
 	holdsHead   int
 	nextAccount int64
@@ -114,7 +114,7 @@ func newState(ttl int64, cacheSize int, fetch fetcher) *state {
 		keys:        newKeyIndex(0),
 		cache:       newRequestCache(cacheSize),
 		fetch:       fetch,
-		tombs:       make(map[ledger.Key]struct{}),
+		tombs:       make(map[bandeira.Key]struct{}),
 		nextAccount: firstCardAccount,
 		nextRequest: 1,
 		nextPosting: 1,

@@ -14,8 +14,8 @@ type account struct {
 	debited     bandeira.Amount // total ever debited (postings and reversed credits)
 	credited    bandeira.Amount // total ever credited (refunds and reversed debits)
 	pinFailures int
-	records     map[Key]Record
-	order       []Key // ring of record keys, oldest at head once full
+	records     map[bandeira.Key]Record
+	order       []bandeira.Key // ring of record keys, oldest at head once full
 	head        int
 }
 
@@ -88,9 +88,9 @@ func (a *account) reverse(e Entry) Outcome {
 
 // remember stores r under k, evicting the oldest record when the account already keeps
 // limit records. An evicted hold expires: whatever it still holds is released.
-func (a *account) remember(k Key, r Record, limit int) {
+func (a *account) remember(k bandeira.Key, r Record, limit int) {
 	if a.records == nil {
-		a.records = make(map[Key]Record, 4)
+		a.records = make(map[bandeira.Key]Record, 4)
 	}
 	if len(a.order) < limit {
 		a.order = append(a.order, k)

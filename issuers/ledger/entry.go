@@ -48,8 +48,9 @@ type Entry struct {
 	Ref  Ref
 	Kind Kind
 	// Key is the request's own key for Hold, Debit and Credit (stored with the record), and
-	// the original request's key for Reverse.
-	Key Key
+	// the original request's key for Reverse and Capture (bandeira.Authorization.OriginalKey).
+	// Ledgers compare keys in normal form (bandeira.Key.Normal) and normalise it themselves.
+	Key bandeira.Key
 	// Amount in centavos; must be > 0 for Hold, Debit and Credit. Unused by Reverse.
 	Amount bandeira.Amount
 	// AuthCode is stored with the record of a Hold, Debit or Credit.

@@ -61,27 +61,3 @@ type Balances struct {
 
 // Available returns what the cardholder can still spend: Balance − Holds + CreditLimit.
 func (b Balances) Available() bandeira.Amount { return b.Balance - b.Holds + b.CreditLimit }
-
-// Key identifies a request so that a retransmit, a repeat or a later reversal can find it:
-// acquirer ID (field 32), terminal (field 41), STAN (field 11) and transmission time
-// (field 7) of the original (reliability.md I4). A reversal or completion names its
-// original's STAN, time and acquirer in field 90 and comes from the same terminal. Build
-// it with NewKey so that zero-padding differences between field 32 and field 90 do not
-// matter.
-type Key struct {
-	AcquirerID, Terminal, STAN, TransmissionTime string
-}
-
-// NewKey builds a Key, dropping leading zeros from the acquirer ID and the STAN (field 90
-// carries them zero-padded to 11 and 6 digits).
-func NewKey(acquirerID, terminal, stan, transmissionTime string) Key {
-	return Key{trimZeros(acquirerID), terminal, trimZeros(stan), transmissionTime}
-}
-
-func trimZeros(s string) string {
-	t := strings.TrimLeft(s, "0")
-	if t == "" && s != "" {
-		return "0"
-	}
-	return t
-}

@@ -74,6 +74,7 @@ func (m *Memory) Apply(_ context.Context, e Entry) (Outcome, error) {
 	if err := e.check(); err != nil {
 		return Outcome{}, err
 	}
+	e.Key = e.Key.Normal()
 	s := m.shard(e.Ref.ID)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -23,7 +23,9 @@ func creditRef(limit bandeira.Amount) ledger.Ref {
 	return ledger.Ref{ID: ledger.AccountID{BIN: "40000101", Serial: 7}, Opening: ledger.Opening{CreditLimit: limit}}
 }
 
-func key(stan string) ledger.Key { return ledger.NewKey("12345", "T1", stan, "0101120000") }
+func key(stan string) bandeira.Key {
+	return bandeira.Key{AcquirerID: "12345", TerminalID: "T1", STAN: stan, TransmissionTime: "0101120000"}
+}
 
 func apply(t *testing.T, m *ledger.Memory, e ledger.Entry) ledger.Outcome {
 	t.Helper()
@@ -141,9 +143,14 @@ func TestMemoryResolution(t *testing.T) {
 		require.Equal(t, ledger.Balances{Balance: 9900}, out.Balances)
 	})
 
-	t.Run("keys match despite zero padding of acquirer ID and STAN", func(t *testing.T) {
-		require.Equal(t, ledger.NewKey("12345", "T1", "42", "0101120000"), ledger.NewKey("00000012345", "T1", "000042", "0101120000"))
-		require.Equal(t, ledger.NewKey("0", "T1", "000000", "x"), ledger.NewKey("00000000000", "T1", "0", "x"))
+	t.Run("keys match in normal form: field 90's zero padding finds the original", func(t *testing.T) {
+		m := ledger.NewMemory(0)
+		ref := debitRef(10000)
+		apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: key("42"), Amount: 100})
+		padded := bandeira.Key{AcquirerID: "00000012345", TerminalID: "T1", STAN: "000042", TransmissionTime: "0101120000"}
+		out := apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: padded})
+		require.Equal(t, ledger.StatusApplied, out.Status)
+		require.Equal(t, bandeira.Amount(100), out.Released)
 	})
 
 	t.Run("evicting the oldest record expires its hold", func(t *testing.T) {
@@ -233,7 +240,7 @@ func TestAccountIDString(t *testing.T) {
 func BenchmarkMemoryApply(b *testing.B) {
 	b.ReportAllocs()
 	m := ledger.NewMemory(0)
-	keys := make([]ledger.Key, 256)
+	keys := make([]bandeira.Key, 256)
 	for i := range keys {
 		keys[i] = key(fmt.Sprint(i))
 	}
