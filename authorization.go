@@ -135,7 +135,6 @@ func (a *Authorization) IsSale() bool {
 	return tx == TxPurchase || tx == TxCash
 }
 
-
 // OriginalData is field 90: the data elements of the message a reversal refers to.
 type OriginalData struct {
 	MTI              MTI    // 4
