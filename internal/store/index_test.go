@@ -79,7 +79,7 @@ func TestCache(t *testing.T) {
 		c.Put(2, &item{id: 2}, 5)
 		c.Put(3, &item{id: 3}, 5) // young {3}, old {1, 2}
 		_, err := c.Get(1, 5)
-		require.NoError(t, err) // young {3, 1}
+		require.NoError(t, err)   // young {3, 1}
 		c.Put(4, &item{id: 4}, 5) // young {4}, old {3, 1}: 2 dropped
 		require.False(t, c.Contains(2))
 		c.Put(5, &item{id: 5}, 5)

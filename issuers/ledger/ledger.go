@@ -1,13 +1,20 @@
-// Package ledger holds the mutable state of simulated issuer accounts: balances, holds,
-// posted entries, the records that reversals match against, and PIN-try counters.
+// Package ledger holds the posting rules of the simulated issuers and the vocabulary every
+// ledger speaks: accounts, entries (hold, debit, credit, reverse, capture), the requests
+// remembered under their keys, postings between the card and the issuer's system accounts
+// (funding, holds, settlement, fees), outcomes and PIN-try counters.
 //
-// The types here are the vocabulary shared by every ledger implementation; Memory is the
-// in-process one. The issuers package declares the small Ledger interface it consumes, so
-// a durable implementation (SQLite) can replace Memory without touching the bank's rules.
+// Engine is the one implementation of the rules: a pure function of an account, the
+// request under the entry's key, whether a tombstone exists, the entry and the ledger
+// time, returning the outcome and the changes. Stores are thin around it: Memory keeps
+// its state in maps (tests, benchmarks), issuers/books in SQLite (what `bandeira run`
+// uses). Both therefore behave alike: every key is remembered for good, approved or
+// declined; a reversal before its original leaves a tombstone; holds expire in ledger
+// time. The issuers package declares the small Ledger interface it consumes.
 //
-// Money is integer centavos (bandeira.Amount). An account's state obeys reliability.md §6:
-// holds are never negative, a hold or posting is resolved at most once, and
-// Available = Balance − Holds + CreditLimit never goes below zero through Hold or Debit.
+// Money is integer centavos (bandeira.Amount). The invariants the rules keep are listed
+// in docs/ledger.md: balances sum to zero, a hold resolves at most once, Available =
+// Balance − Holds + CreditLimit never goes below zero through Hold or Debit, one key has
+// one outcome.
 //
 // Accounts are named by AccountID (BIN and serial), never by PAN. Nothing in this package
 // logs, and no error carries an account number in clear.
