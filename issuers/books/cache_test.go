@@ -70,16 +70,16 @@ func TestRequestsOutOfTheCache(t *testing.T) {
 		require.Equal(t, ledger.Balances{Balance: 10_000, Holds: 4_000}, b)
 	})
 	t.Run("keys whose hashes collide stay apart", func(t *testing.T) {
-		defer books.UseKeyHash(func(bandeira.Key) uint64 { return 7 })()
+		opts := books.WithKeyHash(books.Options{CacheRequests: 1}, func(bandeira.Key) uint64 { return 7 })
 		path := filepath.Join(t.TempDir(), "b.db")
-		bk := mustOpen(t, path, books.Options{CacheRequests: 1})
+		bk := mustOpen(t, path, opts)
 		for i, amount := range []bandeira.Amount{100, 200, 300} {
 			out := mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 10_000), Kind: ledger.Hold,
 				Key: key(fmt.Sprint(i)), Amount: amount, AuthCode: fmt.Sprint("A", i)})
 			require.Equal(t, ledger.StatusApplied, out.Status)
 		}
 		require.NoError(t, bk.Close())
-		bk = mustOpen(t, path, books.Options{CacheRequests: 1})
+		bk = mustOpen(t, path, opts)
 		for i, amount := range []bandeira.Amount{100, 200, 300} {
 			out := mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 10_000), Kind: ledger.Reverse, Key: key(fmt.Sprint(i))})
 			require.Equal(t, ledger.StatusApplied, out.Status, "key %d", i)

@@ -160,10 +160,7 @@ func TestModel(t *testing.T) {
 	for seed := first; seed < first+uint64(seeds); seed++ {
 		v := modelVariants[seed%uint64(len(modelVariants))]
 		t.Run(fmt.Sprintf("seed %d agrees with the model (%s)", seed, v.name), func(t *testing.T) {
-			if v.hash != nil {
-				defer books.UseKeyHash(v.hash)()
-			}
-			runModel(t, seed, ops, v.cache)
+			runModel(t, seed, ops, books.WithKeyHash(books.Options{CacheRequests: v.cache}, v.hash))
 		})
 	}
 }
@@ -206,11 +203,11 @@ type modelRun struct {
 	keys  []bandeira.Key
 	refOf map[bandeira.Key]ledger.Ref
 	n     int
-	cache int // Options.CacheRequests
+	opts  books.Options
 }
 
-func runModel(t *testing.T, seed uint64, ops, cache int) {
-	r := &modelRun{cache: cache,
+func runModel(t *testing.T, seed uint64, ops int, opts books.Options) {
+	r := &modelRun{opts: opts,
 		t: t, rng: rand.New(rand.NewPCG(seed, 0xb00c5)), path: filepath.Join(t.TempDir(), "m.db"),
 		cfg: books.DefaultConfig(), refOf: map[bandeira.Key]ledger.Ref{},
 	}
@@ -229,7 +226,9 @@ func runModel(t *testing.T, seed uint64, ops, cache int) {
 func (r *modelRun) now() time.Time { return time.Unix(0, r.clock.Load()).UTC() }
 
 func (r *modelRun) open() {
-	bk, err := books.Open(context.Background(), r.path, r.cfg, books.Options{Now: r.now, CacheRequests: r.cache})
+	opts := r.opts
+	opts.Now = r.now
+	bk, err := books.Open(context.Background(), r.path, r.cfg, opts)
 	require.NoError(r.t, err)
 	r.bk = bk
 }
