@@ -63,7 +63,7 @@ func (j *Journal) amend(ctx context.Context, a *bandeira.Authorization, res band
 	}
 	delta := subtract(after, t.fee)
 	t.fee = after
-	j.touch(t, j.cur.seq)
+	j.touch(t)
 	e := *orig
 	e.Kind, e.At, e.Key, e.MTI, e.TxType, e.RRN = kind, j.now(), a.Key(), a.MTI, orig.TxType, a.RRN
 	e.AuthCode, e.Fee, e.OriginalID, e.OriginalKey = res.AuthCode, delta, orig.ID, orig.Key

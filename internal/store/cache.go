@@ -1,10 +1,6 @@
 package store
 
-import (
-	"fmt"
-
-	"github.com/prometheus/client_golang/prometheus"
-)
+import "github.com/prometheus/client_golang/prometheus"
 
 // CacheConfig is what a Cache needs from its owner.
 type CacheConfig[V any] struct {
@@ -16,7 +12,8 @@ type CacheConfig[V any] struct {
 	// was read from disk). An item whose mark is above the last committed batch is not
 	// current on disk, so the cache keeps it through any number of rotations.
 	Mark func(v V) uint64
-	// Load reads the item with id back from disk, on a miss.
+	// Load reads the item with id back from disk, on a miss. Its error, which should name
+	// the item, is Get's.
 	Load func(id int64) (V, error)
 	// Reads counts the misses Load served (Metrics.Reads); nil counts nothing.
 	Reads prometheus.Counter
@@ -57,7 +54,7 @@ func (c *Cache[V]) Get(id int64, committed uint64) (V, error) {
 	v, err := c.cfg.Load(id)
 	if err != nil {
 		var none V
-		return none, fmt.Errorf("reading item %d back: %w", id, err)
+		return none, err
 	}
 	c.Put(id, v, committed)
 	return v, nil

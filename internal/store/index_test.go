@@ -1,7 +1,7 @@
 package store_test
 
 import (
-	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,7 +57,7 @@ func newCache(capacity int, disk map[int64]*item, reads prometheus.Counter) *sto
 			if v := disk[id]; v != nil {
 				return &item{id: id}, nil
 			}
-			return nil, errors.New("no such row")
+			return nil, fmt.Errorf("reading item %d: no such row", id)
 		},
 		Reads: reads,
 	})
@@ -97,7 +97,7 @@ func TestCache(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, float64(1), counter(t, reads))
 		_, err = c.Get(10, 0)
-		require.ErrorContains(t, err, "reading item 10 back: no such row")
+		require.EqualError(t, err, "reading item 10: no such row")
 		require.False(t, c.Contains(10))
 	})
 }
