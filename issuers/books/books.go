@@ -210,7 +210,7 @@ func (b *Books) Balances(ctx context.Context, ref ledger.Ref) (ledger.Balances, 
 		if err := b.st.expire(at); err != nil {
 			return err
 		}
-		a := b.st.accountOf(ref)
+		_, a := b.st.accountOf(ref)
 		bal = a.Balances()
 		return nil
 	})

@@ -23,13 +23,14 @@ func (s *state) apply(e ledger.Entry, at int64) (ledger.Outcome, error) {
 	if err != nil {
 		return ledger.Outcome{}, err
 	}
-	in := ledger.Input{Entry: e, Account: s.accountOf(e.Ref), At: at}
+	a, acct := s.accountOf(e.Ref)
+	in := ledger.Input{Entry: e, Account: acct, At: at}
 	if r != nil {
 		in.Request = &r.Request
 	}
 	_, in.Tombstoned = s.tombs[e.Key]
 	out, ch := s.engine.Apply(in)
-	s.keep(&ch, r, e.Key, at)
+	s.keep(&ch, a, r, e.Key, at)
 	return out, nil
 }
 
@@ -47,7 +48,7 @@ func (s *state) expire(at int64) error {
 			return fmt.Errorf("expiring holds: %w", err)
 		}
 		if ch, ok := s.engine.Expire(r.account.Account, &r.Request); ok {
-			s.keep(&ch, r, r.Key, at)
+			s.keep(&ch, r.account, r, r.Key, at)
 		}
 		s.holdsHead++
 	}
@@ -60,8 +61,9 @@ func (s *state) expire(at int64) error {
 
 // pinTry records one PIN check and returns the consecutive failures after it.
 func (s *state) pinTry(ref ledger.Ref, ok bool, at int64) int {
-	n, ch := s.engine.PINTry(s.accountOf(ref), ok)
-	s.keep(&ch, nil, bandeira.Key{}, at)
+	a, acct := s.accountOf(ref)
+	n, ch := s.engine.PINTry(acct, ok)
+	s.keep(&ch, a, nil, bandeira.Key{}, at)
 	return n
 }
 

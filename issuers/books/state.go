@@ -97,19 +97,19 @@ func newState(engine ledger.Engine, keys *store.Index[bandeira.Key]) *state {
 	return s
 }
 
-// accountOf returns ref's account as the engine sees it: stored, or before first use.
-func (s *state) accountOf(ref ledger.Ref) ledger.Account {
+// accountOf returns ref's account, nil if it was never opened, and the account as the
+// engine sees it: as stored, or before its first use.
+func (s *state) accountOf(ref ledger.Ref) (*account, ledger.Account) {
 	if a := s.accounts[ref.ID]; a != nil {
-		return a.Account
+		return a, a.Account
 	}
-	return ledger.NewAccount(ref)
+	return nil, ledger.NewAccount(ref)
 }
 
-// keep applies what the engine decided: the account (opened if need be), the request
-// (new, or r changed), the postings and the tombstone for key, to memory and to the
-// current batch. at is the ledger time of the decision.
-func (s *state) keep(ch *ledger.Changes, r *request, key bandeira.Key, at int64) {
-	a := s.accounts[ch.Account.ID]
+// keep applies what the engine decided about account a (nil: never opened) to memory and
+// to the current batch: the account (opened if need be), the request (new, or r changed),
+// the postings and the tombstone for key. at is the ledger time of the decision.
+func (s *state) keep(ch *ledger.Changes, a *account, r *request, key bandeira.Key, at int64) {
 	switch {
 	case ch.Opened:
 		a = &account{Account: ch.Account, id: s.nextAccount, kind: kindCard}
