@@ -20,15 +20,14 @@ type tracked struct {
 // tracked returns the sale or refund with id from the cache (internal/store's
 // two-generation cache, which never drops one with changes not yet committed), or else
 // from disk. j.mu must be held.
-func (j *Journal) tracked(_ context.Context, id int64) (*tracked, error) {
-	return j.cache.Get(id, j.w.Committed())
+func (j *Journal) tracked(ctx context.Context, id int64) (*tracked, error) {
+	return j.cache.Get(ctx, id, j.w.Committed())
 }
 
 // load reads the sale or refund with id from disk: the entry, and its fee plus those of
 // its amendments (all committed, or it would be in the cache). It runs under j.mu, on the
 // read-only handle.
-func (j *Journal) load(id int64) (*tracked, error) {
-	ctx := context.Background()
+func (j *Journal) load(ctx context.Context, id int64) (*tracked, error) {
 	e, err := scanEntry(j.readEntry.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, fmt.Errorf("reading entry %d: %w", id, err)

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // CacheConfig is what a Cache needs from its owner.
 type CacheConfig[V any] struct {
@@ -12,9 +16,9 @@ type CacheConfig[V any] struct {
 	// was read from disk). An item whose mark is above the last committed batch is not
 	// current on disk, so the cache keeps it through any number of rotations.
 	Mark func(v V) uint64
-	// Load reads the item with id back from disk, on a miss. Its error, which should name
-	// the item, is Get's.
-	Load func(id int64) (V, error)
+	// Load reads the item with id back from disk, on a miss, within ctx (Get's). Its
+	// error, which should name the item, is Get's.
+	Load func(ctx context.Context, id int64) (V, error)
 	// Reads counts the misses Load served (Metrics.Reads); nil counts nothing.
 	Reads prometheus.Counter
 }
@@ -37,9 +41,9 @@ func NewCache[V any](cfg CacheConfig[V]) *Cache[V] {
 	return &Cache[V]{cfg: cfg, young: make(map[int64]V), old: make(map[int64]V)}
 }
 
-// Get returns the item with id, from memory or else from disk (then cached). committed
-// is the last committed batch (Writer.Committed).
-func (c *Cache[V]) Get(id int64, committed uint64) (V, error) {
+// Get returns the item with id, from memory or else from disk (then cached) within ctx.
+// committed is the last committed batch (Writer.Committed).
+func (c *Cache[V]) Get(ctx context.Context, id int64, committed uint64) (V, error) {
 	if v, ok := c.young[id]; ok {
 		return v, nil
 	}
@@ -51,7 +55,7 @@ func (c *Cache[V]) Get(id int64, committed uint64) (V, error) {
 	if c.cfg.Reads != nil {
 		c.cfg.Reads.Inc()
 	}
-	v, err := c.cfg.Load(id)
+	v, err := c.cfg.Load(ctx, id)
 	if err != nil {
 		var none V
 		return none, err

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -53,7 +54,7 @@ func newCache(capacity int, disk map[int64]*item, reads prometheus.Counter) *sto
 	return store.NewCache(store.CacheConfig[*item]{
 		Capacity: capacity,
 		Mark:     func(v *item) uint64 { return v.mark },
-		Load: func(id int64) (*item, error) {
+		Load: func(_ context.Context, id int64) (*item, error) {
 			if v := disk[id]; v != nil {
 				return &item{id: id}, nil
 			}
@@ -78,7 +79,7 @@ func TestCache(t *testing.T) {
 		c.Put(1, &item{id: 1, mark: 5}, 5)
 		c.Put(2, &item{id: 2}, 5)
 		c.Put(3, &item{id: 3}, 5) // young {3}, old {1, 2}
-		_, err := c.Get(1, 5)
+		_, err := c.Get(ctx, 1, 5)
 		require.NoError(t, err)   // young {3, 1}
 		c.Put(4, &item{id: 4}, 5) // young {4}, old {3, 1}: 2 dropped
 		require.False(t, c.Contains(2))
@@ -90,13 +91,13 @@ func TestCache(t *testing.T) {
 	t.Run("reads a miss back from disk, counts it and keeps it", func(t *testing.T) {
 		reads := prometheus.NewCounter(prometheus.CounterOpts{Name: "reads"})
 		c := newCache(4, map[int64]*item{9: {id: 9}}, reads)
-		v, err := c.Get(9, 0)
+		v, err := c.Get(ctx, 9, 0)
 		require.NoError(t, err)
 		require.Equal(t, int64(9), v.id)
-		_, err = c.Get(9, 0)
+		_, err = c.Get(ctx, 9, 0)
 		require.NoError(t, err)
 		require.Equal(t, float64(1), counter(t, reads))
-		_, err = c.Get(10, 0)
+		_, err = c.Get(ctx, 10, 0)
 		require.EqualError(t, err, "reading item 10: no such row")
 		require.False(t, c.Contains(10))
 	})

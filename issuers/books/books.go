@@ -100,9 +100,9 @@ const selectRequest = `SELECT key, account_id, kind, amount, status, auth_code, 
 	created_at FROM requests WHERE id = ?`
 
 // fetch reads request id back through the read-only handle.
-func (b *Books) fetch(id int64) (*request, error) {
+func (b *Books) fetch(ctx context.Context, id int64) (*request, error) {
 	var r storedRequest
-	err := b.byID.QueryRow(id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
+	err := b.byID.QueryRowContext(ctx, id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
 		&r.open, &r.state, &r.reversed, &r.at)
 	if err != nil {
 		return nil, fmt.Errorf("reading request %d: %w", id, err)

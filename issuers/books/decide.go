@@ -1,6 +1,7 @@
 package books
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/bandeira/bandeira"
@@ -83,7 +84,7 @@ func (s *state) lookup(k bandeira.Key) (*request, error) {
 // request returns the request with id from the cache, or reads it from disk: a request
 // is out of the cache only once its last change has committed, so its row is current.
 func (s *state) request(id int64) (*request, error) {
-	return s.cache.Get(id, s.committed)
+	return s.cache.Get(context.Background(), id, s.committed)
 }
 
 // storedRequest is a requests row as read back from disk by id.
