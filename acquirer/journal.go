@@ -215,7 +215,7 @@ func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandei
 	e.ID = j.nextID
 	j.nextID++
 	j.keys.Add(key, e.ID)
-	j.touch(&tracked{entry: e, fee: e.Fee})
+	j.cache.Add(e.ID, &tracked{entry: e, fee: e.Fee, seq: j.w.Batch().Seq()}, j.w.Committed())
 	return j.join(&e), nil
 }
 

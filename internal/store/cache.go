@@ -79,6 +79,16 @@ func (c *Cache[V]) Put(id int64, v V, committed uint64) {
 	c.taken++
 }
 
+// Add puts v, a new item that the cache does not hold, under id: Put without looking
+// for it first.
+func (c *Cache[V]) Add(id int64, v V, committed uint64) {
+	if c.taken >= c.cfg.Capacity {
+		c.rotate(committed)
+	}
+	c.young[id] = v
+	c.taken++
+}
+
 // rotate drops the old generation but for its uncommitted items, which move to a new
 // young one; the young one becomes old.
 func (c *Cache[V]) rotate(committed uint64) {

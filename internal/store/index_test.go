@@ -88,6 +88,17 @@ func TestCache(t *testing.T) {
 		require.False(t, c.Contains(1))
 		require.Equal(t, 3, c.Len())
 	})
+	t.Run("Add takes a new item as Put does, and rotates the same way", func(t *testing.T) {
+		c := newCache(2, nil, nil)
+		c.Add(1, &item{id: 1, mark: 5}, 4)
+		c.Add(2, &item{id: 2}, 4)
+		c.Add(3, &item{id: 3}, 4) // young {3}, old {1, 2}
+		c.Add(4, &item{id: 4}, 4)
+		c.Add(5, &item{id: 5}, 4) // young {1, 5} (1 carried: uncommitted), old {3, 4}
+		require.True(t, c.Contains(1))
+		require.False(t, c.Contains(2))
+		require.Equal(t, 4, c.Len())
+	})
 	t.Run("reads a miss back from disk, counts it and keeps it", func(t *testing.T) {
 		reads := prometheus.NewCounter(prometheus.CounterOpts{Name: "reads"})
 		c := newCache(4, map[int64]*item{9: {id: 9}}, reads)

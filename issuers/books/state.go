@@ -145,7 +145,7 @@ func (s *state) newRequest(q ledger.Request, a *account) *request {
 	s.nextRequest++
 	s.keys.Add(q.Key, r.id)
 	s.touchRequest(r)
-	s.cache.Put(r.id, r, s.committed)
+	s.cache.Add(r.id, r, s.committed)
 	if q.Kind == ledger.Hold && q.State == ledger.StateOpen {
 		s.holds = append(s.holds, hold{id: r.id, at: q.At})
 	}
