@@ -135,17 +135,6 @@ func (a *Authorization) IsSale() bool {
 	return tx == TxPurchase || tx == TxCash
 }
 
-// Key identifies a request for matching and duplicate detection: acquirer (field 32),
-// terminal (41), STAN (11) and transmission time (7), per reliability.md invariant I4.
-type Key struct {
-	AcquirerID, TerminalID, STAN, TransmissionTime string
-}
-
-// Key returns the request's key.
-func (a *Authorization) Key() Key {
-	return Key{a.AcquirerID, a.TerminalID, a.STAN, a.TransmissionTime}
-}
-
 // OriginalData is field 90: the data elements of the message a reversal refers to.
 type OriginalData struct {
 	MTI              MTI    // 4

@@ -2,7 +2,6 @@ package acquirer
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/bandeira/bandeira"
@@ -110,35 +109,6 @@ func kindOf(a *bandeira.Authorization) (EntryKind, bool) {
 		return EntryReversal, true
 	}
 	return 0, false
-}
-
-// normalKey is k with leading zeros trimmed from the acquirer ID and STAN, as the issuers
-// key their books, so field 90's zero-padded values match the original's.
-func normalKey(k bandeira.Key) bandeira.Key {
-	return bandeira.Key{AcquirerID: trimZeros(k.AcquirerID), TerminalID: k.TerminalID, STAN: trimZeros(k.STAN), TransmissionTime: k.TransmissionTime}
-}
-
-// originalKey is the key of the request a reversal cancels: field 90's acquirer ID (its
-// own field 32 when field 90's is zeros), STAN and transmission time with the reversal's
-// own terminal, or the reversal's own key without field 90 — the issuers' rule.
-func originalKey(a *bandeira.Authorization) bandeira.Key {
-	o := a.Original
-	if o == nil {
-		return normalKey(a.Key())
-	}
-	acq := o.AcquirerID
-	if strings.Trim(acq, "0") == "" {
-		acq = a.AcquirerID
-	}
-	return normalKey(bandeira.Key{AcquirerID: acq, TerminalID: a.TerminalID, STAN: o.STAN, TransmissionTime: o.TransmissionTime})
-}
-
-func trimZeros(s string) string {
-	t := strings.TrimLeft(s, "0")
-	if t == "" && s != "" {
-		return "0"
-	}
-	return t
 }
 
 // subtract returns a − b part by part.

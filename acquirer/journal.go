@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 )
 
 // Errors of the Journal.
@@ -45,55 +46,39 @@ type JournalOptions struct {
 // Journal is the acquirer's durable journal: every approved sale (priced), refund and
 // reversal, in an append-only SQLite table (WAL) at JournalPath(data-dir). Record returns
 // only after its entry is committed: calls join the current batch and one writer
-// goroutine commits each batch in one transaction (group commit, multi-row INSERTs), so
-// the gateway never answers an approval the journal could lose. A failed commit fails the
-// journal for good (ErrJournalFailed). It is safe for concurrent use.
+// goroutine commits each batch in one transaction (group commit, multi-row INSERTs:
+// internal/store), so the gateway never answers an approval the journal could lose. A
+// failed commit fails the journal for good (ErrJournalFailed). It is safe for concurrent
+// use.
 //
 // Its memory is bounded but for a few bytes per sale or refund. In memory: a key index
-// from a 64-bit hash of each sale's and refund's request key to its entry id (about 25
-// bytes an entry, rebuilt on open from the keys alone, with an exact map for the rare hash
-// collision), and a cache of the sales and refunds recorded or touched lately, whole and
-// with their fee after amendments (JournalOptions.CacheEntries), which never drops one
-// whose changes are not yet committed. Read from disk, on a read-only connection of its
-// own: a duplicate's or reversal's original that the cache has dropped (the entry by id,
-// and its amendments' fees by the partial index on original_id).
+// from a 64-bit hash of each sale's and refund's request key (in normal form) to its entry
+// id (about 25 bytes an entry, rebuilt on open from the keys alone, with an exact map for
+// the rare hash collision), and a cache of the sales and refunds recorded or touched
+// lately, whole and with their fee after amendments (JournalOptions.CacheEntries), which
+// never drops one whose changes are not yet committed. Read from disk, through the
+// read-only handle: a duplicate's or reversal's original that the cache has dropped (the
+// entry by id, and its amendments' fees by the partial index on original_id).
 type Journal struct {
 	acq     *Acquirer
-	db      *sql.DB // the writer's connection and Entries'
-	insert  *entryInsert
+	db      *store.DB
+	scan    *sql.DB // read-only, for Entries: a scan never holds the lookups' connection
+	w       *store.Writer[[]Entry, []Entry]
 	log     zerolog.Logger
 	now     func() time.Time
-	commits prometheus.Observer
-	reads   prometheus.Counter
+	metrics *Metrics
 	counts  [EntryCompletion + 1]prometheus.Counter
 
-	rdb         *sql.DB   // lookups under mu: one read-only connection
-	readEntry   *sql.Stmt // selectEntry
-	readAmended *sql.Stmt // selectAmended
+	readEntry   *sql.Stmt // selectEntry, on db.R
+	readAmended *sql.Stmt // selectAmended, on db.R
 
-	mu        sync.Mutex
-	nextID    int64
-	keys      keyIndex
-	cache     trackedCache
-	committed uint64 // the sequence of the last batch committed
-	cur       *journalBatch
-	kick      chan struct{}
-	closed    bool
-	failed    error
+	mu     sync.Mutex
+	nextID int64
+	keys   *store.Index[bandeira.Key]
+	cache  *store.Cache[*tracked]
 
-	writerDone chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
-}
-
-// journalBatch is the entries one commit writes and the calls that wait for it. Batches
-// are numbered from 1 in commit order.
-type journalBatch struct {
-	seq     uint64
-	entries []Entry
-	waiters int
-	done    chan struct{}
-	err     error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // OpenJournal opens (creating if needed) the journal at path, migrates it, rebuilds the
@@ -109,57 +94,63 @@ func OpenJournal(ctx context.Context, path string, acq *Acquirer, opts JournalOp
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	j := &Journal{acq: acq, now: opts.Now, insert: newEntryInsert(),
-		keys: newKeyIndex(opts.keyHash), cache: newTrackedCache(opts.CacheEntries),
-		log:  opts.Log.With().Str("component", "journal").Logger(),
-		cur:  &journalBatch{seq: 1, done: make(chan struct{})},
-		kick: make(chan struct{}, 1), writerDone: make(chan struct{}), commits: opts.Metrics.JournalCommit, reads: opts.Metrics.JournalReads}
+	if opts.CacheEntries <= 0 {
+		opts.CacheEntries = defaultCacheEntries
+	}
+	j := &Journal{acq: acq, now: opts.Now, metrics: opts.Metrics, keys: store.NewIndex(0, opts.keyHash),
+		log: opts.Log.With().Str("component", "journal").Logger()}
 	for k := EntrySale; k <= EntryCompletion; k++ {
 		j.counts[k] = opts.Metrics.JournalEntries.WithLabelValues(k.String())
 	}
+	j.cache = store.NewCache(store.CacheConfig[*tracked]{Capacity: opts.CacheEntries,
+		Mark: func(t *tracked) uint64 { return t.seq }, Load: j.load, Reads: opts.Metrics.JournalReads})
 	if err := j.open(ctx, path, opts.Synchronous); err != nil {
 		_ = j.closeDBs()
 		return nil, fmt.Errorf("opening the journal %s: %w", path, err)
 	}
-	j.log.Info().Int64("entries", j.nextID-1).Int("keys", len(j.keys.ids)+len(j.keys.exact)).Msg("journal loaded")
-	go j.write()
+	j.log.Info().Int64("entries", j.nextID-1).Int("keys", j.keys.Len()).Msg("journal loaded")
+	j.w = j.startWriter()
 	return j, nil
 }
 
-// open opens the writer's and the reader's databases, prepares the reader's statements
-// and loads the key index.
+// open opens the database, prepares the lookups on its read-only handle, opens the
+// handle for Entries and loads the key index.
 func (j *Journal) open(ctx context.Context, path, synchronous string) error {
 	var err error
-	if j.db, err = openDB(ctx, path, synchronous); err != nil {
-		return err
+	j.db, err = store.Open(ctx, path, store.Config{Synchronous: synchronous, Migrations: journalMigrations})
+	if errors.Is(err, store.ErrNewerSchema) {
+		err = fmt.Errorf("%w: %w", ErrJournalIncompatible, err)
 	}
-	j.db.SetMaxOpenConns(2) // the writer, and Entries beside it (WAL)
-	if j.rdb, err = openReadDB(path); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, p := range []struct {
 		st **sql.Stmt
 		q  string
 	}{{&j.readEntry, selectEntry}, {&j.readAmended, selectAmended}} {
-		if *p.st, err = j.rdb.PrepareContext(ctx, p.q); err != nil {
+		if *p.st, err = j.db.R.PrepareContext(ctx, p.q); err != nil {
 			return fmt.Errorf("preparing lookups: %w", err)
 		}
+	}
+	if j.scan, err = store.OpenReadOnly(path, 2); err != nil {
+		return err
 	}
 	return j.loadIndex(ctx)
 }
 
 // closeDBs closes the statements and databases open so far.
 func (j *Journal) closeDBs() error {
-	errs := []error{j.insert.close()}
+	var errs []error
 	for _, st := range []*sql.Stmt{j.readEntry, j.readAmended} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
 	}
-	for _, db := range []*sql.DB{j.rdb, j.db} {
-		if db != nil {
-			errs = append(errs, db.Close())
-		}
+	if j.scan != nil {
+		errs = append(errs, j.scan.Close())
+	}
+	if j.db != nil {
+		errs = append(errs, j.db.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -190,27 +181,19 @@ func (j *Journal) Record(ctx context.Context, a bandeira.Authorization, res band
 	if err != nil || bt == nil {
 		return err
 	}
-	select {
-	case <-bt.done:
-		if bt.err != nil {
-			return fmt.Errorf("journaling a %s: %w", kind, bt.err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("journaling a %s: %w", kind, ctx.Err())
+	if err := bt.Wait(ctx); err != nil {
+		return fmt.Errorf("journaling a %s: %w", kind, err)
 	}
+	return nil
 }
 
 // add builds the entry under the mutex and joins the current batch; a nil batch means
 // there is nothing to wait for.
-func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandeira.Result, kind EntryKind, fee bandeira.Fee) (*journalBatch, error) {
+func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandeira.Result, kind EntryKind, fee bandeira.Fee) (*store.Batch[[]Entry], error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	switch {
-	case j.closed:
-		return nil, ErrJournalClosed
-	case j.failed != nil:
-		return nil, j.failed
+	if err := j.w.Err(); err != nil {
+		return nil, err
 	}
 	if kind == EntryReversal || kind == EntryCompletion {
 		e, err := j.amend(ctx, a, res, kind)
@@ -219,7 +202,7 @@ func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandei
 		}
 		return j.join(e), nil
 	}
-	key := normalKey(a.Key())
+	key := a.Key().Normal()
 	if dup, err := j.find(ctx, key); err != nil {
 		return nil, fmt.Errorf("journaling a %s: %w", kind, err)
 	} else if dup != nil {
@@ -231,39 +214,29 @@ func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandei
 	}
 	e.ID = j.nextID
 	j.nextID++
-	j.index(key, e.ID)
-	j.touch(&tracked{entry: e, fee: e.Fee}, j.cur.seq)
+	j.keys.Add(key, e.ID)
+	j.cache.Add(e.ID, &tracked{entry: e, fee: e.Fee, seq: j.w.Batch().Seq()}, j.w.Committed())
 	return j.join(&e), nil
 }
 
-// join appends e (if any) to the current batch and wakes the writer.
-// j.mu must be held.
-func (j *Journal) join(e *Entry) *journalBatch {
-	bt := j.cur
+// join appends e (if any) to the current batch and joins it. j.mu must be held.
+func (j *Journal) join(e *Entry) *store.Batch[[]Entry] {
 	if e != nil {
-		bt.entries = append(bt.entries, *e)
+		bt := j.w.Batch()
+		bt.Changes = append(bt.Changes, *e)
 	}
-	bt.waiters++
-	select {
-	case j.kick <- struct{}{}:
-	default:
-	}
-	return bt
+	return j.w.Join()
 }
 
-// Entries returns every committed entry in id order, from one consistent snapshot.
-func (j *Journal) Entries(ctx context.Context) ([]Entry, error) { return readEntries(ctx, j.db) }
+// Entries returns every committed entry in id order, from one consistent snapshot, read
+// through a read-only handle of its own beside the writer.
+func (j *Journal) Entries(ctx context.Context) ([]Entry, error) { return readEntries(ctx, j.scan) }
 
 // Close commits what is pending, stops the writer and closes the database. Record after
 // Close fails with ErrJournalClosed. It is idempotent.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
-		j.mu.Lock()
-		j.closed = true
-		close(j.kick)
-		j.mu.Unlock()
-		<-j.writerDone
-		j.closeErr = j.closeDBs()
+		j.closeErr = errors.Join(j.w.Close(), j.closeDBs())
 	})
 	return j.closeErr
 }

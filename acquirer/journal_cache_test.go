@@ -31,16 +31,14 @@ func mustJournalWith(tb testing.TB, path string, cacheEntries int, hash func(ban
 func cached(j *Journal, id int64) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_, young := j.cache.young[id]
-	_, old := j.cache.old[id]
-	return young || old
+	return j.cache.Contains(id)
 }
 
 // cacheLen is how many entries the cache holds.
 func cacheLen(j *Journal) int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return len(j.cache.young) + len(j.cache.old)
+	return j.cache.Len()
 }
 
 func amount(v bandeira.Amount) *bandeira.Amount { return &v }
@@ -95,7 +93,7 @@ func TestJournalEvictedOriginals(t *testing.T) {
 	ref, refAcq := mustJournalWith(t, filepath.Join(t.TempDir(), "journal.db"), 0, nil)
 	want := amendEvicted(t, ref, refAcq, false)
 	require.Len(t, want, 4+35+6)
-	require.Zero(t, counterValue(t, ref.reads), "the default cache holds every entry")
+	require.Zero(t, counterValue(t, ref.metrics.JournalReads), "the default cache holds every entry")
 	plan := DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit]
 	eff := Effective(want)
 	require.Equal(t, plan.Fee(3000), eff[0].Fee, "the completed sale")
@@ -106,7 +104,7 @@ func TestJournalEvictedOriginals(t *testing.T) {
 			j, acq := mustJournalWith(t, filepath.Join(t.TempDir(), "journal.db"), capacity, nil)
 			require.Equal(t, want, amendEvicted(t, j, acq, true))
 			require.LessOrEqual(t, cacheLen(j), 2*capacity)
-			require.Positive(t, counterValue(t, j.reads), "originals were read back from disk")
+			require.Positive(t, counterValue(t, j.metrics.JournalReads), "originals were read back from disk")
 		})
 	}
 }
@@ -187,7 +185,7 @@ func TestJournalDiskLookupFails(t *testing.T) {
 	fillers(t, j, acq, 0, 5)
 	require.False(t, cached(j, 1))
 	before := entries(t, j)
-	require.NoError(t, j.rdb.Close())
+	require.NoError(t, j.db.R.Close())
 
 	t.Run("a reversal of an evicted sale fails and writes nothing", func(t *testing.T) {
 		err := j.Record(ctx, reversalOf(sale, "000002", nil), approvedCredit, bandeira.Fee{})

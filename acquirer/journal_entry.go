@@ -32,7 +32,7 @@ func (j *Journal) newEntry(a *bandeira.Authorization, res bandeira.Result, kind 
 // its amount, or nil: a reversal keeps field 95's amount (nothing without it), a
 // completion captures field 4, never more than remains.
 func (j *Journal) amend(ctx context.Context, a *bandeira.Authorization, res bandeira.Result, kind EntryKind) (*Entry, error) {
-	t, err := j.find(ctx, originalKey(a))
+	t, err := j.find(ctx, a.OriginalKey())
 	if err != nil {
 		return nil, fmt.Errorf("journaling a %s: %w", kind, err)
 	}
@@ -63,7 +63,7 @@ func (j *Journal) amend(ctx context.Context, a *bandeira.Authorization, res band
 	}
 	delta := subtract(after, t.fee)
 	t.fee = after
-	j.touch(t, j.cur.seq)
+	j.touch(t)
 	e := *orig
 	e.Kind, e.At, e.Key, e.MTI, e.TxType, e.RRN = kind, j.now(), a.Key(), a.MTI, orig.TxType, a.RRN
 	e.AuthCode, e.Fee, e.OriginalID, e.OriginalKey = res.AuthCode, delta, orig.ID, orig.Key

@@ -11,33 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 )
-
-func TestTrackedCache(t *testing.T) {
-	entry := func(id int64, seq uint64) *tracked { return &tracked{entry: Entry{ID: id}, seq: seq} }
-	t.Run("keeps an entry with uncommitted changes through any number of rotations", func(t *testing.T) {
-		c := newTrackedCache(1)
-		c.put(entry(1, 5), 4)
-		for id := int64(2); id < 20; id++ {
-			c.put(entry(id, 0), 4)
-		}
-		require.NotNil(t, c.get(1, 4))
-		require.LessOrEqual(t, len(c.young)+len(c.old), 3)
-	})
-	t.Run("drops it two rotations after it is committed, and a hit in old makes it young", func(t *testing.T) {
-		c := newTrackedCache(2)
-		c.put(entry(1, 5), 5)
-		c.put(entry(2, 0), 5)
-		c.put(entry(3, 0), 5) // young {3}, old {1, 2}
-		require.NotNil(t, c.get(1, 5))
-		require.Contains(t, c.young, int64(1))
-		c.put(entry(4, 0), 5) // young {4}, old {3, 1}: 2 dropped
-		require.Nil(t, c.get(2, 5))
-		c.put(entry(5, 0), 5)
-		c.put(entry(6, 0), 5) // young {6}, old {4, 5}
-		require.Nil(t, c.get(1, 5))
-	})
-}
 
 func TestJournalKeepsUncommittedEntries(t *testing.T) {
 	t.Run("a reversal of a sale whose commit is still in flight finds it in a cache of 1", func(t *testing.T) {
@@ -52,7 +27,7 @@ func TestJournalKeepsUncommittedEntries(t *testing.T) {
 		_, err = lock.ExecContext(ctx, "BEGIN IMMEDIATE") // the writer cannot commit until ROLLBACK
 		require.NoError(t, err)
 
-		add := func(a bandeira.Authorization) *journalBatch {
+		add := func(a bandeira.Authorization) *store.Batch[[]Entry] {
 			kind, ok := kindOf(&a)
 			require.True(t, ok)
 			var f bandeira.Fee
@@ -65,7 +40,7 @@ func TestJournalKeepsUncommittedEntries(t *testing.T) {
 			return bt
 		}
 		sale := request("0100", "000000", "000001", 10000)
-		var batches []*journalBatch
+		var batches []*store.Batch[[]Entry]
 		batches = append(batches, add(sale))
 		for i := range 10 {
 			batches = append(batches, add(request("0200", "000000", fmt.Sprintf("9%05d", i), 100)))
@@ -75,8 +50,7 @@ func TestJournalKeepsUncommittedEntries(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, lock.Close())
 		for _, bt := range batches {
-			<-bt.done
-			require.NoError(t, bt.err)
+			require.NoError(t, bt.Wait(ctx))
 		}
 		eff := Effective(entries(t, j))
 		require.Equal(t, DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit].Fee(4000), eff[0].Fee)

@@ -1,89 +1,37 @@
 package acquirer
 
 import (
-	"context"
-	"fmt"
-	"runtime"
-	"time"
+	"github.com/bandeira/bandeira/internal/store"
 )
 
-// write is the writer goroutine: it commits the current batch whenever there is one, until
-// Close closes kick; then it commits what is left and returns.
-func (j *Journal) write() {
-	defer close(j.writerDone)
-	for range j.kick {
-		j.drain()
-	}
-	j.drain()
-}
-
-// drain commits batches until the current one is empty. A batch with no entries (calls
-// that only wait for earlier entries) completes once every batch before it has.
-//
-// The writer yields before taking each batch, as the issuers' books do (docs/ledger.md):
-// the calls the previous commit released then run first and the next batch fills,
-// instead of the writer committing ever smaller batches ahead of them.
-func (j *Journal) drain() {
-	for {
-		runtime.Gosched()
-		j.mu.Lock()
-		bt := j.cur
-		if len(bt.entries) == 0 && !j.waiting(bt) {
-			j.mu.Unlock()
-			return
-		}
-		j.cur = &journalBatch{seq: bt.seq + 1, done: make(chan struct{})}
-		err := j.failed
-		j.mu.Unlock()
-		if err == nil && len(bt.entries) > 0 {
-			err = j.commit(bt)
-		}
-		bt.err = j.settle(bt.seq, err)
-		bt.entries = nil
-		close(bt.done)
-	}
-}
-
-// settle records the outcome of batch seq: committed, so the cache may drop what it
-// changed, or failed, which fails the journal for good. It returns the batch's error.
-func (j *Journal) settle(seq uint64, err error) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if err == nil {
-		j.committed = seq
-		return nil
-	}
-	if j.failed == nil {
-		j.failed = fmt.Errorf("%w: %w", ErrJournalFailed, err)
-		j.log.Error().Err(err).Msg("commit failed; the journal records nothing more until reopened")
-	}
-	return j.failed
-}
-
-// waiting reports whether a call waits on bt: any batch the writer is asked to drain may
-// have waiters, so an empty batch is closed too once kicked. j.mu must be held.
-func (j *Journal) waiting(bt *journalBatch) bool { return bt.waiters > 0 }
-
-// commit writes one batch in one transaction, with multi-row INSERTs.
-func (j *Journal) commit(bt *journalBatch) error {
-	start, ctx := time.Now(), context.Background()
-	if err := j.insert.prepare(ctx, j.db, len(bt.entries)); err != nil {
-		return err
-	}
-	tx, err := j.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning commit: %w", err)
-	}
-	if err := j.insert.exec(ctx, tx, bt.entries); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	j.commits.Observe(time.Since(start).Seconds())
-	for i := range bt.entries {
-		j.counts[bt.entries[i].Kind].Inc()
-	}
-	return nil
+// startWriter starts the group-commit writer of the journal's batches: each batch is the
+// entries recorded since the last one, written with one multi-row INSERT per 64 entries.
+// Calls that journal nothing but wait for an original in flight join a batch too; a batch
+// with no entries is released once every batch before it has committed.
+func (j *Journal) startWriter() *store.Writer[[]Entry, []Entry] {
+	insert := store.NewInsert("INSERT INTO entries ("+entryColumns+") VALUES ", "", entryColumnCount)
+	var args []any // the writer goroutine's scratch row
+	return store.NewWriter(j.db, store.WriterConfig[[]Entry, []Entry]{
+		Mu:   &j.mu,
+		Take: func(entries *[]Entry) []Entry { return *entries }, // values: later batches cannot change them
+		Stage: func(entries []Entry) {
+			for i := range entries {
+				args = appendEntryArgs(args[:0], &entries[i])
+				insert.Add(args...)
+			}
+			clear(args) // keep no strings alive between batches
+		},
+		Inserts: []*store.Insert{insert},
+		Committed: func(_ uint64, entries []Entry) {
+			for i := range entries {
+				j.counts[entries[i].Kind].Inc()
+			}
+		},
+		Failed: func(err error) {
+			j.log.Error().Err(err).Msg("commit failed; the journal records nothing more until reopened")
+		},
+		Metrics:   store.Metrics{CommitDuration: j.metrics.JournalCommit},
+		ErrClosed: ErrJournalClosed,
+		ErrFailed: ErrJournalFailed,
+	})
 }

@@ -9,16 +9,16 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
-
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 )
 
 // ErrJournalIncompatible reports a journal database with a schema newer than this binary's.
 var ErrJournalIncompatible = errors.New("acquirer: incompatible journal")
 
-// journalMigrations are the journal's schema versions in order; PRAGMA user_version counts
-// those applied. Never edit a released migration: append a new one.
+// journalMigrations are the journal's schema versions in order (internal/store applies
+// them; PRAGMA user_version counts those applied). Never edit a released migration: append
+// a new one.
 //
 // The entries table is append-only and keyed by its sequential id: no index on a random
 // key, so group commit appends to the last page of one B-tree (docs/economics.md). The one
@@ -70,7 +70,7 @@ const entryColumns = `id, kind, at, sale_date, acquirer_id, terminal_id, stan, t
 // entryColumnCount is how many columns entryColumns names.
 const entryColumnCount = 30
 
-// The statements of the journal's read-only connection (see openReadDB).
+// The lookups of the journal's read-only handle, for originals the cache has dropped.
 const (
 	selectEntry = `SELECT ` + entryColumns + ` FROM entries WHERE id = ?`
 	// selectAmended sums the fees of an entry's reversals and completions; the
@@ -83,73 +83,6 @@ const (
 // JournalPath returns where the journal lives under a data directory:
 // <data-dir>/acquirer/journal.db.
 func JournalPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "journal.db") }
-
-// openDB opens (creating if needed) the journal database at path with WAL and the given
-// synchronous setting (full, normal or off), and migrates it.
-func openDB(ctx context.Context, path, synchronous string) (*sql.DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	if synchronous == "" {
-		synchronous = "full"
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous("+synchronous+
-		")&_pragma=busy_timeout(5000)&_txlock=immediate")
-	if err != nil {
-		return nil, err
-	}
-	if err := migrateJournal(ctx, db); err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return db, nil
-}
-
-// openReadDB opens a second handle on the journal at path (already opened and migrated by
-// openDB) for the lookups Record makes under the journal's mutex: one connection, query
-// only, so a lookup never waits for the writer's connection nor for a scan of Entries (WAL
-// lets it read beside both).
-func openReadDB(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	return db, nil
-}
-
-// migrateJournal applies the migrations the database has not seen, each in one transaction.
-func migrateJournal(ctx context.Context, db *sql.DB) error {
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("reading schema version: %w", err)
-	}
-	if version > len(journalMigrations) {
-		return fmt.Errorf("schema version %d is newer than this binary's %d: %w", version, len(journalMigrations), ErrJournalIncompatible)
-	}
-	for v := version; v < len(journalMigrations); v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
-		}
-		_, err = tx.ExecContext(ctx, journalMigrations[v])
-		if err == nil {
-			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1))
-		}
-		if err == nil {
-			err = tx.Commit()
-		} else {
-			_ = tx.Rollback()
-		}
-		if err != nil {
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
-		}
-	}
-	return nil
-}
 
 // appendEntryArgs appends e's column values in entryColumns order to args.
 func appendEntryArgs(args []any, e *Entry) []any {
@@ -223,16 +156,20 @@ func readEntries(ctx context.Context, db *sql.DB) ([]Entry, error) {
 }
 
 // ReadJournal returns every entry of the journal at path, in id order, from one consistent
-// snapshot; it can run beside a live `bandeira run`. It fails with os.ErrNotExist when
-// there is no journal at path, and never creates one.
+// snapshot, through a read-only handle: it can run beside a live `bandeira run` and never
+// writes. It fails with os.ErrNotExist when there is no journal at path (and creates
+// none), and with ErrJournalIncompatible when a newer binary wrote it.
 func ReadJournal(ctx context.Context, path string) ([]Entry, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("reading the journal %s: %w", path, err)
 	}
-	db, err := openDB(ctx, path, "full")
+	db, err := store.OpenReadOnly(path, 1)
 	if err != nil {
 		return nil, fmt.Errorf("reading the journal %s: %w", path, err)
 	}
 	defer func() { _ = db.Close() }()
+	if err := store.CheckSchema(ctx, db, journalMigrations); err != nil {
+		return nil, fmt.Errorf("reading the journal %s: %w: %w", path, ErrJournalIncompatible, err)
+	}
 	return readEntries(ctx, db)
 }

@@ -22,11 +22,15 @@ import (
 // request's strings and never the PAN itself: the PAN is kept as a 64-bit keyed hash whose
 // seed never leaves the process.
 
-// packedKey is bandeira.Key in a fixed array: acquirer ID (length byte + 11), terminal ID
-// (length byte + 8), STAN (6) and transmission time (10). Validation guarantees the sizes.
+// packedKey is a bandeira.Key in normal form in a fixed array: acquirer ID (length byte +
+// 11), terminal ID (length byte + 8), STAN (6, zero bytes after a shorter one) and
+// transmission time (10). Validation guarantees the sizes.
 type packedKey [1 + maxAcquirerIDLen + 1 + maxTerminalLen + stanLen + transmissionLen]byte
 
+// packKey packs k's normal form (bandeira.Key.Normal), so that the gateway treats as one
+// request what the issuers and the journal do.
 func packKey(k bandeira.Key) packedKey {
+	k = k.Normal()
 	var p packedKey
 	b := p[:]
 	b[0] = byte(copy(b[1:1+maxAcquirerIDLen], k.AcquirerID))

@@ -55,6 +55,13 @@ func TestDupStore(t *testing.T) {
 		b := packKey(bandeira.Key{AcquirerID: "1", TerminalID: "23", STAN: "000001", TransmissionTime: "0115103000"})
 		require.NotEqual(t, a, b)
 	})
+	t.Run("packed keys are in normal form: zero padding of acquirer ID and STAN does not matter", func(t *testing.T) {
+		a := packKey(bandeira.Key{AcquirerID: "00000000012", TerminalID: "3", STAN: "000001", TransmissionTime: "0115103000"})
+		b := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "1", TransmissionTime: "0115103000"})
+		require.Equal(t, a, b)
+		c := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "10", TransmissionTime: "0115103000"})
+		require.NotEqual(t, b, c)
+	})
 }
 
 func TestConcurrentDuplicates(t *testing.T) {

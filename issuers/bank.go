@@ -56,8 +56,9 @@ func WithAuthCodeStart(n uint64) Option { return func(o *options) { o.authCodeSt
 
 // NewBank builds the bank called name from cfg, which must be valid and list the bank. log
 // gets component=issuer and issuer=name. m may be nil (no metrics); now, the clock used for
-// expiry checks, may be nil (time.Now). Without WithLedger the bank starts with an empty
-// in-memory ledger, so every card opens with its derived balance.
+// expiry checks and the in-memory ledger's hold expiry, may be nil (time.Now). Without
+// WithLedger the bank starts with an empty in-memory ledger, so every card opens with its
+// derived balance.
 func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func() time.Time, opts ...Option) (*Bank, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("building bank %s: %w", name, err)
@@ -70,11 +71,11 @@ func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func()
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.ledger == nil {
-		o.ledger = ledger.NewMemory(ledger.DefaultRecordsPerAccount)
-	}
 	if now == nil {
 		now = time.Now
+	}
+	if o.ledger == nil {
+		o.ledger = ledger.NewMemory(ledger.WithClock(now))
 	}
 	g := newGenerator(cfg)
 	rows := g.bankRows(bc)

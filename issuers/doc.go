@@ -85,8 +85,9 @@
 // ledger remembers changes nothing (reliability.md I4): an identical retransmit or a repeat
 // (xx01) with the same kind and amount gets the stored answer (the approval and its auth
 // code, or the stored decline); the same key with another amount, kind or card answers 94.
-// The durable books (issuers/books, what `bandeira run` uses) remember every request,
-// declines included, for good; ledger.Memory remembers only the last approvals per card.
+// Every ledger (the durable books of issuers/books, what `bandeira run` uses, and
+// ledger.Memory) runs the same rules, ledger.Engine: it remembers every request, declines
+// included, for good.
 //
 // # Logs and metrics
 //

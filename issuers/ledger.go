@@ -11,10 +11,11 @@ import (
 // seed, so a ledger stores only accounts that have been touched, created from Ref.Opening
 // on first use.
 //
-// ledger.Memory is the in-process implementation; a durable one (SQLite) satisfies the
-// same interface. Implementations are safe for concurrent use and apply each call
-// atomically per account. Declines (insufficient funds, unknown originals) are statuses; an
-// error means the ledger could not answer, and the bank returns it undecided.
+// ledger.Memory is the in-process implementation and books.Books the durable one
+// (SQLite); both are stores around the same rules, ledger.Engine, so they answer alike.
+// Implementations are safe for concurrent use and apply each call atomically. Declines
+// (insufficient funds, unknown originals) are statuses; an error means the ledger could
+// not answer, and the bank returns it undecided.
 type Ledger interface {
 	// Apply performs one entry (hold, debit, credit or reversal) on its account.
 	Apply(ctx context.Context, e ledger.Entry) (ledger.Outcome, error)

@@ -17,6 +17,7 @@ type modelCard struct {
 	limit, balance bandeira.Amount
 	holds          bandeira.Amount
 	records        map[int]*modelRecord // by STAN
+	owners         map[int]*modelCard   // every card's requests, approved or declined, by STAN
 }
 
 type modelRecord struct {
@@ -43,6 +44,7 @@ func (m *modelCard) apply(rng *rand.Rand, stan int) (bandeira.Authorization, ban
 	if n := rng.IntN(10); n < len(ops) {
 		op := ops[n]
 		req := request(op.mti, op.proc, m.card, amount, stan)
+		m.owners[stan] = m
 		if op.kind != ledger.Credit && m.available() < amount {
 			return req, bandeira.InsufficientFunds
 		}
@@ -62,6 +64,10 @@ func (m *modelCard) apply(rng *rand.Rand, stan int) (bandeira.Authorization, ban
 
 func (m *modelCard) reverse(rng *rand.Rand, stan int) (bandeira.Authorization, bandeira.ResponseCode) {
 	orig := rng.IntN(stan + 1)
+	if owner := m.owners[orig]; owner != nil && owner != m {
+		// the key names another card's request: the same key with another card
+		return reversalOf(request(bandeira.MTIAuthorization, "000000", m.card, 1, orig), stan), bandeira.DuplicateTransmission
+	}
 	r, ok := m.records[orig]
 	if !ok || r.reversed {
 		return reversalOf(request(bandeira.MTIAuthorization, "000000", m.card, 1, orig), stan), bandeira.Approved
@@ -91,13 +97,14 @@ func (m *modelCard) reverse(rng *rand.Rand, stan int) (bandeira.Authorization, b
 func TestBankAgainstModel(t *testing.T) {
 	t.Run("random operations keep the ledger equal to a model and its invariants intact", func(t *testing.T) {
 		cfg := testConfig()
-		mem := ledger.NewMemory(10_000)
+		mem := ledger.NewMemory()
 		banks, err := issuers.New(cfg, nopLogger(), nil, fixedNow, issuers.WithLedger(mem))
 		require.NoError(t, err)
 		var cards []*modelCard
+		owners := map[int]*modelCard{}
 		for _, c := range []issuers.Card{card(t, cfg, "52600101", "", 1), card(t, cfg, "52600102", "", 1),
 			card(t, cfg, "52600103", "", 1), card(t, cfg, "52600102", issuers.ScenarioInsufficientFunds, 0)} {
-			m := &modelCard{card: c, records: map[int]*modelRecord{}, balance: c.Available}
+			m := &modelCard{card: c, records: map[int]*modelRecord{}, owners: owners, balance: c.Available}
 			if c.Product == bandeira.Credit {
 				m.limit, m.balance = c.Available, 0
 			}

@@ -180,7 +180,7 @@ func TestBankConcurrency(t *testing.T) {
 	t.Run("concurrent purchases on one debit card never overdraw", func(t *testing.T) {
 		cfg := testConfig()
 		cfg.DebitBalance = issuers.AmountRange{Min: 100_000, Max: 100_000}
-		mem := ledger.NewMemory(1_000)
+		mem := ledger.NewMemory()
 		b, err := issuers.NewBank(issuers.Nubank, cfg, nopLogger(), nil, fixedNow, issuers.WithLedger(mem))
 		require.NoError(t, err)
 		c := card(t, cfg, "52600102", "", 0)

@@ -3,7 +3,6 @@ package issuers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/issuers/ledger"
@@ -42,7 +41,7 @@ func (b *Bank) process(ctx context.Context, a *bandeira.Authorization, c *cardDa
 func (b *Bank) post(ctx context.Context, a *bandeira.Authorization, c *cardData, kind ledger.Kind, res bandeira.Result) (bandeira.Result, error) {
 	authCode := b.nextAuthCode()
 	out, err := b.ledger.Apply(ctx, ledger.Entry{
-		Ref: c.ref(), Kind: kind, Key: ledger.NewKey(a.AcquirerID, a.TerminalID, a.STAN, a.TransmissionTime),
+		Ref: c.ref(), Kind: kind, Key: a.Key().Normal(),
 		Amount: a.Amount, AuthCode: authCode,
 	})
 	if err != nil {
@@ -78,13 +77,12 @@ func (b *Bank) inquire(ctx context.Context, c *cardData, res bandeira.Result) (b
 	return res, nil
 }
 
-// reverse undoes the original named by field 90 (or, without field 90, the request's own
-// acquirer ID, STAN and transmission time; a field 90 acquirer ID of zeros means the
-// request's own field 32). Unknown and already reversed originals are
+// reverse undoes the original named by field 90 (bandeira.Authorization.OriginalKey).
+// Unknown and already reversed originals are
 // acknowledged with 00 and change nothing; a refund reversal the account cannot cover is
 // declined 51 and changes nothing.
 func (b *Bank) reverse(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
-	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Reverse, Key: originalKey(a), Replacement: a.Replacement})
+	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Reverse, Key: a.OriginalKey(), Replacement: a.Replacement})
 	if err != nil {
 		return res, fmt.Errorf("reversing at %s: %w", b.name, err)
 	}
@@ -101,20 +99,6 @@ func (b *Bank) reverse(ctx context.Context, a *bandeira.Authorization, c *cardDa
 		return res, fmt.Errorf("reversing at %s: unexpected ledger status %s", b.name, out.Status)
 	}
 	return res, nil
-}
-
-// originalKey is the key of the original a refers to: field 90 (an all-zero acquirer ID
-// there means a's own field 32), or a's own fields 32, 11 and 7 without field 90.
-func originalKey(a *bandeira.Authorization) ledger.Key {
-	o := a.Original
-	if o == nil {
-		return ledger.NewKey(a.AcquirerID, a.TerminalID, a.STAN, a.TransmissionTime)
-	}
-	acquirer := o.AcquirerID
-	if strings.Trim(acquirer, "0") == "" {
-		acquirer = a.AcquirerID // field 90 left the acquirer ID as zeros
-	}
-	return ledger.NewKey(acquirer, a.TerminalID, o.STAN, o.TransmissionTime)
 }
 
 // storedAnswer is the answer to a request whose key is already recorded as r: the stored
@@ -142,7 +126,7 @@ func (b *Bank) capture(ctx context.Context, a *bandeira.Authorization, c *cardDa
 		res.Code = bandeira.InvalidAmount
 		return res, nil
 	}
-	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Capture, Key: originalKey(a), Amount: a.Amount})
+	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Capture, Key: a.OriginalKey(), Amount: a.Amount})
 	if err != nil {
 		return res, fmt.Errorf("capturing at %s: %w", b.name, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bandeira/bandeira/issuers/ledger"
+	"github.com/bandeira/bandeira/internal/store"
 )
 
 // Report is what Audit found in one issuer's books.
@@ -25,22 +25,12 @@ type Report struct {
 	Violations []string
 }
 
-// The queries below spell ledger kinds and statuses as numbers; these fail to compile if
-// the numbering changes.
-var (
-	_ = [1]struct{}{}[ledger.Hold-1]
-	_ = [1]struct{}{}[ledger.Debit-2]
-	_ = [1]struct{}{}[ledger.Credit-3]
-	_ = [1]struct{}{}[ledger.StatusApplied-1]
-	_ = [1]struct{}{}[ledger.StatusTombstoned-7]
-)
-
 // auditCheck is one audit query: it selects an id (or a scalar) for every violation.
 type auditCheck struct {
 	name, query string
 }
 
-// auditChecks are reliability.md I1–I5 as queries that return one row per violation.
+// auditChecks are the invariants I1–I5 of docs/ledger.md as queries that return one row per violation.
 // Balances are derived from postings (the view account_balances), so conservation is
 // checked through what the postings must agree with: the open holds, each request's
 // amount and state, and each posting's shape.
@@ -98,16 +88,19 @@ var auditChecks = []auditCheck{
 		`SELECT id FROM postings WHERE amount <= 0 OR debit_id = credit_id`},
 }
 
-// Audit checks reliability.md invariants I1–I5 on the books at path, at rest or while
+// Audit checks the invariants I1–I5 of docs/ledger.md on the books at path, at rest or while
 // another process writes them (it reads one consistent snapshot), and runs SQLite's
-// integrity check. Violations go in the Report; the error is for books that could not be
-// read at all.
+// integrity check, through a read-only handle. Violations go in the Report; the error is
+// for books that could not be read at all, or that a newer binary wrote (ErrIncompatible).
 func Audit(ctx context.Context, path string) (Report, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	db, err := store.OpenReadOnly(path, 1)
 	if err != nil {
 		return Report{}, fmt.Errorf("auditing %s: %w", path, err)
 	}
 	defer func() { _ = db.Close() }()
+	if err := store.CheckSchema(ctx, db, migrations); err != nil {
+		return Report{}, fmt.Errorf("auditing %s: %w: %w", path, ErrIncompatible, err)
+	}
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return Report{}, fmt.Errorf("auditing %s: %w", path, err)

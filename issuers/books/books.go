@@ -5,14 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
+	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
@@ -47,37 +46,32 @@ type Options struct {
 	// DefaultCacheRequests); older ones are read back from disk by id when a retransmit,
 	// reversal, capture or expiry needs them. Every key stays indexed in memory.
 	CacheRequests int
+
+	keyHash func(bandeira.Key) uint64 // the key index's hash; nil: maphash, seeded per open (tests force collisions)
 }
 
 // Books is one issuer's durable ledger: an SQLite database (WAL, synchronous=FULL by
 // default) holding accounts, requests (idempotency keys and holds), double-entry postings
 // and tombstones. Memory holds every account, a compact index of every request key, the
 // queue of open holds and the recently used requests; older requests are read back from
-// disk by id. Decisions are taken in memory under one mutex; their changes join the
-// current batch, which a single writer commits in one transaction (group commit). Every
-// call returns only after the batch holding its effects, and every batch before it, has
-// committed, so nothing it answers can be lost to a crash (reliability.md R9). It satisfies the issuers.Ledger interface and is safe
-// for concurrent use.
+// disk by id. Decisions are ledger.Engine's, taken in memory under one mutex; their
+// changes join the current batch, which a single writer commits in one transaction (group
+// commit, internal/store). Every call returns only after the batch holding its effects,
+// and every batch before it, has committed, so nothing it answers can be lost to a crash.
+// It satisfies the issuers.Ledger interface and is safe for concurrent use.
 type Books struct {
-	cfg     Config
-	opts    Options
 	log     zerolog.Logger
 	metrics *bookMetrics
-	db      *sql.DB
-	stmts   *statements
-	reader  *sql.DB   // read-only connection for requests out of the cache
-	byID    *sql.Stmt // on reader
+	db      *store.DB
+	w       *store.Writer[changes, rows]
+	byID    *sql.Stmt // on db.R: a request out of the cache, by id
 
-	mu     sync.Mutex
-	st     *state
-	lastAt int64
-	kick   chan struct{}
-	closed bool
-	failed error
+	mu    sync.Mutex
+	st    *state
+	clock ledger.Clock
 
-	writerDone chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the books at path, migrates the schema, loads the state
@@ -86,15 +80,14 @@ func Open(ctx context.Context, path string, cfg Config, opts Options) (*Books, e
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("opening books: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	db, err := store.Open(ctx, path, store.Config{Synchronous: cfg.Synchronous, Migrations: migrations})
+	if errors.Is(err, store.ErrNewerSchema) {
+		err = fmt.Errorf("%w: %w", ErrIncompatible, err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("opening books: %w", err)
 	}
-	db, err := sql.Open("sqlite", dsn(path, cfg.Synchronous))
-	if err != nil {
-		return nil, fmt.Errorf("opening books %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	b, err := open(ctx, db, path, cfg, opts)
+	b, err := open(ctx, db, cfg, opts)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening books %s: %w", path, err)
@@ -106,72 +99,62 @@ func Open(ctx context.Context, path string, cfg Config, opts Options) (*Books, e
 const selectRequest = `SELECT key, account_id, kind, amount, status, auth_code, open, state, reversed,
 	created_at FROM requests WHERE id = ?`
 
-// openReader opens the read-only connection that reads requests out of the cache back
-// by id. Under WAL it reads the last committed state beside the writer, never waiting for it.
-func openReader(ctx context.Context, path string) (*sql.DB, *sql.Stmt, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening the reader: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	st, err := db.PrepareContext(ctx, selectRequest)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, fmt.Errorf("preparing the reader: %w", err)
-	}
-	return db, st, nil
-}
-
-// fetch reads request id's row through the reader.
-func (b *Books) fetch(id int64) (storedRequest, error) {
-	b.metrics.read()
+// fetch reads request id back through the read-only handle.
+func (b *Books) fetch(ctx context.Context, id int64) (*request, error) {
 	var r storedRequest
-	err := b.byID.QueryRow(id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
+	err := b.byID.QueryRowContext(ctx, id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
 		&r.open, &r.state, &r.reversed, &r.at)
-	return r, err
-}
-
-// dsn is the database's connection string: WAL, the configured synchronous setting,
-// immediate write transactions.
-func dsn(path, sync string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync +
-		")&_pragma=busy_timeout(5000)&_pragma=foreign_keys(OFF)&_txlock=immediate"
-}
-
-func open(ctx context.Context, db *sql.DB, path string, cfg Config, opts Options) (*Books, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if err != nil {
+		return nil, fmt.Errorf("reading request %d: %w", id, err)
 	}
+	return b.st.fromRow(id, r)
+}
+
+func open(ctx context.Context, db *store.DB, cfg Config, opts Options) (*Books, error) {
 	if opts.CacheRequests <= 0 {
 		opts.CacheRequests = DefaultCacheRequests
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := checkFingerprint(ctx, db.W, opts.Fingerprint); err != nil {
 		return nil, err
 	}
-	if err := checkFingerprint(ctx, db, opts.Fingerprint); err != nil {
-		return nil, err
-	}
-	b := &Books{
-		cfg: cfg, opts: opts, db: db, stmts: newStatements(),
-		log:        opts.Log.With().Str("component", "books").Str("issuer", opts.Issuer).Logger(),
-		metrics:    opts.Metrics.forIssuer(opts.Issuer),
-		kick:       make(chan struct{}, 1),
-		writerDone: make(chan struct{}),
-	}
+	b := &Books{db: db, clock: ledger.NewClock(opts.Now),
+		log:     opts.Log.With().Str("component", "books").Str("issuer", opts.Issuer).Logger(),
+		metrics: opts.Metrics.forIssuer(opts.Issuer)}
 	var err error
-	if b.reader, b.byID, err = openReader(ctx, path); err != nil {
-		return nil, err
+	if b.byID, err = db.R.PrepareContext(ctx, selectRequest); err != nil {
+		return nil, fmt.Errorf("preparing the reader: %w", err)
 	}
 	start := time.Now()
-	if b.st, err = load(ctx, db, int64(cfg.HoldExpiry), opts.CacheRequests, b.fetch); err != nil {
-		_ = b.reader.Close()
+	engine := ledger.Engine{HoldExpiry: cfg.HoldExpiry}
+	if b.st, err = load(ctx, db.W, engine, opts.keyHash); err != nil {
+		_ = b.byID.Close()
 		return nil, fmt.Errorf("loading state: %w", err)
 	}
-	b.log.Info().Int("accounts", len(b.st.accounts)).Int("requests", b.st.keys.len()).
+	b.st.cache = store.NewCache(store.CacheConfig[*request]{Capacity: opts.CacheRequests,
+		Mark: func(r *request) uint64 { return r.mark }, Load: b.fetch, Reads: b.metrics.store.Reads})
+	b.log.Info().Int("accounts", len(b.st.accounts)).Int("requests", b.st.keys.Len()).
 		Float64("took_ms", float64(time.Since(start))/float64(time.Millisecond)).Msg("books loaded")
-	b.metrics.indexed(b.st.keys.len())
-	go b.write()
+	b.metrics.indexed(b.st.keys.Len())
+	b.w = b.startWriter()
 	return b, nil
+}
+
+// startWriter starts the group-commit writer of the books' batches.
+func (b *Books) startWriter() *store.Writer[changes, rows] {
+	ins := newInserts()
+	return store.NewWriter(b.db, store.WriterConfig[changes, rows]{
+		Mu:        &b.mu,
+		Take:      snapshot,
+		Stage:     ins.stage,
+		Inserts:   ins.all(),
+		Committed: func(uint64, rows) { b.metrics.indexed(b.st.keys.Len()) },
+		Failed: func(err error) {
+			b.log.Error().Err(err).Msg("commit failed; the books answer nothing more until reopened")
+		},
+		Metrics:   b.metrics.store,
+		ErrClosed: ErrClosed,
+		ErrFailed: ErrFailed,
+	})
 }
 
 func checkFingerprint(ctx context.Context, db *sql.DB, fp string) error {
@@ -195,23 +178,16 @@ func checkFingerprint(ctx context.Context, db *sql.DB, fp string) error {
 	return nil
 }
 
-// clock returns ledger time in Unix nanoseconds, never going backwards. b.mu must be held.
-func (b *Books) clock() int64 {
-	if t := b.opts.Now().UnixNano(); t > b.lastAt {
-		b.lastAt = t
-	}
-	return b.lastAt
-}
-
 // Apply performs e (see ledger.Entry and the package documentation) and returns once its
 // effects are committed. Declines, duplicates and conflicts are statuses. The error wraps
 // ledger.ErrInvalidEntry for a malformed entry (nothing changed), ctx.Err() when ctx ended
 // before the commit (the entry may still commit: a retransmit gets the stored answer),
 // ErrFailed after a failed commit, or ErrClosed.
 func (b *Books) Apply(ctx context.Context, e ledger.Entry) (ledger.Outcome, error) {
-	if err := check(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return ledger.Outcome{}, err
 	}
+	e.Key = e.Key.Normal()
 	var out ledger.Outcome
 	bt, err := b.do(func(at int64) (err error) {
 		out, err = b.st.apply(e, at)
@@ -220,7 +196,7 @@ func (b *Books) Apply(ctx context.Context, e ledger.Entry) (ledger.Outcome, erro
 	if err != nil {
 		return ledger.Outcome{}, fmt.Errorf("applying %s: %w", e.Kind, err)
 	}
-	if err := b.wait(ctx, bt); err != nil {
+	if err := bt.Wait(ctx); err != nil {
 		return ledger.Outcome{}, fmt.Errorf("applying %s: %w", e.Kind, err)
 	}
 	return out, nil
@@ -234,11 +210,12 @@ func (b *Books) Balances(ctx context.Context, ref ledger.Ref) (ledger.Balances, 
 		if err := b.st.expire(at); err != nil {
 			return err
 		}
-		bal = b.st.balancesOf(ref)
+		_, a := b.st.accountOf(ref)
+		bal = a.Balances()
 		return nil
 	})
 	if err == nil {
-		err = b.wait(ctx, bt)
+		err = bt.Wait(ctx)
 	}
 	if err != nil {
 		return ledger.Balances{}, fmt.Errorf("reading balances: %w", err)
@@ -258,7 +235,7 @@ func (b *Books) PINTry(ctx context.Context, ref ledger.Ref, ok bool) (int, error
 		return nil
 	})
 	if err == nil {
-		err = b.wait(ctx, bt)
+		err = bt.Wait(ctx)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("recording PIN try: %w", err)
@@ -270,9 +247,9 @@ func (b *Books) PINTry(ctx context.Context, ref ledger.Ref, ok bool) (int, error
 // once that is committed. Apply, Balances and PINTry do the same first; Expire serves
 // books that get no other call.
 func (b *Books) Expire(ctx context.Context) error {
-	bt, err := b.do(b.st.expire)
+	bt, err := b.do(func(at int64) error { return b.st.expire(at) })
 	if err == nil {
-		err = b.wait(ctx, bt)
+		err = bt.Wait(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("expiring holds: %w", err)
@@ -284,63 +261,23 @@ func (b *Books) Expire(ctx context.Context) error {
 func (b *Books) Requests() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.st.keys.len()
+	return b.st.keys.Len()
 }
 
-// do runs f on the state under the mutex and joins the current batch, which commits
-// whatever f changed even when f fails.
-func (b *Books) do(f func(at int64) error) (*batch, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch {
-	case b.closed:
-		return nil, ErrClosed
-	case b.failed != nil:
-		return nil, b.failed
-	}
-	err := f(b.clock())
-	bt := b.st.cur
-	bt.calls++
-	select {
-	case b.kick <- struct{}{}:
-	default:
-	}
-	return bt, err
-}
-
-// wait blocks until bt has committed or ctx ends.
-func (b *Books) wait(ctx context.Context, bt *batch) error {
-	select {
-	case <-bt.done:
-		return bt.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// do runs f on the state under the mutex, at the ledger clock's time, and joins the
+// current batch, which commits whatever f changed even when f fails.
+func (b *Books) do(f func(at int64) error) (*store.Batch[changes], error) {
+	return b.w.Do(func(bt *store.Batch[changes]) error {
+		b.st.cur, b.st.seq, b.st.committed = &bt.Changes, bt.Seq(), b.w.Committed()
+		return f(b.clock.Now())
+	})
 }
 
 // Close commits what is pending, stops the writer and closes the database. Calls after
 // Close fail with ErrClosed. It is idempotent.
 func (b *Books) Close() error {
 	b.closeOnce.Do(func() {
-		b.mu.Lock()
-		b.closed = true
-		close(b.kick)
-		b.mu.Unlock()
-		<-b.writerDone
-		b.closeErr = errors.Join(b.stmts.close(), b.db.Close(), b.byID.Close(), b.reader.Close())
+		b.closeErr = errors.Join(b.w.Close(), b.byID.Close(), b.db.Close())
 	})
 	return b.closeErr
-}
-
-func check(e ledger.Entry) error {
-	switch e.Kind {
-	case ledger.Hold, ledger.Debit, ledger.Credit, ledger.Capture:
-		if e.Amount <= 0 {
-			return fmt.Errorf("applying %s of %s: %w", e.Kind, e.Amount, ledger.ErrInvalidEntry)
-		}
-	case ledger.Reverse:
-	default:
-		return fmt.Errorf("applying entry kind %d: %w", e.Kind, ledger.ErrInvalidEntry)
-	}
-	return nil
 }

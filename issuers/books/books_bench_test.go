@@ -41,7 +41,7 @@ func benchHolds(b *testing.B, sync string, par int) {
 			n := next.Add(1)
 			ref := ledger.Ref{ID: ledger.AccountID{BIN: "40000102", Serial: uint32(n % 100_000)},
 				Opening: ledger.Opening{Balance: 1 << 40}}
-			e := ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: ledger.NewKey("12345", "T1", fmt.Sprint(n), "1126120000"),
+			e := ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: newKey("12345", "T1", fmt.Sprint(n), "1126120000"),
 				Amount: 100, AuthCode: "ABC123"}
 			out, err := bk.Apply(context.Background(), e)
 			if err != nil || out.Status != ledger.StatusApplied {

@@ -23,7 +23,7 @@ func debitRef(serial uint32, balance bandeira.Amount) ledger.Ref {
 	return ledger.Ref{ID: ledger.AccountID{BIN: "40000102", Serial: serial}, Opening: ledger.Opening{Balance: balance}}
 }
 
-func key(stan string) ledger.Key { return ledger.NewKey("12345", "T1", stan, "1126120000") }
+func key(stan string) bandeira.Key { return newKey("12345", "T1", stan, "1126120000") }
 
 func mustOpen(t *testing.T, path string, opts books.Options) *books.Books {
 	t.Helper()

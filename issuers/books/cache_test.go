@@ -70,16 +70,16 @@ func TestRequestsOutOfTheCache(t *testing.T) {
 		require.Equal(t, ledger.Balances{Balance: 10_000, Holds: 4_000}, b)
 	})
 	t.Run("keys whose hashes collide stay apart", func(t *testing.T) {
-		defer books.UseKeyHash(func(ledger.Key) uint64 { return 7 })()
+		opts := books.WithKeyHash(books.Options{CacheRequests: 1}, func(bandeira.Key) uint64 { return 7 })
 		path := filepath.Join(t.TempDir(), "b.db")
-		bk := mustOpen(t, path, books.Options{CacheRequests: 1})
+		bk := mustOpen(t, path, opts)
 		for i, amount := range []bandeira.Amount{100, 200, 300} {
 			out := mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 10_000), Kind: ledger.Hold,
 				Key: key(fmt.Sprint(i)), Amount: amount, AuthCode: fmt.Sprint("A", i)})
 			require.Equal(t, ledger.StatusApplied, out.Status)
 		}
 		require.NoError(t, bk.Close())
-		bk = mustOpen(t, path, books.Options{CacheRequests: 1})
+		bk = mustOpen(t, path, opts)
 		for i, amount := range []bandeira.Amount{100, 200, 300} {
 			out := mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 10_000), Kind: ledger.Reverse, Key: key(fmt.Sprint(i))})
 			require.Equal(t, ledger.StatusApplied, out.Status, "key %d", i)
@@ -100,7 +100,7 @@ func TestConcurrentTrafficWithASmallCache(t *testing.T) {
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(uint64(w), 7))
 				type placed struct {
-					key      ledger.Key
+					key      bandeira.Key
 					card     int
 					amount   bandeira.Amount
 					code     string
@@ -199,7 +199,7 @@ func BenchmarkHeapPerRequest(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		for i := range n {
 			_, err := bk.Apply(ctx, ledger.Entry{Ref: debitRef(uint32(i%cards), 1<<40), Kind: ledger.Hold,
-				Key: ledger.NewKey("10000000001", "WAPP0001", fmt.Sprint(i), "1126120000"), Amount: 100, AuthCode: "ABC123"})
+				Key: newKey("10000000001", "WAPP0001", fmt.Sprint(i), "1126120000"), Amount: 100, AuthCode: "ABC123"})
 			require.NoError(b, err)
 		}
 		runtime.GC()

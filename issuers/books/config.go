@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bandeira/bandeira/internal/store"
+	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
 // ErrInvalidConfig reports a Config that Validate rejects.
@@ -14,11 +17,11 @@ const (
 	// SyncFull fsyncs the write-ahead log on every commit: a commit that returned survives
 	// power loss. It is the default and the only setting for an issuer that acknowledges
 	// approvals.
-	SyncFull = "full"
+	SyncFull = store.SyncFull
 	// SyncNormal fsyncs only at checkpoints: commits survive kill -9 but not power loss.
-	SyncNormal = "normal"
+	SyncNormal = store.SyncNormal
 	// SyncOff never fsyncs. For benchmarks that measure what durability costs.
-	SyncOff = "off"
+	SyncOff = store.SyncOff
 )
 
 // Config configures the durable books of one issuer.
@@ -26,13 +29,13 @@ type Config struct {
 	// Synchronous is SQLite's synchronous setting: full (default), normal or off.
 	Synchronous string `yaml:"synchronous"`
 	// HoldExpiry is how long an authorization hold stays open, in ledger time, before it
-	// expires and releases its money (reliability.md I2: 7 days).
+	// expires and releases its money (ledger.DefaultHoldExpiry: 7 days).
 	HoldExpiry time.Duration `yaml:"hold_expiry"`
 }
 
 // DefaultConfig returns synchronous=full and 7-day hold expiry.
 func DefaultConfig() Config {
-	return Config{Synchronous: SyncFull, HoldExpiry: 7 * 24 * time.Hour}
+	return Config{Synchronous: SyncFull, HoldExpiry: ledger.DefaultHoldExpiry}
 }
 
 // Validate reports the first problem with c, wrapping ErrInvalidConfig and naming the

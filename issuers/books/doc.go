@@ -1,7 +1,11 @@
 // Package books is the durable ledger of a simulated issuer: its "books", kept in an
 // embedded SQLite database (pure-Go driver modernc.org/sqlite, WAL mode,
 // synchronous=FULL by default) under <data-dir>/issuers/<issuer>.db. Books satisfies the
-// issuers.Ledger interface, speaking the vocabulary of package issuers/ledger.
+// issuers.Ledger interface, speaking the vocabulary of package issuers/ledger. It is a
+// thin store: the posting rules are ledger.Engine's (the same that ledger.Memory runs),
+// and the storage machinery is internal/store's (the same that the acquirer's journal
+// runs). What the books keep for themselves is the schema, how the engine's changes map to
+// rows, the loading of the state at open and the audit.
 //
 // # Model
 //
@@ -15,7 +19,7 @@
 // account, the first time a card is used. Amounts are integer centavos.
 //
 // Every Hold, Debit and Credit is remembered under its key for good, approved or
-// declined (reliability.md I4): an identical retransmit gets StatusDuplicate with the
+// declined (invariant I4 of docs/ledger.md): an identical retransmit gets StatusDuplicate with the
 // stored Record, the same key with another card, kind or amount StatusConflict. A
 // reversal with no original leaves a tombstone; the original, when it comes, is recorded
 // as StatusTombstoned and moves nothing (I5).
@@ -25,7 +29,7 @@
 // Calls decide in memory under one mutex, their changes join the current batch, and a
 // single writer goroutine commits each batch in one transaction (group commit). A call
 // returns only after the batch holding its effects, and every batch before it, has
-// committed, so an answer never rests on state a crash could lose (reliability.md R9). A
+// committed, so an answer never rests on state a crash could lose. A
 // failed commit fails the books for good (ErrFailed): reopen them. Open rebuilds the
 // memory from the database; Audit checks invariants I1–I5 on the database at rest.
 // docs/ledger.md describes the schema and how to inspect it.
@@ -35,7 +39,7 @@
 // Memory holds every account, an index of every request key (a 64-bit hash of the key to
 // the request's id), the queue of holds to expire, the tombstones and the most recently
 // used requests (Options.CacheRequests). A request out of the cache is read back by id
-// through a read-only connection, which sees every committed batch; a request leaves the
+// through the read-only handle, which sees every committed batch; a request leaves the
 // cache only once its changes have committed, so what it reads is current.
 //
 // Nothing here stores or logs a PAN, CVV2 or PIN block: accounts are named by BIN and

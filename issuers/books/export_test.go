@@ -1,16 +1,14 @@
 package books
 
-import "github.com/bandeira/bandeira/issuers/ledger"
+import "github.com/bandeira/bandeira"
 
-// UseKeyHash makes the books opened until restore is called hash keys with h: a hash
-// that collides often sends keys through the index's exact fallback. Tests that use it
-// must not run in parallel.
-func UseKeyHash(h func(ledger.Key) uint64) (restore func()) {
-	old := keyHash
-	keyHash = func() func(ledger.Key) uint64 { return h }
-	return func() { keyHash = old }
+// WithKeyHash returns opts with the key index hashing keys with h: a hash that collides
+// often sends keys through the index's exact map.
+func WithKeyHash(opts Options, h func(bandeira.Key) uint64) Options {
+	opts.keyHash = h
+	return opts
 }
 
-// CloseReader closes the connection that reads requests out of the cache back from disk,
-// so that the next such read fails.
-func CloseReader(bk *Books) error { return bk.reader.Close() }
+// CloseReader closes the read-only handle that reads requests out of the cache back from
+// disk, so that the next such read fails.
+func CloseReader(bk *Books) error { return bk.db.R.Close() }

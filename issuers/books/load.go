@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
@@ -13,16 +14,15 @@ import (
 // requests (with the queue of open holds, in id order, which is creation order, and each
 // card's held amount), tombstones, the balances (summed from the postings) and the next
 // ids. Requests themselves stay on disk until used.
-func load(ctx context.Context, db *sql.DB, ttl int64, cacheSize int, fetch fetcher) (*state, error) {
-	s := newState(ttl, cacheSize, fetch)
+func load(ctx context.Context, db *sql.DB, engine ledger.Engine, keyHash func(bandeira.Key) uint64) (*state, error) {
 	var nAccounts, nRequests int
 	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM requests)").
 		Scan(&nAccounts, &nRequests); err != nil {
 		return nil, fmt.Errorf("counting accounts and requests: %w", err)
 	}
 	// Sized up front: growing maps of a million entries is most of the time spent loading.
+	s := newState(engine, store.NewIndex(nRequests, keyHash))
 	s.accounts = make(map[ledger.AccountID]*account, nAccounts)
-	s.keys = newKeyIndex(nRequests)
 	byID := make(map[int64]*account, nAccounts)
 	if err := loadAccounts(ctx, db, s, byID); err != nil {
 		return nil, err
@@ -56,8 +56,8 @@ func loadPostings(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 		if d == nil || c == nil {
 			return fmt.Errorf("reading posting %d: account missing: %w", id, ErrIncompatible)
 		}
-		d.balance -= amount
-		c.balance += amount
+		d.Balance -= amount
+		c.Balance += amount
 		s.nextPosting = id + 1
 	}
 	if err := rs.Err(); err != nil {
@@ -73,30 +73,42 @@ func loadAccounts(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 	}
 	defer func() { _ = rs.Close() }()
 	for rs.Next() {
+		var name string
 		a := &account{}
-		if err := rs.Scan(&a.id, &a.kind, &a.name, &a.limit, &a.pin); err != nil {
+		if err := rs.Scan(&a.id, &a.kind, &name, &a.CreditLimit, &a.PINFailures); err != nil {
 			return fmt.Errorf("reading accounts: %w", err)
 		}
 		byID[a.id] = a
-		if a.kind == kindSystem {
-			if a.id < 1 || a.id >= int64(len(s.system)) {
-				return fmt.Errorf("reading system account %d: %w", a.id, errBadName)
-			}
-			s.system[a.id] = a
-			continue
-		}
-		if a.aid, err = parseCardName(a.name); err != nil {
+		if err := s.addLoaded(a, name); err != nil {
 			return fmt.Errorf("reading account %d: %w", a.id, err)
 		}
-		if a.id < firstCardAccount {
-			return fmt.Errorf("reading card account %d: below the first card id %d: %w", a.id, firstCardAccount, ErrIncompatible)
-		}
-		s.addCard(a)
-		s.nextAccount = max(s.nextAccount, a.id+1)
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("reading accounts: %w", err)
 	}
+	return nil
+}
+
+// addLoaded adds an account read from disk: a system account in its slot, a card by its
+// name.
+func (s *state) addLoaded(a *account, name string) error {
+	if a.kind == kindSystem {
+		if a.id < int64(ledger.Funding) || a.id > int64(ledger.Fees) {
+			return fmt.Errorf("system account id %d: %w", a.id, errBadName)
+		}
+		s.system[a.id] = a
+		return nil
+	}
+	id, err := parseCardName(name)
+	if err != nil {
+		return err
+	}
+	if a.id < firstCardAccount {
+		return fmt.Errorf("card account below the first card id %d: %w", firstCardAccount, ErrIncompatible)
+	}
+	a.ID, a.Opened = id, true
+	s.addCard(a)
+	s.nextAccount = max(s.nextAccount, a.id+1)
 	return nil
 }
 
@@ -125,11 +137,11 @@ func loadRequests(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 		if a == nil {
 			return fmt.Errorf("reading request %d: account %d missing: %w", id, acct, ErrIncompatible)
 		}
-		s.keys.add(k, id)
+		s.keys.Add(k, id)
 		s.nextRequest = id + 1
-		if ledger.Kind(kind) == ledger.Hold && st == stateOpen {
+		if ledger.Kind(kind) == ledger.Hold && ledger.State(st) == ledger.StateOpen {
 			s.holds = append(s.holds, hold{id: id, at: at})
-			a.held += open
+			a.Held += open
 		}
 	}
 	if err := rs.Err(); err != nil {

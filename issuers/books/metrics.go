@@ -1,11 +1,10 @@
 package books
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bandeira/bandeira/internal/metrics"
+	"github.com/bandeira/bandeira/internal/store"
 )
 
 // Metrics are the books' Prometheus metrics, labelled by issuer. Build them once per
@@ -52,45 +51,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// bookMetrics are one issuer's children of Metrics; nil records nothing.
+// bookMetrics are one issuer's children of Metrics: the storage core's hooks and the
+// gauge of requests indexed. Without Metrics every field is nil and records nothing.
 type bookMetrics struct {
-	commits  prometheus.Counter
-	duration prometheus.Observer
-	calls    prometheus.Observer
-	reads    prometheus.Counter
+	store    store.Metrics
 	requests prometheus.Gauge
 }
 
 func (m *Metrics) forIssuer(issuer string) *bookMetrics {
 	if m == nil {
-		return nil
+		return &bookMetrics{}
 	}
 	return &bookMetrics{
-		commits:  m.commits.WithLabelValues(issuer),
-		duration: m.duration.WithLabelValues(issuer),
-		calls:    m.calls.WithLabelValues(issuer),
-		reads:    m.reads.WithLabelValues(issuer),
+		store: store.Metrics{
+			Commits:        m.commits.WithLabelValues(issuer),
+			CommitDuration: m.duration.WithLabelValues(issuer),
+			CommitCalls:    m.calls.WithLabelValues(issuer),
+			Reads:          m.reads.WithLabelValues(issuer),
+		},
 		requests: m.requests.WithLabelValues(issuer),
 	}
 }
 
-func (m *bookMetrics) observe(calls int, took time.Duration) {
-	if m == nil {
-		return
-	}
-	m.commits.Inc()
-	m.duration.Observe(took.Seconds())
-	m.calls.Observe(float64(calls))
-}
-
-func (m *bookMetrics) read() {
-	if m != nil {
-		m.reads.Inc()
-	}
-}
-
 func (m *bookMetrics) indexed(n int) {
-	if m != nil {
+	if m.requests != nil {
 		m.requests.Set(float64(n))
 	}
 }

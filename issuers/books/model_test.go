@@ -22,9 +22,9 @@ import (
 // holds (ledger balance), as in ledger.Balances.
 type model struct {
 	accts map[ledger.AccountID]*ledger.Balances
-	reqs  map[ledger.Key]*mreq
-	order []ledger.Key
-	tombs map[ledger.Key]bool
+	reqs  map[bandeira.Key]*mreq
+	order []bandeira.Key
+	tombs map[bandeira.Key]bool
 	ttl   time.Duration
 }
 
@@ -160,10 +160,7 @@ func TestModel(t *testing.T) {
 	for seed := first; seed < first+uint64(seeds); seed++ {
 		v := modelVariants[seed%uint64(len(modelVariants))]
 		t.Run(fmt.Sprintf("seed %d agrees with the model (%s)", seed, v.name), func(t *testing.T) {
-			if v.hash != nil {
-				defer books.UseKeyHash(v.hash)()
-			}
-			runModel(t, seed, ops, v.cache)
+			runModel(t, seed, ops, books.WithKeyHash(books.Options{CacheRequests: v.cache}, v.hash))
 		})
 	}
 }
@@ -174,11 +171,11 @@ func TestModel(t *testing.T) {
 var modelVariants = []struct {
 	name  string
 	cache int
-	hash  func(ledger.Key) uint64
+	hash  func(bandeira.Key) uint64
 }{
 	{name: "default cache", cache: 0},
 	{name: "cache of 1 request", cache: 1},
-	{name: "cache of 3, colliding key hash", cache: 3, hash: func(k ledger.Key) uint64 { return uint64(len(k.STAN)) }},
+	{name: "cache of 3, colliding key hash", cache: 3, hash: func(k bandeira.Key) uint64 { return uint64(len(k.STAN)) }},
 }
 
 func envInt(name string, def int) int {
@@ -203,20 +200,20 @@ type modelRun struct {
 	clock atomic.Int64
 	bk    *books.Books
 	m     *model
-	keys  []ledger.Key
-	refOf map[ledger.Key]ledger.Ref
+	keys  []bandeira.Key
+	refOf map[bandeira.Key]ledger.Ref
 	n     int
-	cache int // Options.CacheRequests
+	opts  books.Options
 }
 
-func runModel(t *testing.T, seed uint64, ops, cache int) {
-	r := &modelRun{cache: cache,
+func runModel(t *testing.T, seed uint64, ops int, opts books.Options) {
+	r := &modelRun{opts: opts,
 		t: t, rng: rand.New(rand.NewPCG(seed, 0xb00c5)), path: filepath.Join(t.TempDir(), "m.db"),
-		cfg: books.DefaultConfig(), refOf: map[ledger.Key]ledger.Ref{},
+		cfg: books.DefaultConfig(), refOf: map[bandeira.Key]ledger.Ref{},
 	}
 	r.cfg.Synchronous = books.SyncOff // durability is the crash test's; this one checks logic
-	r.m = &model{accts: map[ledger.AccountID]*ledger.Balances{}, reqs: map[ledger.Key]*mreq{},
-		tombs: map[ledger.Key]bool{}, ttl: r.cfg.HoldExpiry}
+	r.m = &model{accts: map[ledger.AccountID]*ledger.Balances{}, reqs: map[bandeira.Key]*mreq{},
+		tombs: map[bandeira.Key]bool{}, ttl: r.cfg.HoldExpiry}
 	r.clock.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
 	r.open()
 	defer func() { _ = r.bk.Close() }()
@@ -229,7 +226,9 @@ func runModel(t *testing.T, seed uint64, ops, cache int) {
 func (r *modelRun) now() time.Time { return time.Unix(0, r.clock.Load()).UTC() }
 
 func (r *modelRun) open() {
-	bk, err := books.Open(context.Background(), r.path, r.cfg, books.Options{Now: r.now, CacheRequests: r.cache})
+	opts := r.opts
+	opts.Now = r.now
+	bk, err := books.Open(context.Background(), r.path, r.cfg, opts)
 	require.NoError(r.t, err)
 	r.bk = bk
 }
@@ -251,16 +250,16 @@ func (r *modelRun) reopen(seed uint64, i int) {
 	}
 }
 
-func (r *modelRun) newKey() ledger.Key {
+func (r *modelRun) newKey() bandeira.Key {
 	r.n++
-	return ledger.NewKey("12345", "T1", strconv.Itoa(r.n), "1126120000")
+	return newKey("12345", "T1", strconv.Itoa(r.n), "1126120000")
 }
 
 // entry draws the next operation.
 func (r *modelRun) entry() ledger.Entry {
 	ref := modelRefs[r.rng.IntN(len(modelRefs))]
 	amount := bandeira.Amount(1 + r.rng.IntN(3_000))
-	old := func() (ledger.Key, ledger.Ref) {
+	old := func() (bandeira.Key, ledger.Ref) {
 		if len(r.keys) == 0 {
 			return r.newKey(), ref
 		}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
@@ -13,18 +14,18 @@ var errBadName = errors.New("books: malformed stored name")
 
 // keyText is a key as stored: acquirer ID, STAN, transmission time and terminal joined by
 // "/" (the terminal last, since it alone may contain a "/").
-func keyText(k ledger.Key) string {
-	return k.AcquirerID + "/" + k.STAN + "/" + k.TransmissionTime + "/" + k.Terminal
+func keyText(k bandeira.Key) string {
+	return k.AcquirerID + "/" + k.STAN + "/" + k.TransmissionTime + "/" + k.TerminalID
 }
 
-func parseKey(s string) (ledger.Key, error) {
+func parseKey(s string) (bandeira.Key, error) {
 	a, rest, ok1 := strings.Cut(s, "/")
 	stan, rest, ok2 := strings.Cut(rest, "/")
 	t, term, ok3 := strings.Cut(rest, "/")
 	if !ok1 || !ok2 || !ok3 {
-		return ledger.Key{}, errBadName
+		return bandeira.Key{}, errBadName
 	}
-	return ledger.Key{AcquirerID: a, Terminal: term, STAN: stan, TransmissionTime: t}, nil
+	return bandeira.Key{AcquirerID: a, TerminalID: term, STAN: stan, TransmissionTime: t}, nil
 }
 
 // cardName is a card account's name: its BIN and serial, never the PAN.

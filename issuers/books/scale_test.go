@@ -37,7 +37,7 @@ func TestScale(t *testing.T) {
 			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
 				ref := ledger.Ref{ID: ledger.AccountID{BIN: "40000102", Serial: uint32(i)}, Opening: ledger.Opening{Balance: 100_000}}
 				_, err := bk.Apply(ctx, ledger.Entry{Ref: ref, Kind: ledger.Hold,
-					Key: ledger.NewKey("10000000001", "WAPP0001", fmt.Sprint(i%1_000_000), fmt.Sprintf("11%08d", i/1_000_000)), Amount: 100, AuthCode: "ABC123"})
+					Key: newKey("10000000001", "WAPP0001", fmt.Sprint(i%1_000_000), fmt.Sprintf("11%08d", i/1_000_000)), Amount: 100, AuthCode: "ABC123"})
 				if err != nil {
 					t.Error(err)
 					return

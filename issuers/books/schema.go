@@ -1,27 +1,11 @@
 package books
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
+import "github.com/bandeira/bandeira/issuers/ledger"
 
-// System accounts, created by the first migration. Card accounts get ids above them.
-const (
-	// accountFunding is the source of opening balances: its balance is minus the sum of
-	// every debit and prepaid card's opening balance.
-	accountFunding int64 = 1
-	// accountHolds holds the money of open authorization holds: its balance equals the sum
-	// of every card's held amount.
-	accountHolds int64 = 2
-	// accountSettlement receives captured holds and posted debits, and pays refunds.
-	accountSettlement int64 = 3
-	// accountFees is the issuer's fee income. The simulator charges cardholders no fees
-	// yet, so it stays at zero; it exists so that the chart of accounts is complete.
-	accountFees int64 = 4
-	// firstCardAccount is the id of the first card account.
-	firstCardAccount int64 = 100
-)
+// Card accounts get ids from firstCardAccount; the system accounts (funding, holds,
+// settlement, fees), created by the first migration, have the ids of their ledger.Party
+// (1 to 4).
+const firstCardAccount int64 = 100
 
 // Account kinds (accounts.kind).
 const (
@@ -29,30 +13,39 @@ const (
 	kindCard   = 2
 )
 
-// Posting kinds (postings.kind): which movement a posting is.
-const (
-	postOpen          = 1 // funding → card: a debit or prepaid card's opening balance
-	postHold          = 2 // card → holds: an authorization hold is placed
-	postCapture       = 3 // holds → settlement: a hold is captured
-	postRelease       = 4 // holds → card: a hold is reversed, or the uncaptured rest released
-	postExpire        = 5 // holds → card: a hold expired
-	postDebit         = 6 // card → settlement: a financial (0200) purchase
-	postCredit        = 7 // settlement → card: a refund
-	postReverseDebit  = 8 // settlement → card: a debit reversed
-	postReverseCredit = 9 // card → settlement: a refund reversed
+// The rows spell the ledger's numbers: requests.kind is a ledger.Kind, requests.status a
+// ledger.Status, requests.state a ledger.State, postings.kind a ledger.PostingKind and the
+// system accounts' ids ledger.Party values. The audit's queries spell them as numbers too;
+// these fail to compile if the numbering changes.
+var (
+	_ = [1]struct{}{}[ledger.Hold-1]
+	_ = [1]struct{}{}[ledger.Debit-2]
+	_ = [1]struct{}{}[ledger.Credit-3]
+	_ = [1]struct{}{}[ledger.StatusApplied-1]
+	_ = [1]struct{}{}[ledger.StatusInsufficientFunds-2]
+	_ = [1]struct{}{}[ledger.StatusTombstoned-7]
+	_ = [1]struct{}{}[ledger.StateOpen-1]
+	_ = [1]struct{}{}[ledger.StateCaptured-2]
+	_ = [1]struct{}{}[ledger.StateReversed-3]
+	_ = [1]struct{}{}[ledger.StateExpired-4]
+	_ = [1]struct{}{}[ledger.StateDeclined-5]
+	_ = [1]struct{}{}[ledger.PostOpen-1]
+	_ = [1]struct{}{}[ledger.PostHold-2]
+	_ = [1]struct{}{}[ledger.PostCapture-3]
+	_ = [1]struct{}{}[ledger.PostRelease-4]
+	_ = [1]struct{}{}[ledger.PostExpire-5]
+	_ = [1]struct{}{}[ledger.PostDebit-6]
+	_ = [1]struct{}{}[ledger.PostCredit-7]
+	_ = [1]struct{}{}[ledger.PostReverseDebit-8]
+	_ = [1]struct{}{}[ledger.PostReverseCredit-9]
+	_ = [1]struct{}{}[ledger.Funding-1]
+	_ = [1]struct{}{}[ledger.Holds-2]
+	_ = [1]struct{}{}[ledger.Settlement-3]
+	_ = [1]struct{}{}[ledger.Fees-4]
 )
 
-// Hold and record states (requests.state).
-const (
-	stateOpen     = 1 // a hold still holding, or a debit or credit in effect
-	stateCaptured = 2
-	stateReversed = 3 // fully reversed (a partial reversal keeps the record open)
-	stateExpired  = 4
-	stateDeclined = 5 // the request was declined; it moved no money
-)
-
-// migrations are the schema versions in order; PRAGMA user_version counts those applied.
-// Never edit a released migration: append a new one.
+// migrations are the schema versions in order (internal/store applies them; PRAGMA
+// user_version counts those applied). Never edit a released migration: append a new one.
 //
 // The hot path only appends: a request row and its postings per approval, at sequential
 // ids, so that a commit dirties a few pages at the tail of each table rather than one
@@ -113,33 +106,4 @@ var migrations = []string{
 	SELECT a.id, a.kind, a.name, a.credit_limit, a.pin_failures,
 		coalesce(bal.balance, 0) AS balance, coalesce(hld.held, 0) AS held
 	FROM accounts a LEFT JOIN bal ON bal.account_id = a.id LEFT JOIN hld ON hld.account_id = a.id;`,
-}
-
-// migrate applies the migrations the database has not seen, each in its own transaction.
-func migrate(ctx context.Context, db *sql.DB) error {
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("reading schema version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this binary's %d: %w", version, len(migrations), ErrIncompatible)
-	}
-	for v := version; v < len(migrations); v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
-		}
-	}
-	return nil
 }

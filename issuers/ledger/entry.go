@@ -1,6 +1,15 @@
 package ledger
 
-import "github.com/bandeira/bandeira"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bandeira/bandeira"
+)
+
+// ErrInvalidEntry reports an entry a ledger cannot perform: an unknown kind or a
+// non-positive amount. Nothing changes.
+var ErrInvalidEntry = errors.New("ledger: invalid entry")
 
 // Kind is what an Entry does to an account.
 type Kind uint8
@@ -48,8 +57,9 @@ type Entry struct {
 	Ref  Ref
 	Kind Kind
 	// Key is the request's own key for Hold, Debit and Credit (stored with the record), and
-	// the original request's key for Reverse.
-	Key Key
+	// the original request's key for Reverse and Capture (bandeira.Authorization.OriginalKey).
+	// Ledgers compare keys in normal form (bandeira.Key.Normal) and normalise it themselves.
+	Key bandeira.Key
 	// Amount in centavos; must be > 0 for Hold, Debit and Credit. Unused by Reverse.
 	Amount bandeira.Amount
 	// AuthCode is stored with the record of a Hold, Debit or Credit.
@@ -57,6 +67,21 @@ type Entry struct {
 	// Replacement is the actual amount that remains after a partial reversal (field 95);
 	// nil for a full reversal. Unused by other kinds.
 	Replacement *bandeira.Amount
+}
+
+// Validate returns ErrInvalidEntry (wrapped) for an entry of an unknown kind, or a Hold,
+// Debit, Credit or Capture whose amount is not positive.
+func (e *Entry) Validate() error {
+	switch e.Kind {
+	case Hold, Debit, Credit, Capture:
+		if e.Amount <= 0 {
+			return fmt.Errorf("applying %s of %s: %w", e.Kind, e.Amount, ErrInvalidEntry)
+		}
+	case Reverse:
+	default:
+		return fmt.Errorf("applying entry kind %d: %w", e.Kind, ErrInvalidEntry)
+	}
+	return nil
 }
 
 // Status says how an entry ended. Every status except StatusApplied left the account as it
@@ -68,14 +93,15 @@ const (
 	// StatusApplied: the entry changed the account as asked. For Reverse, Released says how
 	// much was undone.
 	StatusApplied Status = iota + 1
-	// StatusInsufficientFunds: a Hold or Debit exceeded Available, or the debit-back of a
-	// reversed credit did.
+	// StatusInsufficientFunds: a Hold or Debit exceeded Available (the request is
+	// remembered as declined, and stays declined), or the debit-back of a reversed credit
+	// did.
 	StatusInsufficientFunds
-	// StatusDuplicate: a record with the same Key already exists on the account; Outcome.Record
-	// describes it.
+	// StatusDuplicate: a request with the same Key, card, kind and amount is remembered;
+	// Outcome.Record describes it and its first answer.
 	StatusDuplicate
-	// StatusNotFound: Reverse found no record under Key (unknown original, or one the ledger
-	// no longer keeps).
+	// StatusNotFound: Reverse or Capture found no approved request under Key: none (a
+	// Reverse then leaves a tombstone), or a declined one.
 	StatusNotFound
 	// StatusAlreadyReversed: Reverse or Capture found the record already resolved: reversed
 	// (fully or partially), captured or expired.
@@ -84,7 +110,8 @@ const (
 	// kind or amount), or a Capture named a record that is not a hold. Nothing changed.
 	StatusConflict
 	// StatusTombstoned: a reversal for Key arrived before this original; the original is
-	// declined and recorded so, with no effect on the account (reliability.md I5).
+	// declined and remembered so, with no effect on the account, so that the pair nets to
+	// zero (docs/ledger.md).
 	StatusTombstoned
 )
 
@@ -110,8 +137,8 @@ func (s Status) String() string {
 	}
 }
 
-// Record is what a ledger keeps about an applied Hold, Debit or Credit so that it can be
-// reversed (and a repeat recognised).
+// Record is what a ledger reports about the Hold, Debit or Credit under an entry's key (a
+// Request, in the Outcome).
 type Record struct {
 	Kind     Kind
 	Amount   bandeira.Amount // the amount originally applied
@@ -119,19 +146,20 @@ type Record struct {
 	AuthCode string
 	Reversed bool
 	// Status is the outcome the request under this key got the first time: StatusApplied,
-	// or, in ledgers that remember declines, StatusInsufficientFunds or StatusTombstoned.
-	// A zero Status means StatusApplied.
+	// StatusInsufficientFunds or StatusTombstoned.
 	Status Status
 }
 
 // Outcome is the result of Apply.
 type Outcome struct {
 	Status Status
-	// Balances after the entry (unchanged unless Status is StatusApplied).
+	// Balances of the entry's account after the entry (unchanged unless Status is
+	// StatusApplied).
 	Balances Balances
 	// Record is the record the entry created or touched: for StatusDuplicate the existing
 	// one, for Reverse the original's (as it is after the entry).
 	Record Record
-	// Released is the amount a Reverse undid, in centavos.
+	// Released is the amount a Reverse undid, or the part of the hold a Capture released,
+	// in centavos.
 	Released bandeira.Amount
 }

@@ -1,13 +1,20 @@
-// Package ledger holds the mutable state of simulated issuer accounts: balances, holds,
-// posted entries, the records that reversals match against, and PIN-try counters.
+// Package ledger holds the posting rules of the simulated issuers and the vocabulary every
+// ledger speaks: accounts, entries (hold, debit, credit, reverse, capture), the requests
+// remembered under their keys, postings between the card and the issuer's system accounts
+// (funding, holds, settlement, fees), outcomes and PIN-try counters.
 //
-// The types here are the vocabulary shared by every ledger implementation; Memory is the
-// in-process one. The issuers package declares the small Ledger interface it consumes, so
-// a durable implementation (SQLite) can replace Memory without touching the bank's rules.
+// Engine is the one implementation of the rules: a pure function of an account, the
+// request under the entry's key, whether a tombstone exists, the entry and the ledger
+// time, returning the outcome and the changes. Stores are thin around it: Memory keeps
+// its state in maps (tests, benchmarks), issuers/books in SQLite (what `bandeira run`
+// uses). Both therefore behave alike: every key is remembered for good, approved or
+// declined; a reversal before its original leaves a tombstone; holds expire in ledger
+// time. The issuers package declares the small Ledger interface it consumes.
 //
-// Money is integer centavos (bandeira.Amount). An account's state obeys reliability.md §6:
-// holds are never negative, a hold or posting is resolved at most once, and
-// Available = Balance − Holds + CreditLimit never goes below zero through Hold or Debit.
+// Money is integer centavos (bandeira.Amount). The invariants the rules keep are listed
+// in docs/ledger.md: balances sum to zero, a hold resolves at most once, Available =
+// Balance − Holds + CreditLimit never goes below zero through Hold or Debit, one key has
+// one outcome.
 //
 // Accounts are named by AccountID (BIN and serial), never by PAN. Nothing in this package
 // logs, and no error carries an account number in clear.
@@ -61,27 +68,3 @@ type Balances struct {
 
 // Available returns what the cardholder can still spend: Balance − Holds + CreditLimit.
 func (b Balances) Available() bandeira.Amount { return b.Balance - b.Holds + b.CreditLimit }
-
-// Key identifies a request so that a retransmit, a repeat or a later reversal can find it:
-// acquirer ID (field 32), terminal (field 41), STAN (field 11) and transmission time
-// (field 7) of the original (reliability.md I4). A reversal or completion names its
-// original's STAN, time and acquirer in field 90 and comes from the same terminal. Build
-// it with NewKey so that zero-padding differences between field 32 and field 90 do not
-// matter.
-type Key struct {
-	AcquirerID, Terminal, STAN, TransmissionTime string
-}
-
-// NewKey builds a Key, dropping leading zeros from the acquirer ID and the STAN (field 90
-// carries them zero-padded to 11 and 6 digits).
-func NewKey(acquirerID, terminal, stan, transmissionTime string) Key {
-	return Key{trimZeros(acquirerID), terminal, trimZeros(stan), transmissionTime}
-}
-
-func trimZeros(s string) string {
-	t := strings.TrimLeft(s, "0")
-	if t == "" && s != "" {
-		return "0"
-	}
-	return t
-}

@@ -3,151 +3,159 @@ package ledger
 import (
 	"context"
 	"errors"
-	"fmt"
-	"hash/maphash"
 	"sync"
+	"time"
+
+	"github.com/bandeira/bandeira"
 )
 
-// ErrInvalidEntry reports an entry Apply cannot perform: an unknown kind or a non-positive
-// amount. The account is left unchanged.
-var ErrInvalidEntry = errors.New("ledger: invalid entry")
+// ErrInvariant reports a broken ledger invariant found by Audit.
+var ErrInvariant = errors.New("ledger: invariant violated")
 
-// DefaultRecordsPerAccount is the number of records Memory keeps per account by default.
-const DefaultRecordsPerAccount = 64
-
-const numShards = 64
-
-// Memory is an in-process Ledger. Accounts live in a sharded map, each shard under its own
-// mutex, so requests on different cards rarely contend. It is safe for concurrent use; the
-// zero value is not usable, build it with NewMemory.
-//
-// Each account keeps at most recordsPerAccount records of approved entries (a ring, oldest
-// evicted first). Evicting a record that still holds money expires the hold (reliability.md
-// I2): the hold is released, so the ledger's memory stays bounded under load. A reversal of
-// an evicted record is answered StatusNotFound. State lasts for the life of the process.
+// Memory is an in-process ledger: the Engine's rules over maps, under one mutex. It
+// behaves as the durable books do (issuers/books), minus the disk: every request key is
+// remembered for good, approved or declined; a reversal before its original leaves a
+// tombstone; holds expire after the engine's HoldExpiry in ledger time (WithClock). It
+// therefore grows with every request (a few hundred bytes each) for the life of the
+// process: it is meant for tests, benchmarks and short runs. It is safe for concurrent
+// use; build it with NewMemory.
 type Memory struct {
-	recordsPerAccount int
-	seed              maphash.Seed
-	shards            [numShards]shard
+	engine    Engine
+	mu        sync.Mutex
+	clock     Clock
+	accounts  map[AccountID]*Account
+	requests  map[bandeira.Key]*Request
+	tombs     map[bandeira.Key]struct{}
+	holds     []*Request // holds placed, oldest first; resolved ones are skipped when due
+	holdsHead int
+	totals    [Fees + 1]bandeira.Amount // what every posting moved, per party (Card: all cards)
 }
 
-type shard struct {
-	mu       sync.Mutex
-	accounts map[AccountID]*account
-	_        [48]byte // keep neighbouring shards' mutexes off one cache line
+// MemoryOption customises NewMemory.
+type MemoryOption func(*Memory)
+
+// WithClock makes the ledger read its time from now (nil: time.Now): holds expire
+// HoldExpiry after they were placed in this clock's time.
+func WithClock(now func() time.Time) MemoryOption {
+	return func(m *Memory) { m.clock = NewClock(now) }
 }
 
-// NewMemory returns an empty in-memory ledger keeping up to recordsPerAccount records per
-// account; a value below 1 means DefaultRecordsPerAccount.
-func NewMemory(recordsPerAccount int) *Memory {
-	if recordsPerAccount < 1 {
-		recordsPerAccount = DefaultRecordsPerAccount
-	}
-	m := &Memory{recordsPerAccount: recordsPerAccount, seed: maphash.MakeSeed()}
-	for i := range m.shards {
-		m.shards[i].accounts = make(map[AccountID]*account)
+// WithHoldExpiry sets how long a hold stays open (0: DefaultHoldExpiry).
+func WithHoldExpiry(d time.Duration) MemoryOption {
+	return func(m *Memory) { m.engine.HoldExpiry = d }
+}
+
+// NewMemory returns an empty in-memory ledger.
+func NewMemory(opts ...MemoryOption) *Memory {
+	m := &Memory{clock: NewClock(nil), accounts: make(map[AccountID]*Account),
+		requests: make(map[bandeira.Key]*Request), tombs: make(map[bandeira.Key]struct{})}
+	for _, o := range opts {
+		o(m)
 	}
 	return m
 }
 
-func (m *Memory) shard(id AccountID) *shard {
-	h := maphash.String(m.seed, id.BIN) ^ uint64(id.Serial)*0x9e3779b97f4a7c15
-	return &m.shards[(h>>32)%numShards]
-}
-
-// get returns the account, creating it from ref.Opening when create is set. The shard
-// lock must be held.
-func (s *shard) get(ref Ref, create bool) *account {
-	a := s.accounts[ref.ID]
-	if a == nil && create {
-		a = newAccount(ref.Opening)
-		s.accounts[ref.ID] = a
-	}
-	return a
-}
-
-// Apply performs e atomically on its account, creating the account from e.Ref.Opening on
-// first use. Declines (insufficient funds, duplicates, unknown originals) are statuses, not
-// errors; the error is ErrInvalidEntry (wrapped) for malformed entries. ctx is unused: the
+// Apply performs e (see Engine.Apply) atomically, after expiring the holds that are due.
+// Declines, duplicates, conflicts and unknown originals are statuses, not errors; the
+// error wraps ErrInvalidEntry for a malformed entry (nothing changes). ctx is unused: the
 // memory ledger never blocks on I/O.
 func (m *Memory) Apply(_ context.Context, e Entry) (Outcome, error) {
-	if err := e.check(); err != nil {
+	if err := e.Validate(); err != nil {
 		return Outcome{}, err
 	}
-	s := m.shard(e.Ref.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.get(e.Ref, true)
-	switch e.Kind {
-	case Reverse:
-		return a.reverse(e), nil
-	case Capture:
-		return a.capture(e), nil
-	}
-	return a.post(e, m.recordsPerAccount), nil
+	e.Key = e.Key.Normal()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at := m.clock.Now()
+	m.expire(at)
+	in := Input{Entry: e, Account: m.account(e.Ref), Request: m.requests[e.Key], At: at}
+	_, in.Tombstoned = m.tombs[e.Key]
+	out, ch := m.engine.Apply(in)
+	m.apply(&ch, e.Key)
+	return out, nil
 }
 
-// Balances returns the account's balances; an account never touched reads as its opening.
+// Balances returns the account's balances after expiring the holds that are due; an
+// account never touched reads as its opening.
 func (m *Memory) Balances(_ context.Context, ref Ref) (Balances, error) {
-	s := m.shard(ref.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a := s.get(ref, false); a != nil {
-		return a.balances(), nil
-	}
-	return newAccount(ref.Opening).balances(), nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.expire(m.clock.Now())
+	a := m.account(ref)
+	return a.Balances(), nil
 }
 
 // PINTry records one PIN verification on the account and returns the number of
 // consecutive failures after it: a correct PIN (ok) resets the count to 0, a wrong one
 // adds 1.
 func (m *Memory) PINTry(_ context.Context, ref Ref, ok bool) (int, error) {
-	s := m.shard(ref.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.get(ref, !ok)
-	if a == nil {
-		return 0, nil
-	}
-	if ok {
-		a.pinFailures = 0
-	} else {
-		a.pinFailures++
-	}
-	return a.pinFailures, nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.expire(m.clock.Now())
+	n, ch := m.engine.PINTry(m.account(ref), ok)
+	m.apply(&ch, bandeira.Key{})
+	return n, nil
 }
 
-func (e *Entry) check() error {
-	switch e.Kind {
-	case Hold, Debit, Credit, Capture:
-		if e.Amount <= 0 {
-			return fmt.Errorf("applying %s of %s: %w", e.Kind, e.Amount, ErrInvalidEntry)
+// Requests returns the number of requests the ledger remembers (approved and declined).
+func (m *Memory) Requests() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.requests)
+}
+
+// account returns ref's account as stored, or as it is before its first use.
+func (m *Memory) account(ref Ref) Account {
+	if a := m.accounts[ref.ID]; a != nil {
+		return *a
+	}
+	return NewAccount(ref)
+}
+
+// apply keeps what one decision changed; key is the entry's (for a tombstone).
+func (m *Memory) apply(ch *Changes, key bandeira.Key) {
+	if a := m.accounts[ch.Account.ID]; a != nil {
+		*a = ch.Account
+	} else if ch.Opened {
+		a := ch.Account
+		m.accounts[a.ID] = &a
+	}
+	for _, p := range ch.Postings() {
+		m.totals[p.From] -= p.Amount
+		m.totals[p.To] += p.Amount
+	}
+	switch {
+	case ch.NewRequest:
+		r := ch.Request
+		m.requests[r.Key] = &r
+		if r.Kind == Hold && r.State == StateOpen {
+			m.holds = append(m.holds, &r)
 		}
-	case Reverse:
-	default:
-		return fmt.Errorf("applying entry kind %d: %w", e.Kind, ErrInvalidEntry)
+	case ch.RequestChanged:
+		*m.requests[ch.Request.Key] = ch.Request
 	}
-	return nil
+	if ch.Tombstone {
+		m.tombs[key] = struct{}{}
+	}
 }
 
-// Audit checks reliability.md invariants I1–I3 on every account: holds are never negative
-// and equal the sum of open hold records (I2); the balance equals the opening plus credits
-// minus debits (I1); available never goes below zero (I3). It returns nil or one error per
-// violation (at most 10), joined. Errors name accounts only in masked form.
-func (m *Memory) Audit() error {
-	var errs []error
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		for id, a := range s.accounts {
-			if err := a.audit(); err != nil && len(errs) < 10 {
-				errs = append(errs, fmt.Errorf("auditing account %s: %w", id, err))
+// expire releases every open hold whose expiry has come at ledger time at.
+func (m *Memory) expire(at int64) {
+	for m.holdsHead < len(m.holds) {
+		r := m.holds[m.holdsHead]
+		if m.engine.ExpiresAt(r.At) > at {
+			break
+		}
+		if a := m.accounts[r.Account]; a != nil {
+			if ch, ok := m.engine.Expire(*a, r); ok {
+				m.apply(&ch, r.Key)
 			}
 		}
-		s.mu.Unlock()
+		m.holds[m.holdsHead] = nil
+		m.holdsHead++
 	}
-	return errors.Join(errs...)
+	if m.holdsHead > 1024 && m.holdsHead > len(m.holds)/2 {
+		m.holds = append(m.holds[:0], m.holds[m.holdsHead:]...)
+		m.holdsHead = 0
+	}
 }
-
-// ErrInvariant reports a broken ledger invariant found by Audit.
-var ErrInvariant = errors.New("ledger: invariant violated")
