@@ -45,6 +45,15 @@ func (m MTI) Original() MTI {
 	return m[:3] + "0"
 }
 
+// Repeat returns the repeat of a request or advice: the origin digit 0 becomes 1 and 2
+// becomes 3 (0400 → 0401, 0120 → 0121). Any other MTI is returned unchanged.
+func (m MTI) Repeat() MTI {
+	if !m.IsRequest() || (m[3] != '0' && m[3] != '2') {
+		return m
+	}
+	return m[:3] + MTI(rune(m[3]+1))
+}
+
 // Response returns the response MTI for a request (0100 → 0110, 0420 → 0430, 0101 → 0110).
 // It returns "" when m is not a request.
 func (m MTI) Response() MTI {

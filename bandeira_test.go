@@ -236,3 +236,12 @@ func TestResponseCodeMeanings(t *testing.T) {
 	require.Equal(t, "Insufficient funds", bandeira.InsufficientFunds.Meaning())
 	require.Empty(t, bandeira.ResponseCode("Q9").Meaning())
 }
+
+func TestMTIRepeat(t *testing.T) {
+	for in, want := range map[bandeira.MTI]bandeira.MTI{
+		"0100": "0101", "0200": "0201", "0400": "0401", "0420": "0421", "0120": "0121", "0220": "0221",
+		"0401": "0401", "0110": "0110", "0800": "0801", "01": "01",
+	} {
+		require.Equal(t, want, in.Repeat(), string(in))
+	}
+}

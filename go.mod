@@ -12,6 +12,8 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
+require github.com/kylelemons/godebug v1.1.0 // indirect
+
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.3.0
 	github.com/beorn7/perks v1.0.1 // indirect
