@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
+	"github.com/bandeira/bandeira/configs"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/issuers/books"
@@ -29,11 +34,13 @@ import (
 // storage=memory is the same network with each bank on a ledger.Memory and no journal,
 // the baseline durable storage is measured against in the same run; storage=nosync is
 // durable storage with synchronous=off, which separates the fsyncs' cost from the rest
-// of SQLite's (docs/ledger.md).
+// of SQLite's (docs/ledger.md). topology=processes is `bandeira run --processes`, durable:
+// every party its own process (this test binary re-executed), linked over ISO 8583.
 func BenchmarkFullStackRoundTrip(b *testing.B) {
 	for _, storage := range []string{"memory", "durable", "nosync"} {
 		b.Run("storage="+storage, func(b *testing.B) { benchRoundTrip(b, storage) })
 	}
+	b.Run("topology=processes", benchProcesses)
 }
 
 func benchRoundTrip(b *testing.B, storage string) {
@@ -47,7 +54,44 @@ func benchRoundTrip(b *testing.B, storage string) {
 	m.inMemory = inMemory
 	require.NoError(b, m.Run(context.Background()))
 	defer func() { _ = m.Close() }()
-	c, err := iso.Dial(context.Background(), m.GatewayAddr(), iso.DefaultClientConfig(), zerolog.Nop())
+	driveRoundTrips(b, cfg, m.GatewayAddr())
+	if !inMemory {
+		b.ReportMetric(commits(b, m)/float64(b.N), "commits/op")
+	}
+}
+
+// benchProcesses drives `bandeira run --processes` (durable, default timers) as child
+// processes of this test binary.
+func benchProcesses(b *testing.B) {
+	cfg, path := writeTestConfig(b, `
+log: {level: warn}
+issuers: {cards_per_bin: 1000}
+network: {issuer_timeout: 10s}
+gateway: {request_timeout: 15s}
+server: {request_timeout: 20s}
+`)
+	addrFile := filepath.Join(b.TempDir(), "addr")
+	cmd := exec.Command(os.Args[0], "run", "--processes", "--config", path, "--addr-file", addrFile)
+	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+	cmd.Stderr = os.Stderr
+	require.NoError(b, cmd.Start())
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	var addr string
+	require.Eventually(b, func() bool {
+		body, err := os.ReadFile(addrFile)
+		addr, _, _ = strings.Cut(string(body), "\n")
+		return err == nil && addr != ""
+	}, time.Minute, 10*time.Millisecond)
+	driveRoundTrips(b, cfg, addr)
+}
+
+// driveRoundTrips is the benchmark's client: 64 goroutines on one connection, each sending
+// purchases on its own terminal.
+func driveRoundTrips(b *testing.B, cfg configs.Config, addr string) {
+	c, err := iso.Dial(context.Background(), addr, iso.DefaultClientConfig(), zerolog.Nop())
 	require.NoError(b, err)
 	defer func() { _ = c.Close() }()
 
@@ -81,9 +125,6 @@ func benchRoundTrip(b *testing.B, storage string) {
 		}
 	})
 	b.StopTimer()
-	if !inMemory {
-		b.ReportMetric(commits(b, m)/float64(b.N), "commits/op")
-	}
 }
 
 // commits counts the transactions the books and the journal committed: each is one fsync

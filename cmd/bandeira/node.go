@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -139,12 +141,21 @@ func nodeCommand(ctx context.Context, args []string, s stdio) int {
 	m := NewMain(cfg, log.With().Str("role", string(r)).Logger())
 	m.Roles = []configs.Role{r}
 	m.Reset = *common.reset
-	return serveMain(ctx, "node", m, *common.addrFile, s)
+	return serveMain(ctx, "node", m, *common, s)
 }
 
 // serveMain runs m until ctx ends or a server fails, writing the address file once it
-// serves, and returns the exit code.
-func serveMain(ctx context.Context, cmd string, m *Main, addrFile string, s stdio) int {
+// serves (and a CPU profile when asked), and returns the exit code.
+func serveMain(ctx context.Context, cmd string, m *Main, f serveFlags, s stdio) int {
+	addrFile := *f.addrFile
+	if p := *f.cpuProfile; p != "" {
+		stop, err := startCPUProfile(p)
+		if err != nil {
+			fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
+			return exitFail
+		}
+		defer stop()
+	}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
 		return exitFail
@@ -162,4 +173,20 @@ func serveMain(ctx context.Context, cmd string, m *Main, addrFile string, s stdi
 		return exitFail
 	}
 	return exitOK
+}
+
+// startCPUProfile starts a CPU profile into path and returns what stops and writes it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("writing the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("writing the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }

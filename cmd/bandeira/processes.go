@@ -158,6 +158,9 @@ func (sv *supervisor) startNode(role configs.Role) (*child, error) {
 	if *sv.flags.reset {
 		args = append(args, "--reset")
 	}
+	if p := *sv.flags.cpuProfile; p != "" {
+		args = append(args, "--cpu-profile", p+"."+strings.ReplaceAll(string(role), ":", "-"))
+	}
 	cmd := exec.Command(sv.exe, args...)
 	cmd.Stdout, cmd.Stderr = sv.s.err, sv.s.err
 	cmd.SysProcAttr = childProcAttr()

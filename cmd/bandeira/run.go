@@ -52,8 +52,8 @@ const shutdownTimeout = 10 * time.Second
 
 // serveFlags are the flags every serving command (run, node) shares.
 type serveFlags struct {
-	configPath, dataDir, addrFile, logFormat, logLevel *string
-	reset, checkOnly                                   *bool
+	configPath, dataDir, addrFile, logFormat, logLevel, cpuProfile *string
+	reset, checkOnly                                               *bool
 }
 
 func addServeFlags(fs *flagSet) *serveFlags {
@@ -65,6 +65,7 @@ func addServeFlags(fs *flagSet) *serveFlags {
 		logFormat:  fs.String("log-format", "", "log `format`: json or console (default json)"),
 		logLevel:   fs.String("log-level", "", "log `level`: trace, debug, info, warn, error (default info)"),
 		checkOnly:  fs.Bool("check-config", false, "validate the configuration, print a summary and exit"),
+		cpuProfile: fs.String("cpu-profile", "", "write a Go CPU profile of the run to `file` (with --processes, one per node: file.ROLE)"),
 	}
 }
 
@@ -118,7 +119,7 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	}
 	m := NewMain(cfg, log)
 	m.Reset = *common.reset
-	return serveMain(ctx, "run", m, *common.addrFile, s)
+	return serveMain(ctx, "run", m, *common, s)
 }
 
 func override(dst *string, v string) {
