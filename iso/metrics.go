@@ -15,7 +15,9 @@ const (
 	ReasonBadMTI          = "bad_mti"
 	ReasonBadField        = "bad_field"
 	ReasonConnectionLimit = "connection_limit"
-	ReasonOverload        = "overload"
+	// ReasonIPConnectionLimit: a connection over MaxConnectionsPerIP for its address.
+	ReasonIPConnectionLimit = "ip_connection_limit"
+	ReasonOverload          = "overload"
 	// ReasonNotSignedOn: a request other than network management on a connection that
 	// has not signed on, on a Server with RequireSignOn (answered 91).
 	ReasonNotSignedOn = "not_signed_on"
@@ -26,7 +28,7 @@ const (
 // rejectReasons lists every reason label so that each series exists from the start.
 var rejectReasons = []string{
 	ReasonFrameTooLarge, ReasonEmptyFrame, ReasonUnpack, ReasonBadMTI,
-	ReasonBadField, ReasonConnectionLimit, ReasonOverload, ReasonNotSignedOn, ReasonTLSHandshake,
+	ReasonBadField, ReasonConnectionLimit, ReasonIPConnectionLimit, ReasonOverload, ReasonNotSignedOn, ReasonTLSHandshake,
 }
 
 // ServerMetrics are the Prometheus metrics of a Server. One value may be shared by several
@@ -44,6 +46,9 @@ type ServerMetrics struct {
 	// NetworkManagement counts the network management requests answered, by the code of
 	// field 70: "001" sign-on, "002" sign-off, "301" echo, "other" for anything else.
 	NetworkManagement *prometheus.CounterVec
+	// BackpressureWaits counts requests that waited for an in-flight slot of their
+	// connection or address: the socket was not read meanwhile.
+	BackpressureWaits prometheus.Counter
 
 	rejected map[string]prometheus.Counter
 	netCodes map[string]prometheus.Counter
@@ -76,6 +81,10 @@ func NewServerMetrics(reg prometheus.Registerer) *ServerMetrics {
 			Name: "bandeira_iso_network_management_total",
 			Help: "ISO 8583 network management requests answered, by network management code.",
 		}, []string{"code"}),
+		BackpressureWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_iso_backpressure_waits_total",
+			Help: "ISO 8583 requests that waited for an in-flight slot of their connection or remote address (the socket was not read meanwhile).",
+		}),
 		rejected: make(map[string]prometheus.Counter, len(rejectReasons)),
 		netCodes: make(map[string]prometheus.Counter, len(netCodes)),
 	}
@@ -86,7 +95,7 @@ func NewServerMetrics(reg prometheus.Registerer) *ServerMetrics {
 		m.rejected[r] = m.FramesRejected.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.Connections, m.FramesRejected, m.InFlight, m.SignedOn, m.NetworkManagement)
+		reg.MustRegister(m.Connections, m.FramesRejected, m.InFlight, m.SignedOn, m.NetworkManagement, m.BackpressureWaits)
 	}
 	return m
 }

@@ -22,10 +22,17 @@ type ServerConfig struct {
 	MaxFrameSize int `yaml:"max_frame_size"`
 	// MaxConnections caps open connections; connections above it are closed at once.
 	MaxConnections int `yaml:"max_connections"`
-	// MaxInFlightPerConn caps requests being decided for one connection; above it a request
-	// is answered with 91 at once.
+	// MaxConnectionsPerIP caps the open connections of one remote address; more are
+	// closed at once. It keeps one client from taking every connection.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// MaxInFlightPerConn caps requests being decided for one connection; at the cap the
+	// connection is not read until one is answered (back-pressure on the client's socket).
 	MaxInFlightPerConn int `yaml:"max_in_flight_per_conn"`
-	// MaxInFlight caps requests being decided across all connections.
+	// MaxInFlightPerIP caps requests being decided for one remote address, across its
+	// connections, with the same back-pressure.
+	MaxInFlightPerIP int `yaml:"max_in_flight_per_ip"`
+	// MaxInFlight caps requests being decided across all connections; above it a request
+	// is answered 91 at once.
 	MaxInFlight int `yaml:"max_in_flight"`
 	// ReadIdleTimeout closes a connection on which no frame starts for this long.
 	ReadIdleTimeout time.Duration `yaml:"read_idle_timeout"`
@@ -48,14 +55,16 @@ type ServerConfig struct {
 // DefaultServerConfig returns the production defaults.
 func DefaultServerConfig() ServerConfig {
 	return ServerConfig{
-		MaxFrameSize:       DefaultMaxFrameSize,
-		MaxConnections:     2000,
-		MaxInFlightPerConn: 256,
-		MaxInFlight:        4096,
-		ReadIdleTimeout:    75 * time.Second,
-		FrameTimeout:       5 * time.Second,
-		RequestTimeout:     20 * time.Second,
-		WriteTimeout:       5 * time.Second,
+		MaxFrameSize:        DefaultMaxFrameSize,
+		MaxConnections:      2000,
+		MaxConnectionsPerIP: 256,
+		MaxInFlightPerConn:  256,
+		MaxInFlightPerIP:    1024,
+		MaxInFlight:         4096,
+		ReadIdleTimeout:     75 * time.Second,
+		FrameTimeout:        5 * time.Second,
+		RequestTimeout:      20 * time.Second,
+		WriteTimeout:        5 * time.Second,
 	}
 }
 
@@ -66,8 +75,12 @@ func (c ServerConfig) Validate() error {
 		return fmt.Errorf("max_frame_size %d: must be between 64 and %d", c.MaxFrameSize, MaxFrameLimit)
 	case c.MaxConnections < 1:
 		return fmt.Errorf("max_connections %d: must be at least 1", c.MaxConnections)
+	case c.MaxConnectionsPerIP < 1 || c.MaxConnectionsPerIP > c.MaxConnections:
+		return fmt.Errorf("max_connections_per_ip %d: must be between 1 and max_connections (%d)", c.MaxConnectionsPerIP, c.MaxConnections)
 	case c.MaxInFlightPerConn < 1:
 		return fmt.Errorf("max_in_flight_per_conn %d: must be at least 1", c.MaxInFlightPerConn)
+	case c.MaxInFlightPerIP < 1 || c.MaxInFlightPerIP > c.MaxInFlight:
+		return fmt.Errorf("max_in_flight_per_ip %d: must be between 1 and max_in_flight (%d)", c.MaxInFlightPerIP, c.MaxInFlight)
 	case c.MaxInFlight < 1:
 		return fmt.Errorf("max_in_flight %d: must be at least 1", c.MaxInFlight)
 	case c.ReadIdleTimeout <= 0:
@@ -99,6 +112,8 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	pick(&c.MaxConnections, d.MaxConnections)
 	pick(&c.MaxInFlightPerConn, d.MaxInFlightPerConn)
 	pick(&c.MaxInFlight, d.MaxInFlight)
+	pick(&c.MaxConnectionsPerIP, min(d.MaxConnectionsPerIP, c.MaxConnections))
+	pick(&c.MaxInFlightPerIP, min(d.MaxInFlightPerIP, c.MaxInFlight))
 	pickDur := func(v *time.Duration, def time.Duration) {
 		if *v <= 0 {
 			*v = def
@@ -138,6 +153,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
+	peers     map[string]*peer
 	connWG    sync.WaitGroup
 }
 
@@ -158,6 +174,7 @@ func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *S
 		done:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
+		peers:     make(map[string]*peer),
 	}
 }
 
@@ -292,7 +309,16 @@ func (s *Server) startConn(nc net.Conn) {
 		_ = nc.Close()
 		return
 	}
-	c := newServerConn(s, nc)
+	key := peerKey(nc)
+	p, ok := s.addPeerConn(key)
+	if !ok {
+		s.mu.Unlock()
+		s.m.reject(ReasonIPConnectionLimit)
+		s.log.Warn().Str("reason", ReasonIPConnectionLimit).Str("remote", key).Msg("connection rejected")
+		_ = nc.Close()
+		return
+	}
+	c := newServerConn(s, nc, p)
 	s.conns[c] = struct{}{}
 	s.connWG.Add(1)
 	s.mu.Unlock()
@@ -304,6 +330,7 @@ func (s *Server) startConn(nc net.Conn) {
 func (s *Server) connDone(c *serverConn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.dropPeerConn(peerKey(c.nc), c.peer)
 	s.mu.Unlock()
 	if c.signedOn.Swap(false) {
 		s.m.SignedOn.Dec()

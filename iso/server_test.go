@@ -123,6 +123,10 @@ func (ts *testServer) rejected(reason string) float64 {
 	return gathered(ts.t, ts.reg, "bandeira_iso_frames_rejected_total", reason)
 }
 
+func (ts *testServer) backpressureWaits() float64 {
+	return gathered(ts.t, ts.reg, "bandeira_iso_backpressure_waits_total", "")
+}
+
 func (ts *testServer) connections() float64 {
 	return gathered(ts.t, ts.reg, "bandeira_iso_connections", "")
 }
@@ -171,7 +175,15 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, addr string) *rawConn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, ioWait)
+	return dialRawFrom(t, "127.0.0.1", addr)
+}
+
+// dialRawFrom connects from the local IP from: Linux routes all of 127.0.0.0/8 to the
+// loopback, so 127.0.0.2 is another remote address for the server's per-address limits.
+func dialRawFrom(t *testing.T, from, addr string) *rawConn {
+	t.Helper()
+	d := net.Dialer{Timeout: ioWait, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	nc, err := d.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = nc.Close() })
 	return &rawConn{t: t, Conn: nc}
@@ -524,30 +536,88 @@ func TestServerLimits(t *testing.T) {
 		require.Equal(t, "00", again.recv().Get(39))
 	})
 
-	t.Run("answers 91 at once above the per-connection in-flight limit", func(t *testing.T) {
+	t.Run("stops reading above the per-connection in-flight limit and serves the rest as slots free", func(t *testing.T) {
 		cfg := iso.DefaultServerConfig()
 		cfg.MaxInFlightPerConn = 2
 		b := newBlocker()
 		ts := startServer(t, cfg, b)
 		c := dialRaw(t, ts.addr)
-		c.send(request("TERM0001", "000001"))
-		c.send(request("TERM0001", "000002"))
+		for _, stan := range []string{"000001", "000002", "000003"} {
+			c.send(request("TERM0001", stan))
+		}
 		<-b.entered
 		<-b.entered
 		require.Equal(t, 2.0, ts.inFlight())
-		c.send(request("TERM0001", "000003"))
-		resp := c.recv()
-		require.Equal(t, "000003", resp.Get(11))
-		require.Equal(t, "91", resp.Get(39))
-		require.Equal(t, 1.0, ts.rejected(iso.ReasonOverload))
-
+		require.Eventually(t, func() bool { return ts.backpressureWaits() == 1 }, ioWait, 5*time.Millisecond,
+			"the third request waits for a slot; the socket is not read meanwhile")
 		close(b.release)
 		got := map[string]string{}
-		for range 2 {
+		for range 3 {
 			r := c.recv()
 			got[r.Get(11)] = r.Get(39)
 		}
-		require.Equal(t, map[string]string{"000001": "00", "000002": "00"}, got)
+		require.Equal(t, map[string]string{"000001": "00", "000002": "00", "000003": "00"}, got)
+		require.Zero(t, ts.rejected(iso.ReasonOverload), "a burst within the limits is served, not answered 91")
+	})
+
+	t.Run("a pipelined burst larger than the per-connection limit is answered in full", func(t *testing.T) {
+		cfg := iso.DefaultServerConfig()
+		cfg.MaxInFlightPerConn = 16
+		ts := startServer(t, cfg, &approver{})
+		c := dialRaw(t, ts.addr)
+		const burst = 500
+		var frames []byte
+		for i := range burst {
+			body, err := iso.Pack(request("TERM0001", fmt.Sprintf("%06d", i+1)))
+			require.NoError(t, err)
+			frames = append(frames, byte(len(body)>>8), byte(len(body)))
+			frames = append(frames, body...)
+		}
+		c.sendRaw(frames)
+		codes := map[string]int{}
+		for range burst {
+			codes[c.recv().Get(39)]++
+		}
+		require.Equal(t, map[string]int{"00": burst}, codes)
+	})
+
+	t.Run("closes connections above the per-address limit, and another address still connects", func(t *testing.T) {
+		cfg := iso.DefaultServerConfig()
+		cfg.MaxConnectionsPerIP = 2
+		ts := startServer(t, cfg, &approver{})
+		for i := range 2 {
+			c := dialRaw(t, ts.addr)
+			c.send(request("TERM0001", fmt.Sprintf("%06d", i+1)))
+			require.Equal(t, "00", c.recv().Get(39))
+		}
+		dialRaw(t, ts.addr).expectClosed()
+		require.Equal(t, 1.0, ts.rejected(iso.ReasonIPConnectionLimit))
+		other := dialRawFrom(t, "127.0.0.2", ts.addr)
+		other.send(request("TERM0002", "000001"))
+		require.Equal(t, "00", other.recv().Get(39))
+	})
+
+	t.Run("an address at its in-flight limit waits while another address is served", func(t *testing.T) {
+		cfg := iso.DefaultServerConfig()
+		cfg.MaxInFlightPerIP = 2
+		b := newBlocker()
+		ts := startServer(t, cfg, b)
+		noisy := []*rawConn{dialRaw(t, ts.addr), dialRaw(t, ts.addr)}
+		noisy[0].send(request("TERM0001", "000001"))
+		noisy[1].send(request("TERM0001", "000002"))
+		<-b.entered
+		<-b.entered
+		noisy[1].send(request("TERM0001", "000003"))
+		require.Eventually(t, func() bool { return ts.backpressureWaits() == 1 }, ioWait, 5*time.Millisecond)
+		quiet := dialRawFrom(t, "127.0.0.2", ts.addr)
+		quiet.send(request("TERM0002", "000001"))
+		<-b.entered
+		require.Equal(t, 3.0, ts.inFlight(), "the quiet address got a slot of its own")
+		close(b.release)
+		require.Equal(t, "00", quiet.recv().Get(39))
+		require.Equal(t, "00", noisy[0].recv().Get(39))
+		got := []string{noisy[1].recv().Get(11), noisy[1].recv().Get(11)}
+		require.ElementsMatch(t, []string{"000002", "000003"}, got)
 	})
 
 	t.Run("answers 91 above the global in-flight limit", func(t *testing.T) {
@@ -555,7 +625,7 @@ func TestServerLimits(t *testing.T) {
 		cfg.MaxInFlight = 1
 		b := newBlocker()
 		ts := startServer(t, cfg, b)
-		first, second := dialRaw(t, ts.addr), dialRaw(t, ts.addr)
+		first, second := dialRaw(t, ts.addr), dialRawFrom(t, "127.0.0.2", ts.addr)
 		first.send(request("TERM0001", "000001"))
 		<-b.entered
 		second.send(request("TERM0002", "000001"))

@@ -29,7 +29,8 @@ type serverConn struct {
 	log zerolog.Logger
 	buf []byte
 
-	inFlight atomic.Int64
+	peer     *peer          // the remote address's budget
+	slots    chan struct{}  // MaxInFlightPerConn tokens
 	wg       sync.WaitGroup // requests being decided
 	signedOn atomic.Bool    // set by 0800/001, cleared by 0800/002; counted in SignedOn
 
@@ -37,13 +38,15 @@ type serverConn struct {
 	broken bool // a write failed; guarded by wmu
 }
 
-func newServerConn(s *Server, nc net.Conn) *serverConn {
+func newServerConn(s *Server, nc net.Conn, p *peer) *serverConn {
 	return &serverConn{
-		s:   s,
-		nc:  nc,
-		br:  bufio.NewReaderSize(nc, 4096),
-		log: s.log.With().Str("remote", nc.RemoteAddr().String()).Logger(),
-		buf: make([]byte, 0, 1024),
+		s:     s,
+		nc:    nc,
+		peer:  p,
+		slots: make(chan struct{}, s.cfg.MaxInFlightPerConn),
+		br:    bufio.NewReaderSize(nc, 4096),
+		log:   s.log.With().Str("remote", nc.RemoteAddr().String()).Logger(),
+		buf:   make([]byte, 0, 1024),
 	}
 }
 
@@ -221,24 +224,6 @@ func (c *serverConn) unpackFailed(err error) bool {
 // isRequestMTI reports whether mti is a 1987-version request or advice we may answer.
 func isRequestMTI(mti string) bool {
 	return bandeira.IsDigits(mti) && mti[0] == '0' && bandeira.MTI(mti).IsRequest()
-}
-
-// acquire takes a per-connection and a global in-flight slot, or neither.
-func (c *serverConn) acquire() bool {
-	if c.inFlight.Add(1) > int64(c.s.cfg.MaxInFlightPerConn) {
-		c.inFlight.Add(-1)
-		return false
-	}
-	if !c.s.acquire() {
-		c.inFlight.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (c *serverConn) release() {
-	c.s.release()
-	c.inFlight.Add(-1)
 }
 
 // handle asks the Authorizer to decide a and writes the response. A panic in the

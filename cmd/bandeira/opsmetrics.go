@@ -24,7 +24,8 @@ type configGauges struct {
 // newConfigGauges returns the configuration's limits:
 //
 //	bandeira_config_limit{limit}              counts: server.max_connections, server.max_in_flight,
-//	                                          server.max_in_flight_per_conn, gateway.duplicate_capacity
+//	                                          server.max_in_flight_per_conn, server.max_connections_per_ip,
+//	                                          server.max_in_flight_per_ip, gateway.duplicate_capacity
 //	bandeira_config_limit_bytes{limit}        server.max_frame_size
 //	bandeira_config_limit_centavos{limit}     issuers.max_transaction_amount
 //	bandeira_config_timeout_seconds{timeout}  network.issuer_timeout, gateway.request_timeout,
@@ -55,6 +56,7 @@ func newConfigGauges(cfg configs.Config) prometheus.Collector {
 	for k, v := range map[string]int{
 		"server.max_connections": s.MaxConnections, "server.max_in_flight": s.MaxInFlight,
 		"server.max_in_flight_per_conn": s.MaxInFlightPerConn, "gateway.duplicate_capacity": cfg.Gateway.DuplicateCapacity,
+		"server.max_connections_per_ip": s.MaxConnectionsPerIP, "server.max_in_flight_per_ip": s.MaxInFlightPerIP,
 	} {
 		g.limits.WithLabelValues(k).Set(float64(v))
 	}
