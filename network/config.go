@@ -17,17 +17,25 @@ type Config struct {
 	// network answers 91 before the acquirer gives up and reverses. Keep it so when
 	// changing either side.
 	IssuerTimeout time.Duration `yaml:"issuer_timeout"`
+	// MaxInFlightPerIssuer caps the requests the network has in flight to one issuer;
+	// beyond it that issuer's cards are answered at once as if it were unreachable, so a
+	// stuck issuer cannot hold up the others (a bulkhead). 0 means the default, 128.
+	MaxInFlightPerIssuer int `yaml:"max_in_flight_per_issuer"`
 }
 
-// DefaultConfig returns the simulator defaults: a 10 s issuer timeout.
+// DefaultConfig returns the simulator defaults: a 10 s issuer timeout and at most 128
+// requests in flight per issuer.
 func DefaultConfig() Config {
-	return Config{IssuerTimeout: 10 * time.Second}
+	return Config{IssuerTimeout: 10 * time.Second, MaxInFlightPerIssuer: 128}
 }
 
 // Validate reports the first invalid setting.
 func (c Config) Validate() error {
 	if c.IssuerTimeout <= 0 || c.IssuerTimeout > MaxIssuerTimeout {
 		return fmt.Errorf("issuer_timeout %s: must be above 0 and at most %s", c.IssuerTimeout, MaxIssuerTimeout)
+	}
+	if c.MaxInFlightPerIssuer < 0 || c.MaxInFlightPerIssuer > 1_000_000 {
+		return fmt.Errorf("max_in_flight_per_issuer %d: must be between 1 and 1000000 (0: the default)", c.MaxInFlightPerIssuer)
 	}
 	return nil
 }

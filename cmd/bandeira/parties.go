@@ -30,6 +30,7 @@ type parties struct {
 type partyMetrics struct {
 	gateway  *gateway.Metrics
 	network  *network.Metrics
+	limits   *network.LimitMetrics
 	bank     *issuers.Metrics
 	books    *books.Metrics
 	acquirer *acquirer.Metrics
@@ -100,16 +101,17 @@ func (p *parties) issuer(name string) (bandeira.Authorizer, error) {
 // network builds a brand's router over the issuers holding BIN rows of that brand.
 func (p *parties) network(brand bandeira.Brand) (bandeira.Authorizer, error) {
 	role := configs.NetworkRole(brand)
+	if p.metrics.network == nil {
+		p.metrics.network = network.NewMetrics(p.m.Registry)
+		p.metrics.limits = network.NewLimitMetrics(p.m.Registry)
+	}
 	byName := make(map[string]bandeira.Authorizer)
 	for _, target := range p.m.Config.Callees(role) {
 		a, err := p.callee(role, target)
 		if err != nil {
 			return nil, err
 		}
-		byName[target.Name()] = a
-	}
-	if p.metrics.network == nil {
-		p.metrics.network = network.NewMetrics(p.m.Registry)
+		byName[target.Name()] = network.Limit(brand, target.Name(), a, p.m.Config.Network.MaxInFlightPerIssuer, p.metrics.limits)
 	}
 	return network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log, p.metrics.network)
 }
