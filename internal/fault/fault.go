@@ -65,7 +65,19 @@ func (f Fault) Validate() error {
 	if len(errs) == 0 && f == (Fault{}) {
 		errs = append(errs, errors.New("the fault sets nothing: give a latency, jitter, drop, down or code"))
 	}
-	return errors.Join(errs...)
+	return oneLine(errs)
+}
+
+// oneLine joins errs on one line, "; " between them; nil when there are none.
+func oneLine(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 func validCode(c bandeira.ResponseCode) bool {
@@ -160,12 +172,17 @@ type Entry struct {
 	Fault  Fault
 }
 
-// MarshalJSON writes {"target":…, "latency_ms":…, …}.
+// MarshalJSON writes {"target":…, "latency_ms":…, …}, the link arrow as it is ("->",
+// not "-\u003e").
 func (e Entry) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
 		Target Target `json:"target"`
 		faultJSON
 	}{e.Target, faultJSON{millis(e.Fault.Latency), millis(e.Fault.Jitter), e.Fault.Drop, e.Fault.Down, string(e.Fault.Code)}})
+	return bytes.TrimSpace(b.Bytes()), err
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

@@ -3,6 +3,7 @@ package fault
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,13 @@ func TestFaultJSON(t *testing.T) {
 		var back Entry
 		require.NoError(t, json.Unmarshal(b, &back))
 		require.Equal(t, e, back)
+	})
+	t.Run("a link target keeps its arrow in an encoder that does not escape HTML", func(t *testing.T) {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(Entry{Target: "gateway->network:visa", Fault: Fault{Down: true}}))
+		require.Contains(t, b.String(), `"target":"gateway->network:visa"`)
 	})
 }
 
