@@ -101,7 +101,9 @@ func (a *adminAPI) set(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = json.Unmarshal(body, &f)
 	}
-	if err == nil {
+	if err != nil {
+		err = fmt.Errorf("reading the body: %w", err)
+	} else {
 		err = f.Validate()
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bandeira/bandeira/configs"
@@ -99,22 +100,30 @@ type peerResult struct {
 	err  error
 }
 
-// each sends method /admin/faults to every node in turn and returns their answers; an
-// answer other than 200 is an error.
+// each sends method /admin/faults to every node at once and returns their answers in
+// configuration order; an answer other than 200 is an error.
 func (p *peers) each(r *http.Request, method string) []peerResult {
-	out := make([]peerResult, 0, len(p.roles))
-	for _, role := range p.roles {
-		res := peerResult{role: role}
-		resp, err := p.send(r, role, method, "/admin/faults", nil)
-		if err == nil {
-			res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxAdminBody))
-			_ = resp.Body.Close()
-			if err == nil && resp.StatusCode != http.StatusOK {
-				err = fmt.Errorf("%s answered %s: %s", role, resp.Status, bytes.TrimSpace(res.body))
-			}
-		}
-		res.err = err
-		out = append(out, res)
+	out := make([]peerResult, len(p.roles))
+	var wg sync.WaitGroup
+	for i, role := range p.roles {
+		wg.Go(func() { out[i] = p.ask(r, role, method) })
 	}
+	wg.Wait()
 	return out
+}
+
+// ask sends method /admin/faults to role and reads the answer.
+func (p *peers) ask(r *http.Request, role configs.Role, method string) peerResult {
+	res := peerResult{role: role}
+	resp, err := p.send(r, role, method, "/admin/faults", nil)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	defer resp.Body.Close()
+	res.body, res.err = io.ReadAll(io.LimitReader(resp.Body, maxAdminBody))
+	if res.err == nil && resp.StatusCode != http.StatusOK {
+		res.err = fmt.Errorf("%s answered %s: %s", role, resp.Status, bytes.TrimSpace(res.body))
+	}
+	return res
 }
