@@ -133,16 +133,17 @@ func (m *Main) withAdmin(ops http.Handler) (http.Handler, error) {
 	return mux, nil
 }
 
-// adminToken returns the process's admin token (ensureAdminToken), logging where it is,
-// and -1; or, when it cannot, prints one line and returns the exit code.
-func adminToken(cmd string, cfg configs.Config, log zerolog.Logger, s stdio) (string, int) {
-	token, path, err := ensureAdminToken(cfg)
+// adminToken reads the process's admin token (ensureAdminToken) into m, which logs
+// where it is once it serves, and returns -1; or, when it cannot, prints one line and
+// returns the exit code.
+func adminToken(cmd string, m *Main, s stdio) int {
+	token, path, err := ensureAdminToken(m.Config)
 	if err != nil {
 		fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
-		return "", exitFail
+		return exitFail
 	}
-	log.Info().Str("admin_token_file", path).Msg("the admin API (/admin/faults) takes the bearer token in this file")
-	return token, -1
+	m.AdminToken, m.adminTokenFile = token, path
+	return -1
 }
 
 // sharedAdminToken makes sure the admin token file of a network of processes exists and

@@ -46,19 +46,20 @@ type Main struct {
 	// Run with the configuration's faults set; changed live by the admin API.
 	Faults *fault.Registry
 
-	served        configs.Role // the role whose ISO 8583 port this process serves
-	hostedRoles   []configs.Role
-	isoLn, httpLn net.Listener
-	iso           *iso.Server
-	http          *http.Server
-	ready         atomic.Bool
-	errc          chan error
-	locks         []*lock.Lock
-	closers       []func() error // closed in reverse order of opening
-	host          *acquirer.Host // set when this process hosts the gateway
-	links         *iso.LinkMetrics
-	closeOnce     sync.Once
-	closeErr      error
+	served         configs.Role // the role whose ISO 8583 port this process serves
+	hostedRoles    []configs.Role
+	adminTokenFile string // where AdminToken came from, for the start-up log
+	isoLn, httpLn  net.Listener
+	iso            *iso.Server
+	http           *http.Server
+	ready          atomic.Bool
+	errc           chan error
+	locks          []*lock.Lock
+	closers        []func() error // closed in reverse order of opening
+	host           *acquirer.Host // set when this process hosts the gateway
+	links          *iso.LinkMetrics
+	closeOnce      sync.Once
+	closeErr       error
 
 	// inMemory (benchmarks only) keeps each bank's accounts in a ledger.Memory and keeps
 	// no acquirer journal: the network as it was before durable storage, the baseline
@@ -218,6 +219,9 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	go func() { m.errc <- m.http.Serve(m.httpLn) }()
 	m.ready.Store(true)
 	ev := m.Log.Info().Str("iso", m.GatewayAddr()).Str("http", m.HTTPAddr())
+	if m.adminTokenFile != "" {
+		ev.Str("admin_token_file", m.adminTokenFile)
+	}
 	if m.Roles == nil {
 		ev.Int("cards_per_bin", m.Config.Issuers.CardsPerBIN).Msg("bandeira is running")
 	} else {

@@ -174,7 +174,7 @@ func nodeCommand(ctx context.Context, args []string, s stdio) int {
 	m := NewMain(cfg, log.With().Str("role", string(r)).Logger())
 	m.Roles = []configs.Role{r}
 	m.Reset = *common.reset
-	if m.AdminToken, code = adminToken("node", cfg, m.Log, s); code >= 0 {
+	if code := adminToken("node", m, s); code >= 0 {
 		return code
 	}
 	return serveMain(ctx, "node", m, *common.addrFile, s)

@@ -137,7 +137,7 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	}
 	m := NewMain(cfg, log)
 	m.Reset = *common.reset
-	if m.AdminToken, code = adminToken("run", cfg, log, s); code >= 0 {
+	if code := adminToken("run", m, s); code >= 0 {
 		return code
 	}
 	return serveMain(ctx, "run", m, *common.addrFile, s)
