@@ -27,7 +27,8 @@ Injects faults into a running network, live, through the admin API of its HTTP p
 
 A fault is a delay (--latency plus a uniform draw up to --jitter), a drop probability
 (a dropped request is never answered: its caller times out), --down (calls fail at once,
-answered 91) or a forced response code (the target answers it without deciding). Setting
+answered 91) or a forced response code (the target answers 0100 and 0200 requests with it
+without deciding; advices and reversals pass). Setting
 a target replaces its fault; clear without TARGET clears every fault of the network.
 The gateway's HTTP port (listen.http, for 'bandeira run' and 'run --processes' alike)
 takes every target and passes each to the node that applies it.

@@ -68,11 +68,20 @@ func (a *authorizer) inject(ctx context.Context, f *Fault, req bandeira.Authoriz
 			return bandeira.Result{}, fmt.Errorf("delaying a request to %s: %w", s.target, err)
 		}
 	}
-	if f.Code != "" {
+	if f.Code != "" && decides(req.MTI) {
 		s.count(injectedCode)
 		return forced(s.target, f.Code), nil
 	}
 	return a.next.Authorize(ctx, req)
+}
+
+// decides reports whether mti asks for a decision that a forced code can answer: an
+// authorization or financial request (0100, 0200) or its repeat. Advices (0120, 0220) and
+// reversals (04xx) go on to the party: their sender takes any answer as "applied", so a
+// forced answer would tell it so when nothing was.
+func decides(mti bandeira.MTI) bool {
+	c := mti.Class()
+	return (c == '1' || c == '2') && len(mti) == 4 && mti[2] == '0'
 }
 
 // sleep waits d or until ctx ends, whose error it returns.

@@ -83,7 +83,7 @@ func TestAuthorizerFaults(t *testing.T) {
 			next := &approver{}
 			a := r.Wrap(c.target, next)
 			require.NoError(t, r.Set(c.target, c.fault))
-			res, err := a.Authorize(ctx, bandeira.Authorization{})
+			res, err := a.Authorize(ctx, bandeira.Authorization{MTI: "0100"})
 			if c.wantErr != nil {
 				require.ErrorIs(t, err, c.wantErr)
 				require.ErrorIs(t, err, bandeira.ErrIssuerUnavailable)
@@ -96,6 +96,35 @@ func TestAuthorizerFaults(t *testing.T) {
 			}
 			require.Equal(t, c.reaches, next.calls.Load() == 1, "whether the wrapped party was called")
 			require.Equal(t, 1.0, injected(m, c.target, c.kind))
+		})
+	}
+}
+
+func TestForcedCodeAnswersRequestsOnly(t *testing.T) {
+	for mti, forced := range map[bandeira.MTI]bool{
+		"0100": true, "0101": true, "0200": true, "0201": true,
+		"0120": false, "0121": false, "0220": false, "0400": false, "0401": false, "0420": false, "0421": false,
+	} {
+		name := "answers " + string(mti) + " with the forced code"
+		if !forced {
+			name = "lets " + string(mti) + " through to the party"
+		}
+		t.Run(name, func(t *testing.T) {
+			r, m := mustRegistry(t, 1)
+			next := &approver{}
+			a := r.Wrap("issuer:nubank", next)
+			require.NoError(t, r.Set("issuer:nubank", Fault{Code: "05"}))
+			res, err := a.Authorize(context.Background(), bandeira.Authorization{MTI: mti})
+			require.NoError(t, err)
+			if forced {
+				require.Equal(t, bandeira.ResponseCode("05"), res.Code)
+				require.Zero(t, next.calls.Load())
+				require.Equal(t, 1.0, injected(m, "issuer:nubank", KindCode))
+				return
+			}
+			require.Equal(t, bandeira.Approved, res.Code)
+			require.Equal(t, int64(1), next.calls.Load())
+			require.Zero(t, injected(m, "issuer:nubank", KindCode))
 		})
 	}
 }
@@ -141,7 +170,7 @@ func TestRegistryLive(t *testing.T) {
 	next := &approver{}
 	a := r.Wrap("issuer:nubank", next)
 	call := func() (bandeira.ResponseCode, error) {
-		res, err := a.Authorize(context.Background(), bandeira.Authorization{})
+		res, err := a.Authorize(context.Background(), bandeira.Authorization{MTI: "0100"})
 		return res.Code, err
 	}
 	active := func() float64 { return value(m.Active.WithLabelValues("issuer:nubank")) }

@@ -26,8 +26,9 @@ const MaxDelay = time.Hour
 //     until the caller's context ends and returns its error, as a lost message would.
 //   - Latency plus Jitter: the call is delayed by Latency plus a uniform draw from 0 to
 //     Jitter; a context that ends first ends the call with its error.
-//   - Code: the target answers this response code itself, without deciding; otherwise the
-//     call goes on to the wrapped Authorizer.
+//   - Code: the target answers a request (0100, 0200 and their repeats) with this response
+//     code itself, without deciding; advices and reversals, and every call when there is
+//     no code, go on to the wrapped Authorizer.
 //
 // The zero Fault does nothing and cannot be set. YAML spells durations "500ms"; JSON
 // spells them in milliseconds (latency_ms, jitter_ms).
