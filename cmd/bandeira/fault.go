@@ -120,12 +120,12 @@ func faultSet(ctx context.Context, args []string, s stdio) int {
 		fs.fail(err.Error())
 		return exitUsage
 	}
-	c, code2 := conn.client(fs)
-	if code2 >= 0 {
-		return code2
+	c, code := conn.client(fs)
+	if code >= 0 {
+		return code
 	}
 	var got fault.Entry
-	if code := c.do(ctx, "PUT", t, f, &got); code != exitOK {
+	if code = c.do(ctx, "PUT", t, f, &got); code != exitOK {
 		return code
 	}
 	fmt.Fprintf(s.out, "%s: %s\n", got.Target, got.Fault)
