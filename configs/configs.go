@@ -56,6 +56,10 @@ type Config struct {
 	// reconnect back-off, echo, sign-on and TLS. Send timeouts follow the timers of the
 	// calling party.
 	Links iso.ClientConfig `yaml:"links"`
+	// Admin configures the admin API on the HTTP ports: its token and the fault seed.
+	Admin Admin `yaml:"admin"`
+	// Faults are injected from the start, by target (docs/faults.md).
+	Faults Faults `yaml:"faults"`
 }
 
 // Listen holds listen addresses.
@@ -86,6 +90,7 @@ func DefaultConfig() Config {
 		Acquirer: acquirer.DefaultConfig(),
 		Nodes:    DefaultNodes(),
 		Links:    DefaultLinks(),
+		Admin:    Admin{FaultSeed: 1},
 	}
 }
 
@@ -124,6 +129,7 @@ func (c Config) Validate() error {
 	add("timers", nestedTimers(c))
 	add("nodes", c.validateNodes())
 	add("links", c.Links.Validate())
+	add("faults", c.validateFaults())
 	return errors.Join(errs...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,6 +43,17 @@ func TestGoodConfigs(t *testing.T) {
 		require.Equal(t, def.Issuers.Banks, cfg.Issuers.Banks)
 		require.Equal(t, def.Acquirer, cfg.Acquirer)
 	})
+	t.Run("the faults section keeps each target's fault, an unquoted code included", func(t *testing.T) {
+		cfg, err := Load("testdata/faults.good.yaml")
+		require.NoError(t, err)
+		require.Equal(t, Admin{TokenFile: "/run/bandeira/admin-token", FaultSeed: 42}, cfg.Admin)
+		require.Equal(t, Faults{
+			"issuer:nubank":                      {Latency: 500 * time.Millisecond, Jitter: 200 * time.Millisecond},
+			"network:mastercard->issuer:sicredi": {Drop: 0.1},
+			"network:visa":                       {Code: "05"},
+			"gateway->network:visa":              {Down: true},
+		}, cfg.Faults)
+	})
 	t.Run("a node's settings merge into the default node of its role", func(t *testing.T) {
 		cfg, err := Load("testdata/new-bank.good.yaml")
 		require.NoError(t, err)
@@ -78,6 +90,12 @@ func TestBadConfigs(t *testing.T) {
 		"decimal-count.bad.yaml": {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
 		"bad-port.bad.yaml":      {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
 		"bad-address.bad.yaml":   {`listen: http address "localhost": want host:port`},
+		"faults-unknown-target.bad.yaml": {"faults: target issuer:itau: no such party (the parties are issuer:bancodobrasil,",
+			"target network:visa->issuer:nubank: network:visa does not call issuer:nubank (it calls issuer:bancodobrasil, issuer:sicredi)"},
+		"faults-bad-values.bad.yaml": {"target issuer:nubank: drop 1.5: want a probability from 0 to 1",
+			`target issuer:sicredi: code "051": want two upper-case letters or digits`,
+			"target network:visa: latency -1s: want a duration from 0 to 1h0m0s"},
+		"faults-unknown-key.bad.yaml": {`faults-unknown-key.bad.yaml:2: unknown key "faults.issuer:nubank.delay"`},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

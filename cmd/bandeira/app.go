@@ -20,6 +20,7 @@ import (
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/configs"
+	"github.com/bandeira/bandeira/internal/fault"
 	"github.com/bandeira/bandeira/internal/lock"
 	"github.com/bandeira/bandeira/iso"
 )
@@ -38,19 +39,27 @@ type Main struct {
 	// Reset deletes the hosted roles' durable data, once their locks are held, before
 	// they open it.
 	Reset bool
+	// AdminToken is the bearer token of the admin API on the HTTP port (/admin/faults);
+	// empty refuses every admin request.
+	AdminToken string
+	// Faults are the faults injected into the hosted parties and their callees, built by
+	// Run with the configuration's faults set; changed live by the admin API.
+	Faults *fault.Registry
 
-	served        configs.Role // the role whose ISO 8583 port this process serves
-	isoLn, httpLn net.Listener
-	iso           *iso.Server
-	http          *http.Server
-	ready         atomic.Bool
-	errc          chan error
-	locks         []*lock.Lock
-	closers       []func() error // closed in reverse order of opening
-	host          *acquirer.Host // set when this process hosts the gateway
-	links         *iso.LinkMetrics
-	closeOnce     sync.Once
-	closeErr      error
+	served         configs.Role // the role whose ISO 8583 port this process serves
+	hostedRoles    []configs.Role
+	adminTokenFile string // where AdminToken came from, for the start-up log
+	isoLn, httpLn  net.Listener
+	iso            *iso.Server
+	http           *http.Server
+	ready          atomic.Bool
+	errc           chan error
+	locks          []*lock.Lock
+	closers        []func() error // closed in reverse order of opening
+	host           *acquirer.Host // set when this process hosts the gateway
+	links          *iso.LinkMetrics
+	closeOnce      sync.Once
+	closeErr       error
 
 	// inMemory (benchmarks only) keeps each bank's accounts in a ledger.Memory and keeps
 	// no acquirer journal: the network as it was before durable storage, the baseline
@@ -83,6 +92,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err := m.reset(hosted); err != nil {
 			return err
 		}
+	}
+	if err := m.startFaults(hosted); err != nil {
+		return err
 	}
 	p := newParties(m)
 	for _, role := range hosted {
@@ -196,11 +208,20 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	if m.host != nil && m.host.Journal() != nil {
 		settle = m.settlements
 	}
-	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, settle), m.Log)
+	handler, err := m.withAdmin(opsHandler(m.Registry, &m.ready, settle))
+	if err != nil {
+		_ = m.isoLn.Close()
+		_ = m.httpLn.Close()
+		return err
+	}
+	m.http = newHTTPServer(handler, m.Log)
 	go func() { m.errc <- m.iso.Serve(m.isoLn) }()
 	go func() { m.errc <- m.http.Serve(m.httpLn) }()
 	m.ready.Store(true)
 	ev := m.Log.Info().Str("iso", m.GatewayAddr()).Str("http", m.HTTPAddr())
+	if m.adminTokenFile != "" {
+		ev.Str("admin_token_file", m.adminTokenFile)
+	}
 	if m.Roles == nil {
 		ev.Int("cards_per_bin", m.Config.Issuers.CardsPerBIN).Msg("bandeira is running")
 	} else {

@@ -45,6 +45,7 @@ func commands() []command {
 		{"settlement", "print the merchant payouts from the acquirer's journal", settlementCommand},
 		{"clearing", "write a day's clearing files per brand and print positions", clearingCommand},
 		{"loadtest", "drive a host with ISO 8583 load and report latency", loadtestCommand},
+		{"fault", "inject faults into a running network, live: latency, drops, down, a forced code", faultCommand},
 		{"version", "print the version, revision and Go version of this binary", versionCommand},
 	}
 }

@@ -8,6 +8,7 @@
 //	bandeira settlement  print the merchant payouts from the acquirer's journal
 //	bandeira clearing    write a day's clearing files per brand
 //	bandeira loadtest    drive a host with ISO 8583 load and report latency
+//	bandeira fault       inject faults into a running network, live (latency, drops, down, codes)
 //	bandeira version     print the version, revision and Go version
 //
 // Run `bandeira help` or `bandeira COMMAND --help` for flags and examples. Exit status: 0

@@ -15,7 +15,8 @@ import (
 
 const nodeHelp = `
 Usage: bandeira node --role ROLE [--config FILE] [--data-dir DIR] [--listen ADDR]
-                     [--http-addr ADDR] [--dial ROLE=ADDR]... [--addr-file FILE]
+                     [--http-addr ADDR] [--dial ROLE=ADDR]... [--peer-http ROLE=ADDR]...
+                     [--admin-token-file FILE] [--fault-seed N] [--addr-file FILE]
                      [--log-format json|console] [--log-level LEVEL] [--check-config]
 
 Runs one party of the network as its own process, linked to the others over ISO 8583:
@@ -30,6 +31,12 @@ nodes section (the gateway's from listen.gateway and listen.http); the flags ove
 them. The node dials every role it calls (the gateway each network, a network the
 issuers of its brand), signs on, and reconnects by itself when a link drops; while a
 link is down, requests that need it are answered 91.
+
+The HTTP port serves the admin API (/admin/faults, docs/faults.md) with the bearer token
+of --admin-token-file (default admin.token_file, else DIR/admin-token, made on first
+use). A node applies the faults of its own party and of its links to its callees; the
+gateway's port takes every target and forwards each to its node, found at
+nodes.<role>.http or --peer-http.
 
 Data lives under DIR exactly as with 'bandeira run': DIR/issuers/BANK.db for an issuer,
 DIR/acquirer/journal.db for the gateway, so 'bandeira audit', 'settlement' and
@@ -46,6 +53,25 @@ Examples:
 type roleFlags struct {
 	listen, httpAddr string
 	dials            dialFlag
+	peers            peerFlag
+}
+
+// peerFlag collects --peer-http ROLE=ADDR flags: where the other nodes serve HTTP, for
+// the gateway's admin API to forward to.
+type peerFlag map[configs.Role]string
+
+func (p peerFlag) String() string { return "" }
+
+func (p peerFlag) Set(v string) error {
+	role, addr, ok := strings.Cut(v, "=")
+	if kind := configs.Role(role).Kind(); !ok || kind == "" || kind == configs.KindGateway {
+		return fmt.Errorf("%q: want ROLE=HOST:PORT of another node, e.g. issuer:nubank=127.0.0.1:9587", v)
+	}
+	if err := configs.CheckAddr(addr); err != nil {
+		return err
+	}
+	p[configs.Role(role)] = addr
+	return nil
 }
 
 // dialFlag collects --dial ROLE=ADDR flags.
@@ -92,6 +118,13 @@ func (f roleFlags) apply(cfg *configs.Config, role configs.Role) {
 		cfg.Nodes = configs.Nodes{}
 	}
 	cfg.Nodes[role] = n
+	for peer, addr := range f.peers {
+		if peer != role {
+			pn := cfg.Nodes[peer]
+			pn.HTTP = addr
+			cfg.Nodes[peer] = pn
+		}
+	}
 }
 
 // redial points every other role's dial of role at addr.
@@ -111,10 +144,12 @@ func nodeCommand(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("node", nodeHelp, s)
 	role := fs.String("role", "", "the `role` to run: gateway, network:BRAND or issuer:BANK")
 	var rf roleFlags
-	rf.dials = dialFlag{}
+	rf.dials, rf.peers = dialFlag{}, peerFlag{}
 	fs.StringVar(&rf.listen, "listen", "", "ISO 8583 listen `address` (default from the config's nodes section)")
 	fs.StringVar(&rf.httpAddr, "http-addr", "", "HTTP listen `address` for /metrics /healthz /readyz")
 	fs.Var(rf.dials, "dial", "`ROLE=ADDR` a callee's address, overriding nodes.<role>.dial (repeatable)")
+	fs.Var(rf.peers, "peer-http", "`ROLE=ADDR` another node's HTTP address, overriding nodes.<role>.http, where "+
+		"the gateway's admin API forwards that node's faults (repeatable)")
 	common := addServeFlags(fs)
 	if code, ok := fs.parse(args); !ok {
 		return code
@@ -141,6 +176,9 @@ func nodeCommand(ctx context.Context, args []string, s stdio) int {
 	m := NewMain(cfg, log.With().Str("role", string(r)).Logger())
 	m.Roles = []configs.Role{r}
 	m.Reset = *common.reset
+	if code := adminToken("node", m, s); code >= 0 {
+		return code
+	}
 	return serveMain(ctx, "node", m, *common, s)
 }
 

@@ -122,6 +122,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // link targets ("a->b") read as they are written
 	_ = enc.Encode(v)
 }
 

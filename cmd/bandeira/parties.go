@@ -11,6 +11,7 @@ import (
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/configs"
 	"github.com/bandeira/bandeira/gateway"
+	"github.com/bandeira/bandeira/internal/fault"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/issuers/books"
@@ -60,21 +61,30 @@ func (p *parties) build(role configs.Role) (bandeira.Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building %s: %w", role, err)
 	}
+	if role.Kind() != configs.KindGateway {
+		a = p.m.Faults.Wrap(fault.Target(role), a) // issuer:X, network:B (docs/faults.md)
+	}
 	p.built[role] = a
 	return a, nil
 }
 
 // callee returns how role reaches target: in process when this process hosts it, else a
-// link to the address role's node dials.
+// link to the address role's node dials; either way behind the link's faults
+// (role->target).
 func (p *parties) callee(role, target configs.Role) (bandeira.Authorizer, error) {
+	link := fault.Link(string(role), string(target))
 	if a, ok := p.built[target]; ok {
-		return a, nil
+		return p.m.Faults.Wrap(link, a), nil
 	}
 	addr, ok := p.m.Config.Nodes[role].Dial[target]
 	if !ok {
 		return nil, fmt.Errorf("no address to dial %s (nodes.%s.dial)", target, role)
 	}
-	return p.m.link(role, target, addr)
+	a, err := p.m.link(role, target, addr)
+	if err != nil {
+		return nil, err
+	}
+	return p.m.Faults.Wrap(link, a), nil
 }
 
 // issuer opens the bank's books under <data-dir>/issuers/<bank>.db and builds the bank on

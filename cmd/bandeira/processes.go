@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,10 @@ func runProcesses(ctx context.Context, cfg configs.Config, log zerolog.Logger, f
 		return exitFail
 	}
 	if err := checkLocks(cfg); err != nil {
+		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
+		return exitFail
+	}
+	if cfg.Admin.TokenFile, err = sharedAdminToken(cfg, log); err != nil {
 		fmt.Fprintf(s.err, "bandeira run: %v\n", err)
 		return exitFail
 	}
@@ -126,7 +131,8 @@ func (sv *supervisor) start(ctx context.Context) error {
 // addresses; boot adds what only the first start needs.
 func (sv *supervisor) nodeArgs(role configs.Role, listen, http string) []string {
 	args := []string{"node", "--role", string(role), "--data-dir", sv.cfg.DataDir,
-		"--listen", listen, "--http-addr", http, "--log-format", sv.cfg.Log.Format, "--log-level", sv.cfg.Log.Level}
+		"--listen", listen, "--http-addr", http, "--log-format", sv.cfg.Log.Format, "--log-level", sv.cfg.Log.Level,
+		"--admin-token-file", sv.cfg.Admin.TokenFile, "--fault-seed", strconv.FormatUint(sv.cfg.Admin.FaultSeed, 10)}
 	if p := *sv.flags.configPath; p != "" {
 		if abs, err := filepath.Abs(p); err == nil {
 			p = abs
@@ -136,6 +142,13 @@ func (sv *supervisor) nodeArgs(role configs.Role, listen, http string) []string 
 	for _, callee := range sv.cfg.Callees(role) {
 		if c := sv.node(callee); c != nil {
 			args = append(args, "--dial", string(callee)+"="+c.iso)
+		}
+	}
+	if role == configs.RoleGateway { // its admin API forwards to the nodes where they bound
+		for _, c := range sv.nodes {
+			if c.role != role {
+				args = append(args, "--peer-http", string(c.role)+"="+c.http)
+			}
 		}
 	}
 	return args

@@ -11,8 +11,9 @@ import (
 
 const runHelp = `
 Usage: bandeira run [--processes] [--config FILE] [--gateway-addr ADDR] [--http-addr ADDR]
-                    [--data-dir DIR] [--reset] [--addr-file FILE] [--log-format json|console]
-                    [--log-level LEVEL] [--check-config]
+                    [--data-dir DIR] [--reset] [--addr-file FILE] [--admin-token-file FILE]
+                    [--fault-seed N] [--log-format json|console] [--log-level LEVEL]
+                    [--check-config]
 
 Runs the whole simulated card network: the acquirer's ISO 8583 gateway, the Visa and
 Mastercard networks, the issuers Banco do Brasil, Nubank and Sicredi, and the acquirer's
@@ -20,6 +21,7 @@ MDR pricing. With no flags it uses the embedded configs/bandeira.yaml.
 
   ISO 8583 gateway   127.0.0.1:8583  (2-byte big-endian length header; docs/spec.md)
   HTTP               127.0.0.1:9583  /metrics /healthz /readyz /acquirer/settlements
+                                     /admin/faults (bearer token)
 
 By default every party runs in this process, linked by Go calls. With --processes each
 party runs as its own OS process ('bandeira node --role ROLE'), linked over ISO 8583 on
@@ -35,6 +37,12 @@ docs/ledger.md, docs/economics.md), in both modes. Restarting on the same direct
 continues from them: balances, holds, idempotency keys, the sales to settle. --reset
 deletes both first. 'bandeira audit' checks the books. A second run on data another
 process serves refuses to start.
+
+Faults (latency, drops, a party or link down, a forced response code) are injected live
+through the admin API, with 'bandeira fault', or from the start with the config's faults
+section (docs/faults.md). The API takes the bearer token in --admin-token-file (default
+admin.token_file, else DIR/admin-token, made with a fresh random token on first run and
+reused after); with --processes every node takes the same token.
 
 SIGINT or SIGTERM drains in-flight requests, commits the books and exits.
 
@@ -52,12 +60,19 @@ const shutdownTimeout = 10 * time.Second
 
 // serveFlags are the flags every serving command (run, node) shares.
 type serveFlags struct {
+	fs                                                             *flagSet
 	configPath, dataDir, addrFile, logFormat, logLevel, cpuProfile *string
+	adminTokenFile                                                 *string
+	faultSeed                                                      *uint64
 	reset, checkOnly                                               *bool
 }
 
 func addServeFlags(fs *flagSet) *serveFlags {
 	return &serveFlags{
+		fs: fs,
+		adminTokenFile: fs.String("admin-token-file", "", "`file` holding the admin API's bearer token "+
+			"(default admin.token_file, else DIR/admin-token, made on first run)"),
+		faultSeed:  fs.Uint64("fault-seed", 0, "`seed` of the fault injector's drop and jitter draws (default admin.fault_seed: 1)"),
 		configPath: fs.String("config", "", "YAML `file` decoded over the embedded defaults (unknown keys are errors)"),
 		dataDir:    fs.String("data-dir", "", "`directory` for durable state: issuers/ and acquirer/ (default ./bandeira-data)"),
 		reset:      fs.Bool("reset", false, "delete the issuers' books and the acquirer's journal in the data directory before starting"),
@@ -81,6 +96,10 @@ func (f *serveFlags) load(cmd string, s stdio, edit func(*configs.Config)) (conf
 	override(&cfg.DataDir, *f.dataDir)
 	override(&cfg.Log.Format, *f.logFormat)
 	override(&cfg.Log.Level, *f.logLevel)
+	override(&cfg.Admin.TokenFile, *f.adminTokenFile)
+	if f.fs.Changed("fault-seed") {
+		cfg.Admin.FaultSeed = *f.faultSeed
+	}
 	edit(&cfg)
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
@@ -119,6 +138,9 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	}
 	m := NewMain(cfg, log)
 	m.Reset = *common.reset
+	if code := adminToken("run", m, s); code >= 0 {
+		return code
+	}
 	return serveMain(ctx, "run", m, *common, s)
 }
 

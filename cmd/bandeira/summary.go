@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/bandeira/bandeira/configs"
@@ -35,5 +37,8 @@ func printConfigSummary(w io.Writer, path string, cfg configs.Config) {
 		fmt.Fprintln(tw)
 	}
 	fmt.Fprintf(tw, "merchants\t%d\n", len(cfg.Acquirer.Merchants))
+	for _, t := range slices.Sorted(maps.Keys(cfg.Faults)) {
+		fmt.Fprintf(tw, "fault %s\t%s\n", t, cfg.Faults[t])
+	}
 	_ = tw.Flush()
 }

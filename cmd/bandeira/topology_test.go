@@ -147,6 +147,13 @@ nodes:
 			}
 		}
 	})
+	t.Run("bandeira fault sets a node's fault through the gateway's HTTPS port", func(t *testing.T) {
+		n.mustFault("set", "issuer:nubank", "--down")
+		require.Equal(t, "91", n.code(n.request("0100", n.card("nubank", bandeira.Credit, ""), "000000", 1000)))
+		require.Len(t, n.faults(), 1)
+		n.mustFault("clear")
+		require.Equal(t, "00", n.code(n.request("0100", n.card("nubank", bandeira.Credit, ""), "000000", 1000)))
+	})
 	t.Run("the front door refuses a client without a certificate and a plaintext client", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
