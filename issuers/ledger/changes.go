@@ -105,7 +105,7 @@ type Request struct {
 func (r *Request) Record() Record {
 	resolved := r.State != StateOpen && r.State != StateDeclined && r.State != StateAnswered
 	return Record{
-		Kind: r.Kind, Amount: r.Amount, Open: r.Open, AuthCode: r.AuthCode, Status: r.Status, Code: r.Code,
+		Account: r.Account, Kind: r.Kind, Amount: r.Amount, Open: r.Open, AuthCode: r.AuthCode, Status: r.Status, Code: r.Code,
 		Reversed: r.Reversed || resolved, StandIn: r.StandIn,
 	}
 }

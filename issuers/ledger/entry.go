@@ -219,8 +219,9 @@ func (s Status) String() string {
 // Record is what a ledger reports about the request under an entry's key (a Request, in
 // the Outcome).
 type Record struct {
-	Kind   Kind
-	Amount bandeira.Amount // the amount originally asked
+	Account AccountID // the account the request is on
+	Kind    Kind
+	Amount  bandeira.Amount // the amount originally asked
 	// Open is the amount still in effect: held (an open hold), captured and not given back
 	// (a captured hold), or posted (a debit or credit).
 	Open     bandeira.Amount

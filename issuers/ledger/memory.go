@@ -28,7 +28,7 @@ type Memory struct {
 	tombs     map[bandeira.Key]struct{}
 	holds     []*Request // holds placed, oldest first; resolved ones are skipped when due
 	holdsHead int
-	seq       uint64 // the last Request.Seq given
+	seq       uint64                    // the last Request.Seq given
 	totals    [Fees + 1]bandeira.Amount // what every posting moved, per party (Card: all cards)
 }
 

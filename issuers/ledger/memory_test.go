@@ -238,7 +238,7 @@ func TestMemoryResolution(t *testing.T) {
 		e.Decline = ""
 		out := apply(t, m, e)
 		require.Equal(t, ledger.StatusDuplicate, out.Status)
-		require.Equal(t, ledger.Record{Kind: ledger.Hold, Amount: 100, Status: ledger.StatusDeclined, Code: bandeira.CVV2Mismatch}, out.Record)
+		require.Equal(t, ledger.Record{Account: ref.ID, Kind: ledger.Hold, Amount: 100, Status: ledger.StatusDeclined, Code: bandeira.CVV2Mismatch}, out.Record)
 		inquiry := ledger.Entry{Ref: ref, Kind: ledger.Inquiry, Key: key("2"), AuthCodes: func(seq uint64) string { return fmt.Sprint(seq) }}
 		out = apply(t, m, inquiry)
 		require.Equal(t, ledger.StatusApplied, out.Status)
