@@ -106,9 +106,11 @@ type Authorization struct {
 	Track2Present        bool          // field 35 was present (its content is never kept)
 	RRN                  string        // field 37
 	AuthCode             string        // field 38 (advices and reversals may carry it)
+	ResponseCode         ResponseCode  // field 39: in an 0120 advice, the network's stand-in decision
 	TerminalID           string        // field 41
 	MerchantID           string        // field 42
 	MerchantName         string        // field 43
+	StandIn              StandInReason // field 44 position 1: in an 0120 advice, why the network stood in
 	CVV2                 string        // field 48 tag CV; never log
 	Installments         *Installments // field 48 tag IP
 	Currency             string        // field 49
@@ -179,6 +181,12 @@ type Result struct {
 	Brand  Brand
 	// Product of the card, when the issuer knows it (used for pricing).
 	Product Product
+	// Remaining is field 95 in the answer to a reversal (04xx) or a completion (0220): the
+	// original's amount still in effect after the message, as the issuer applied it (held,
+	// captured or posted; 0 when nothing is). Nil when the issuer matched no original.
+	Remaining *Amount
+	// StandIn is field 44 position 1: who decided (zero: not said, the issuer).
+	StandIn StandInReason
 }
 
 // Balances are the amounts returned in field 54 (amount types 01 ledger, 02 available).

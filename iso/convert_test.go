@@ -50,6 +50,12 @@ func TestToAuthorization(t *testing.T) {
 				AcquirerID: "12345", ForwardingID: "76543210"},
 			Replacement: amountPtr(4000), ReceivingInstitution: "260",
 		}},
+		{"0120", bandeira.Authorization{
+			MTI: "0120", PAN: "5260010100000036", ProcessingCode: "000000", Amount: 9990, AmountPresent: true,
+			TransmissionTime: "1126150000", STAN: "000003", AcquirerID: "12345", ForwardingID: "76543210",
+			RRN: "533015000003", AuthCode: "STIP01", ResponseCode: bandeira.Approved, TerminalID: "TERM0002",
+			MerchantID: "MERCHANT0000002", StandIn: bandeira.StandInTimeout, Currency: "986",
+		}},
 		{"0800", bandeira.Authorization{MTI: "0800", TransmissionTime: "1126140000", STAN: "000007", NetworkCode: "301"}},
 	}
 	for _, c := range cases {
@@ -98,6 +104,9 @@ func TestToAuthorizationRejects(t *testing.T) {
 		{"a 12-digit forwarding ID", "0100", 33, "123456789012"},
 		{"a 13-character RRN", "0100", 37, "5330140000011"},
 		{"a 9-character terminal ID", "0100", 41, "TERM00011"},
+		{"a response code of 3 characters", "0120", 39, "000"},
+		{"a response code with a symbol", "0120", 39, "0-"},
+		{"an empty field 44", "0120", 44, ""},
 		{"a malformed field 48", "0100", 48, "CV00512"},
 		{"a CVV2 of 2 digits", "0100", 48, "CV00212"},
 		{"a lojista plan of 13 installments", "0100", 48, "IP003113"},
@@ -135,7 +144,7 @@ func TestFromAuthorization(t *testing.T) {
 			require.NoError(t, err)
 			got := FromAuthorization(a)
 			// Track 2 is never kept; the rest have no domain field.
-			for _, n := range []int{35, 39, 53, 55, 62, 63, 64, 128} {
+			for _, n := range []int{35, 53, 55, 62, 63, 64, 128} {
 				want.Del(n)
 			}
 			// Text fields lose their space padding on the way in; Pack restores it, so
@@ -177,8 +186,8 @@ func TestRespond(t *testing.T) {
 			[]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 39, 41, 42, 49}},
 		{"a 0400 keeps field 90", "0400", bandeira.Result{Code: bandeira.Approved}, "0410",
 			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49, 90}},
-		{"a 0420 keeps fields 90 and 95 and drops 100 and 128", "0420", bandeira.Result{Code: bandeira.Approved}, "0430",
-			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49, 90, 95}},
+		{"a 0420 keeps field 90 and drops 95, 100 and 128", "0420", bandeira.Result{Code: bandeira.Approved}, "0430",
+			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49, 90}},
 		{"a 0800 keeps field 70", "0800", bandeira.Result{Code: bandeira.Approved}, "0810", []int{7, 11, 39, 70}},
 		{"a 0120 drops its private fields and MAC", "0120", bandeira.Result{Code: bandeira.Approved}, "0130",
 			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49}},
@@ -224,6 +233,19 @@ func TestRespond(t *testing.T) {
 	})
 	t.Run("answers 96 when the result has no code", func(t *testing.T) {
 		require.Equal(t, "96", Respond(golden(t, "0100"), bandeira.Result{}).Get(39))
+	})
+	t.Run("writes field 95 from what the responder applied, never the request's", func(t *testing.T) {
+		req := golden(t, "0420") // field 95: R$ 40.00
+		remaining := bandeira.Amount(1_000)
+		resp := Respond(req, bandeira.Result{Code: bandeira.Approved, Remaining: &remaining})
+		require.Equal(t, "000000001000000000001000000000001000000000", resp.Get(95))
+		_, err := Pack(resp)
+		require.NoError(t, err)
+	})
+	t.Run("writes field 44 from the result's stand-in reason", func(t *testing.T) {
+		resp := Respond(golden(t, "0100"), bandeira.Result{Code: bandeira.Approved, AuthCode: "STIP01", StandIn: bandeira.StandInTimeout})
+		require.Equal(t, "1", resp.Get(44))
+		require.False(t, Respond(golden(t, "0100"), goldenResult).Has(44))
 	})
 }
 
@@ -299,6 +321,9 @@ func TestToResult(t *testing.T) {
 		{"an issuer with a space in field 48", map[int]string{39: "00", 48: "IS004nu b"}, 48},
 		{"a repeated issuer in field 48", map[int]string{39: "00", 48: "IS002abIS002cd"}, 48},
 		{"a truncated field 48", map[int]string{39: "00", 48: "PR009debit"}, 48},
+		{"an empty field 44", map[int]string{39: "00", 44: ""}, 44},
+		{"field 95 of 12 characters", map[int]string{39: "00", 95: "000000004000"}, 95},
+		{"field 95 with letters in the amount", map[int]string{39: "00", 95: "00000000400X" + strings.Repeat("0", 30)}, 95},
 	}
 	for _, c := range rejects {
 		t.Run("rejects "+c.name, func(t *testing.T) {
@@ -316,6 +341,12 @@ func TestToResult(t *testing.T) {
 			{Code: bandeira.Approved, AuthCode: "ZZ0001", Product: bandeira.Prepaid, Issuer: "nubank"},
 			{Code: bandeira.InsufficientFunds, Product: bandeira.Debit, Issuer: "banco-do_sul2"},
 			{Code: bandeira.DoNotHonour, Issuer: "sicredi"},
+			{Code: bandeira.Approved, AuthCode: "A1B2C3", Remaining: amountPtr(0)},
+			{Code: bandeira.Approved, AuthCode: "A1B2C3", Remaining: amountPtr(4_000), Issuer: "nubank"},
+			{Code: bandeira.InsufficientFunds, Remaining: amountPtr(999_999_999_999)},
+			{Code: bandeira.Approved, AuthCode: "STIP01", StandIn: bandeira.StandInTimeout},
+			{Code: bandeira.InsufficientFunds, StandIn: bandeira.StandInSignedOff},
+			{Code: bandeira.Approved, AuthCode: "000777", StandIn: bandeira.IssuerDecided, Product: bandeira.Credit},
 		} {
 			got, err := ToResult(Respond(golden(t, "0100"), res))
 			require.NoError(t, err)

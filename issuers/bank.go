@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,7 +31,7 @@ type Bank struct {
 	log           zerolog.Logger
 	metrics       *bankMetrics
 	now           func() time.Time
-	authSeq       atomic.Uint64
+	codeOffset    uint64 // where the bank's auth codes start in the code space
 }
 
 var _ bandeira.Authorizer = (*Bank)(nil)
@@ -41,18 +40,14 @@ var _ bandeira.Authorizer = (*Bank)(nil)
 type Option func(*options)
 
 type options struct {
-	ledger        Ledger
-	authCodeStart uint64
+	ledger Ledger
 }
 
 // WithLedger makes the bank keep its accounts in l instead of a fresh ledger.Memory. Banks
-// may share one ledger: their accounts never collide, since BIN rows do not overlap.
+// may share one ledger: their accounts never collide, since BIN rows do not overlap. A
+// reversal or completion acts on the account of the original its key names, whichever
+// bank's it is.
 func WithLedger(l Ledger) Option { return func(o *options) { o.ledger = l } }
-
-// WithAuthCodeStart makes the bank's approval codes continue after n codes already issued:
-// give it the number of requests its durable books hold, so that a restarted bank does not
-// hand out the codes of the approvals it recorded before.
-func WithAuthCodeStart(n uint64) Option { return func(o *options) { o.authCodeStart = n } }
 
 // NewBank builds the bank called name from cfg, which must be valid and list the bank. log
 // gets component=issuer and issuer=name. m may be nil (no metrics); now, the clock used for
@@ -91,8 +86,8 @@ func NewBank(name string, cfg Config, log zerolog.Logger, m *Metrics, now func()
 		log:           log.With().Str("component", "issuer").Str("issuer", bc.Name).Logger(),
 		metrics:       m.forBank(bc.Name, rows),
 		now:           now,
+		codeOffset:    authCodeOffset(bc.Name),
 	}
-	b.authSeq.Store(authCodeOffset(bc.Name) + o.authCodeStart)
 	return b, nil
 }
 
@@ -166,11 +161,14 @@ func authCodeOffset(name string) uint64 {
 	return h.Sum64() % authSpace
 }
 
-// nextAuthCode returns a fresh approval code: six characters 0-9A-Z, unique among the
-// bank's first 2,176,782,336 codes (a counter through a bijection of the code space, so
-// consecutive codes do not look consecutive).
-func (b *Bank) nextAuthCode() string {
-	n := b.authSeq.Add(1) % authSpace
+// authCode returns the approval code of the request the ledger numbered seq: six
+// characters 0-9A-Z. The ledger never gives a number twice (the books' request id, kept
+// across restarts), and the code is the number, moved to the bank's place in the code
+// space, through a bijection of that space (so consecutive codes do not look
+// consecutive): no two approvals of a bank among its first 2,176,782,336 requests carry
+// the same code.
+func (b *Bank) authCode(seq uint64) string {
+	n := (b.codeOffset + seq) % authSpace
 	v := (n*1_000_003 + 0x5eed) % authSpace
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	var out [6]byte

@@ -109,9 +109,13 @@ func TestBankDecisions(t *testing.T) {
 			}
 			require.Equal(t, bandeira.BrandOf(tt.req.PAN), res.Brand)
 			require.True(t, res.Product.Valid())
-			if tt.want == bandeira.Approved {
+			switch {
+			case tt.req.MTI.Class() == '4': // a reversal of nothing: no auth code, no amount in effect
+				require.Empty(t, res.AuthCode)
+				require.Nil(t, res.Remaining)
+			case tt.want == bandeira.Approved:
 				require.Regexp(t, `^[0-9A-Z]{6}$`, res.AuthCode)
-			} else {
+			default:
 				require.Empty(t, res.AuthCode)
 			}
 		})
@@ -199,9 +203,17 @@ func TestBankBehaviours(t *testing.T) {
 		require.Equal(t, bandeira.IssuerUnavailable, bandeira.CodeForError(err))
 	})
 
-	t.Run("reversals of an issuer-down card fail the same way", func(t *testing.T) {
-		_, err := b.Authorize(context.Background(), reversalOf(purchase(issuers.ScenarioIssuerDown), 2))
-		require.True(t, errors.Is(err, bandeira.ErrIssuerUnavailable))
+	t.Run("reversals and advices of an issuer-down card are applied: they act by key, and store-and-forward must land", func(t *testing.T) {
+		res, err := b.Authorize(context.Background(), reversalOf(purchase(issuers.ScenarioIssuerDown), 2))
+		require.NoError(t, err)
+		require.Equal(t, bandeira.Approved, res.Code)
+		adv := purchase(issuers.ScenarioNoAnswer)
+		adv.MTI, adv.STAN, adv.ResponseCode, adv.AuthCode = bandeira.MTIAuthorizationAdvice, "000003", bandeira.Approved, "STIP01"
+		res, err = b.Authorize(context.Background(), adv)
+		require.NoError(t, err)
+		require.Equal(t, bandeira.Approved, res.Code)
+		_, err = b.Authorize(context.Background(), purchase(issuers.ScenarioIssuerDown))
+		require.True(t, errors.Is(err, bandeira.ErrIssuerUnavailable), "requests still fail")
 	})
 }
 

@@ -6,34 +6,44 @@ import (
 	"time"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
 // decide runs the checks of the package documentation in order.
 func (b *Bank) decide(ctx context.Context, a *bandeira.Authorization) (bandeira.Result, error) {
 	c, ok := b.gen.lookup(b.rows, a.PAN.Digits())
-	if !ok {
-		return bandeira.Result{Code: bandeira.InvalidCardNumber, Issuer: b.name}, nil
-	}
-	res := bandeira.Result{Issuer: b.name, Brand: c.row.brand, Product: c.row.product}
-	if err := b.behave(ctx, &c); err != nil {
-		return res, err
+	res := bandeira.Result{Issuer: b.name}
+	if ok {
+		res.Brand, res.Product = c.row.brand, c.row.product
 	}
 	m := a.MTI
 	switch {
-	case !m.IsRequest() || (m.Class() != '1' && m.Class() != '2' && m.Class() != '4'):
-		res.Code = bandeira.InvalidTransaction
-		return res, nil
-	case m.Class() == '4':
-		return b.reverse(ctx, a, &c, res)
+	case m.IsRequest() && m.Class() == '4':
+		return b.reverse(ctx, a, refOf(&c, ok), res)
 	case m.Original() == bandeira.MTIFinancialAdvice && a.Original != nil:
-		return b.capture(ctx, a, &c, res)
+		return b.capture(ctx, a, res)
+	case !ok:
+		res.Code = bandeira.InvalidCardNumber
+		return res, nil
+	case m.Original() == bandeira.MTIAuthorizationAdvice:
+		return b.advise(ctx, a, &c, res)
 	}
-	code, err := b.screen(ctx, a, &c)
-	if err != nil || code != "" {
-		res.Code = code
+	if err := b.behave(ctx, &c); err != nil {
 		return res, err
 	}
-	return b.process(ctx, a, &c, res)
+	if !m.IsRequest() || (m.Class() != '1' && m.Class() != '2') {
+		res.Code = bandeira.InvalidTransaction
+		return res, nil
+	}
+	return b.process(ctx, a, &c, res, b.screen(a, &c))
+}
+
+// refOf is the card's account, or none (the zero Ref) for a card the bank never issued.
+func refOf(c *cardData, ok bool) ledger.Ref {
+	if !ok {
+		return ledger.Ref{}
+	}
+	return c.ref()
 }
 
 // behave plays the issuer-down, no-answer and slow scenarios.
@@ -56,41 +66,48 @@ func (b *Bank) behave(ctx context.Context, c *cardData) error {
 	return nil
 }
 
-// screen checks card status, expiry, CVV2 and PIN. It returns "" when all pass.
-func (b *Bank) screen(ctx context.Context, a *bandeira.Authorization, c *cardData) (bandeira.ResponseCode, error) {
+// screening is what the bank decided about a request before its ledger weighs it: a
+// decline of its own, the PIN check, or, for an 0120 advice, the network's decision.
+type screening struct {
+	code   bandeira.ResponseCode // a decline decided before the PIN, or ""
+	pin    ledger.PINCheck
+	advice *advice
+}
+
+// advice is an 0120's stand-in decision.
+type advice struct {
+	key      bandeira.Key
+	approved bool
+}
+
+// screen checks card status, expiry, CVV2 and PIN. It changes nothing: the ledger counts
+// a wrong PIN when it remembers the request, so that a retransmit does not count it again.
+func (b *Bank) screen(a *bandeira.Authorization, c *cardData) screening {
 	switch c.scenario {
 	case lost:
-		return bandeira.LostCard, nil
+		return screening{code: bandeira.LostCard}
 	case stolen:
-		return bandeira.StolenCard, nil
+		return screening{code: bandeira.StolenCard}
 	case blocked:
-		return bandeira.RestrictedCard, nil
+		return screening{code: bandeira.RestrictedCard}
 	}
 	if now := b.now(); c.expiry < uint16((now.Year()%100)*100+int(now.Month())) {
-		return bandeira.ExpiredCard, nil
+		return screening{code: bandeira.ExpiredCard}
 	}
 	if a.Expiry != "" && !digitsEqual(a.Expiry, uint64(c.expiry), 4) {
-		return bandeira.ExpiredCard, nil
+		return screening{code: bandeira.ExpiredCard}
 	}
 	if a.CVV2 != "" && !digitsEqual(a.CVV2, uint64(c.cvv), 3) {
-		return bandeira.CVV2Mismatch, nil
+		return screening{code: bandeira.CVV2Mismatch}
 	}
 	if a.PINBlock == "" {
-		return "", nil
+		return screening{}
 	}
 	pin, err := bandeira.DecodePINBlock(a.PINBlock, a.PAN)
-	ok := err == nil && digitsEqual(pin, uint64(c.pin), 4)
-	failures, err := b.ledger.PINTry(ctx, c.ref(), ok)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("recording PIN try at %s: %w", b.name, err)
-	case ok:
-		return "", nil
-	case failures >= b.pinTries:
-		return bandeira.PINTriesExceeded, nil
-	default:
-		return bandeira.IncorrectPIN, nil
+	if err == nil && digitsEqual(pin, uint64(c.pin), 4) {
+		return screening{pin: ledger.PINRight}
 	}
+	return screening{pin: ledger.PINWrong}
 }
 
 // digitsEqual reports whether s is exactly width decimal digits with the value v.

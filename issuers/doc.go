@@ -38,53 +38,73 @@
 //
 // Authorize checks, in order, and stops at the first that answers:
 //
-//  1. The PAN is not a card of this bank (not 16 digits, bad Luhn digit, unknown BIN,
-//     serial neither regular nor a scenario): 14. This applies to reversals too.
-//  2. issuer-down, no-answer and slow behave as above, for every message type.
-//  3. A message type other than an 01xx, 02xx or 04xx request or advice: 12.
-//  4. Reversals (0400, 0401, 0420, 0421) go to step 10, and completion advices (0220,
-//     0221 with field 90) to step 11; both skip every check below.
-//  5. Card status: lost 41, stolen 43, blocked 62.
-//  6. Expiry: the card's expiry month is before now's (54); field 14 present and not the
+//  1. Reversals (0400, 0401, 0420, 0421) go to step 11, and completion advices (0220,
+//     0221 with field 90) to step 12, whatever card they carry: they find their original
+//     by key.
+//  2. The PAN is not a card of this bank (not 16 digits, bad Luhn digit, unknown BIN,
+//     serial neither regular nor a scenario): 14.
+//  3. Stand-in advices (0120, 0121) go to step 13.
+//  4. issuer-down, no-answer and slow behave as above, for requests (reversals and
+//     advices are applied whatever their card's scenario: they must land).
+//  5. A message type other than an 01xx or 02xx request: 12.
+//  6. Card status: lost 41, stolen 43, blocked 62.
+//  7. Expiry: the card's expiry month is before now's (54); field 14 present and not the
 //     card's expiry (54).
-//  7. Field 48 CVV2 present and not the card's: N7.
-//  8. Field 52 PIN block present: it is decoded as a clear ISO 9564 format 0 block (the
-//     simulator does not encrypt PIN blocks under a ZPK yet; see bandeira.DecodePINBlock). A wrong PIN,
-//     or a block that is not format 0 for this PAN, answers 55, and 75 once Config.PINTries
-//     wrong PINs come in a row. The count lives in the ledger; a correct PIN resets it and
-//     the request goes on, so a card is PIN-locked (75 for wrong PINs) only until its
-//     holder enters the right PIN. Requests without field 52 ignore the count.
-//  9. Processing code (field 3): 30 or 31 approves a balance inquiry with Result.Balances
-//     (ledger = balance; available = balance − holds + credit limit; currency 986).
-//     00 purchase and 01 cash hold field 4 (01xx) or post it at once (02xx); 20 refund
-//     credits field 4 with no funds check. Any other code: 12. For 00, 01 and 20, a missing
-//     or non-positive amount answers 13, an amount above Config.MaxTransactionAmount 61,
-//     and a hold or debit beyond the available balance 51. Approvals carry a fresh
-//     6-character auth code (0-9A-Z). Advices (0120, and 0220 without field 90) are
-//     decided like requests.
-//  10. Reversals match the original by field 90 (acquirer ID, STAN, transmission time;
-//     leading zeros ignored; an all-zero acquirer ID means the reversal's field 32), or by
-//     the reversal's own fields 32, 11 and 7 when field 90 is absent. The original's MTI
-//     is not compared. A found original is undone once: its hold released, its debit credited back,
-//     its refund debited back; field 95 (Replacement) keeps that amount and undoes only
-//     the rest. The answer is 00 with the original's auth code. An unknown original, or
-//     one already reversed, is acknowledged with 00 and nothing changes. A refund reversal
-//     that the account can no longer cover answers 51 and changes nothing. A reversal
-//     whose original the ledger has never seen leaves a tombstone in ledgers that keep
-//     them (issuers/books): the original, when it comes, is declined 05 (reliability.md I5).
-//  11. A completion advice (0220, 0221) captures the hold its field 90 names: field 4, at
-//     most what is still held, is posted and the rest released. It is acknowledged 00 with
-//     the hold's auth code, also when the hold was already captured, reversed or expired;
-//     an unknown hold is acknowledged 00 and nothing changes. Field 90 naming a record of
-//     another card, or one that is not a hold, answers 94.
+//  8. Field 48 CVV2 present and not the card's: N7.
+//  9. Processing code (field 3): 30 or 31 is a balance inquiry, approved with
+//     Result.Balances (ledger = balance; available = balance − holds + credit limit;
+//     currency 986); 00 purchase and 01 cash hold field 4 (01xx) or post it at once
+//     (02xx); 20 refund credits field 4 with no funds check. Any other code: 12, and
+//     nothing is remembered (the code is part of the request's body).
+//  10. The ledger decides the rest and remembers it under the request's key (acquirer ID,
+//     terminal, STAN, transmission time) with the body the key binds (message class,
+//     processing code, amount, card) and the answer: a field 52 PIN block is decoded as a
+//     clear ISO 9564 format 0 block (the simulator does not encrypt PIN blocks under a ZPK
+//     yet; see bandeira.DecodePINBlock); a wrong PIN, or a block that is not format 0 for
+//     this PAN, answers 55, and 75 once Config.PINTries wrong PINs come in a row (the count
+//     lives in the ledger; a correct PIN resets it); then a missing or non-positive amount
+//     13 and an amount above Config.MaxTransactionAmount 61 (not for inquiries); the
+//     original of a reversal that came first 05; a hold or debit beyond the available
+//     balance 51. Approvals carry a 6-character auth code (0-9A-Z) derived from the
+//     ledger's number for the request, which is never given twice (Bank.authCode).
+//     Every one of these decisions, and the declines of steps 6 to 8, is remembered: an
+//     identical retransmit or a repeat (xx01), also one whose expiry, CVV2 or PIN was
+//     corrected since, gets the same answer (a wrong PIN is counted once); the same key
+//     with another body answers 94.
+//  11. Reversals match the original by field 90 (acquirer ID, STAN, transmission time;
+//     leading zeros ignored; an all-zero acquirer ID means the reversal's field 32; the
+//     terminal is the reversal's own), or by the reversal's own fields 32, 41, 11 and 7
+//     when field 90 is absent; a reversal is never matched against its own key, so one
+//     that reuses its original's STAN and field 7 reverses. The original's MTI is not
+//     compared. The original's amount in effect becomes min(amount in effect, field 95),
+//     or 0 without field 95: a hold is released, a captured hold's capture given back, a
+//     debit credited back, a refund debited back, on the original's account whatever card
+//     the reversal names. Reversals therefore chain in any order and a repeat or a late
+//     retransmit changes nothing. The answer is 00 with the original's auth code and
+//     Result.Remaining, the amount still in effect. A refund reversal the account can no
+//     longer cover answers 51, changes nothing and carries the unchanged amount. With no
+//     original the reversal is acknowledged with 00, Remaining nil, and leaves a tombstone:
+//     the original, when it comes, is declined 05 (docs/ledger.md, I5). A reversal of a
+//     declined original answers Remaining 0 and keeps a later stand-in advice from posting
+//     it.
+//  12. A completion advice (0220, 0221) captures the hold its field 90 names, on the
+//     hold's account whatever card the advice names: field 4, at most what is still held,
+//     is posted and the rest released; what it captured stays in effect (Remaining) until
+//     a reversal gives it back. It is acknowledged 00 with the hold's auth code, also when
+//     the hold was already captured, reversed or expired; an unknown hold is acknowledged
+//     00 and nothing changes (Remaining nil). Field 90 naming a record that is not a hold
+//     answers 94; a missing or zero amount 13.
+//  13. A stand-in advice (0120, 0121) carries the decision the network took on the bank's
+//     behalf (field 39, field 38 the stand-in's auth code, field 44 the reason), which
+//     binds the bank: an approval is posted once under the original's key, even beyond
+//     the available balance and over a decline the bank made itself, unless a reversal of
+//     the key came first; a decline is remembered when the bank never decided the key.
+//     No screen applies. The answer is 00 (with the stand-in's auth code for an approval);
+//     94 for the key of another body; 30 without field 39.
 //
 // Available balance never goes below zero (debit, prepaid) or beyond the credit limit
-// (credit). Amounts are integer centavos.
+// (credit), except through stand-in approvals. Amounts are integer centavos.
 //
-// A request whose acquirer ID, terminal, STAN and transmission time match a request the
-// ledger remembers changes nothing (reliability.md I4): an identical retransmit or a repeat
-// (xx01) with the same kind and amount gets the stored answer (the approval and its auth
-// code, or the stored decline); the same key with another amount, kind or card answers 94.
 // Every ledger (the durable books of issuers/books, what `bandeira run` uses, and
 // ledger.Memory) runs the same rules, ledger.Engine: it remembers every request, declines
 // included, for good.
@@ -93,6 +113,8 @@
 //
 // Each decision logs one debug line with issuer, masked PAN, MTI, STAN, RRN and
 // response_code; never a full PAN, CVV2, PIN or PIN block. Metrics are
-// bandeira_issuer_decisions_total{issuer,response_code} and
-// bandeira_issuer_decision_duration_seconds{issuer}.
+// bandeira_issuer_decisions_total{issuer,brand,product,response_code},
+// bandeira_issuer_decision_duration_seconds{issuer},
+// bandeira_issuer_stand_in_posted_total{issuer} and
+// bandeira_issuer_stand_in_overdraft_centavos_total{issuer}.
 package issuers

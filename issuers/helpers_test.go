@@ -3,6 +3,7 @@ package issuers_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,10 +86,13 @@ func authorize(tb testing.TB, b *issuers.Bank, a bandeira.Authorization) bandeir
 	return res
 }
 
+// inquiries numbers the balance inquiries of the tests: each is a request of its own key.
+var inquiries atomic.Int64
+
 // balances asks the bank for c's balances with a balance inquiry.
 func balances(tb testing.TB, b *issuers.Bank, c issuers.Card) bandeira.Balances {
 	tb.Helper()
-	res := authorize(tb, b, request(bandeira.MTIAuthorization, "300000", c, 0, 999_999))
+	res := authorize(tb, b, request(bandeira.MTIAuthorization, "300000", c, 0, 900_000+int(inquiries.Add(1))))
 	require.Equal(tb, bandeira.Approved, res.Code)
 	require.NotNil(tb, res.Balances)
 	return *res.Balances

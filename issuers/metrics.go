@@ -8,6 +8,7 @@ import (
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/internal/metrics"
+	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
 // Metrics are the issuer banks' Prometheus metrics, shared by every Bank of a process.
@@ -21,6 +22,12 @@ type Metrics struct {
 	Decisions *prometheus.CounterVec
 	// DecisionDuration is the time a bank took to decide, in seconds, by issuer.
 	DecisionDuration *prometheus.HistogramVec
+	// StandInPosted counts the stand-in approvals (0120 advices) a bank posted, by issuer:
+	// each once, whether the bank had never seen the request or had declined it.
+	StandInPosted *prometheus.CounterVec
+	// StandInOverdraft sums, by issuer, the centavos by which posted stand-in approvals
+	// took cards below their available balance: the stand-in risk the issuer carries.
+	StandInOverdraft *prometheus.CounterVec
 }
 
 // unknown labels a brand or product the bank cannot tell.
@@ -38,10 +45,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"bandeira_issuer_decision_duration_seconds",
 			"Time an issuer bank took to decide an authorization, in seconds.",
 		), []string{"issuer"}),
+		StandInPosted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_issuer_stand_in_posted_total",
+			Help: "Stand-in approvals (0120 advices) an issuer bank posted, each once.",
+		}, []string{"issuer"}),
+		StandInOverdraft: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_issuer_stand_in_overdraft_centavos_total",
+			Help: "Centavos by which posted stand-in approvals took cards below their available balance.",
+		}, []string{"issuer"}),
 	}
 	if reg != nil {
 		m.Decisions = register(reg, m.Decisions)
 		m.DecisionDuration = register(reg, m.DecisionDuration)
+		m.StandInPosted = register(reg, m.StandInPosted)
+		m.StandInOverdraft = register(reg, m.StandInOverdraft)
 	}
 	return m
 }
@@ -67,9 +84,11 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 // resolved once, so the hot path does no label lookup; other combinations (codes from
 // wrapped ledgers' errors, cards the bank never issued) fall back to the vector.
 type bankMetrics struct {
-	decisions *prometheus.CounterVec
-	byKey     map[decisionKey]prometheus.Counter // read-only after forBank
-	duration  prometheus.Observer
+	decisions        *prometheus.CounterVec
+	byKey            map[decisionKey]prometheus.Counter // read-only after forBank
+	duration         prometheus.Observer
+	standInPosted    prometheus.Counter
+	standInOverdraft prometheus.Counter
 }
 
 // decisionKey is one series of bandeira_issuer_decisions_total within a bank.
@@ -96,9 +115,11 @@ func (m *Metrics) forBank(name string, rows []binRow) *bankMetrics {
 		return nil
 	}
 	bm := &bankMetrics{
-		decisions: m.Decisions.MustCurryWith(prometheus.Labels{"issuer": name}),
-		byKey:     make(map[decisionKey]prometheus.Counter, len(rows)*len(bankCodes)),
-		duration:  m.DecisionDuration.WithLabelValues(name),
+		decisions:        m.Decisions.MustCurryWith(prometheus.Labels{"issuer": name}),
+		byKey:            make(map[decisionKey]prometheus.Counter, len(rows)*len(bankCodes)),
+		duration:         m.DecisionDuration.WithLabelValues(name),
+		standInPosted:    m.StandInPosted.WithLabelValues(name),
+		standInOverdraft: m.StandInOverdraft.WithLabelValues(name),
 	}
 	for _, r := range rows {
 		for _, c := range bankCodes {
@@ -120,6 +141,21 @@ func (bm *bankMetrics) observe(brand bandeira.Brand, product bandeira.Product, c
 	}
 	c.Inc()
 	bm.duration.Observe(took.Seconds())
+}
+
+// standIn counts a stand-in approval the ledger posted (out), and how far below the
+// available balance it took the card. A nil bankMetrics counts nothing.
+func (bm *bankMetrics) standIn(out *ledger.Outcome) {
+	if bm == nil {
+		return
+	}
+	bm.standInPosted.Inc()
+	if k := out.Record.Kind; k != ledger.Hold && k != ledger.Debit {
+		return // a credit or an inquiry takes nothing
+	}
+	if over := min(out.Record.Amount, -out.Balances.Available()); over > 0 {
+		bm.standInOverdraft.Add(float64(over))
+	}
 }
 
 func labelOr(s string) string {

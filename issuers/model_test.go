@@ -21,10 +21,9 @@ type modelCard struct {
 }
 
 type modelRecord struct {
-	kind     ledger.Kind
-	open     bandeira.Amount
-	reversed bool
-	req      bandeira.Authorization
+	kind ledger.Kind
+	open bandeira.Amount
+	req  bandeira.Authorization
 }
 
 func (m *modelCard) available() bandeira.Amount { return m.balance - m.holds + m.limit }
@@ -62,35 +61,41 @@ func (m *modelCard) apply(rng *rand.Rand, stan int) (bandeira.Authorization, ban
 	return m.reverse(rng, stan)
 }
 
+// reverse reverses a random earlier request, from m's card whatever card the original
+// was on: the bank finds the original by key and acts on its account, bringing it down to
+// min(amount in effect, field 95).
 func (m *modelCard) reverse(rng *rand.Rand, stan int) (bandeira.Authorization, bandeira.ResponseCode) {
 	orig := rng.IntN(stan + 1)
-	if owner := m.owners[orig]; owner != nil && owner != m {
-		// the key names another card's request: the same key with another card
-		return reversalOf(request(bandeira.MTIAuthorization, "000000", m.card, 1, orig), stan), bandeira.DuplicateTransmission
+	owner := m.owners[orig]
+	var r *modelRecord
+	if owner != nil {
+		r = owner.records[orig]
 	}
-	r, ok := m.records[orig]
-	if !ok || r.reversed {
+	if r == nil { // no original, or a declined one: acknowledged, nothing changes
 		return reversalOf(request(bandeira.MTIAuthorization, "000000", m.card, 1, orig), stan), bandeira.Approved
 	}
-	rev := reversalOf(r.req, stan)
+	named := r.req
+	named.PAN = m.card.PAN
+	rev := reversalOf(named, stan)
 	var keep bandeira.Amount
 	if rng.IntN(2) == 0 {
-		keep = bandeira.Amount(rng.Int64N(int64(r.open) + 1))
+		keep = bandeira.Amount(rng.Int64N(int64(r.req.Amount) + 1))
 		rev.Replacement = &keep
 	}
+	keep = min(keep, r.open)
 	release := r.open - keep
 	switch r.kind {
 	case ledger.Hold:
-		m.holds -= release
+		owner.holds -= release
 	case ledger.Debit:
-		m.balance += release
+		owner.balance += release
 	case ledger.Credit:
-		if m.available() < release {
+		if owner.available() < release {
 			return rev, bandeira.InsufficientFunds
 		}
-		m.balance -= release
+		owner.balance -= release
 	}
-	r.open, r.reversed = keep, true
+	r.open = keep
 	return rev, bandeira.Approved
 }
 

@@ -104,8 +104,7 @@ func (p *parties) issuer(name string) (bandeira.Authorizer, error) {
 		return nil, err
 	}
 	p.m.onClose(bk.Close)
-	return issuers.NewBank(name, cfg, p.m.Log, p.metrics.bank, time.Now, issuers.WithLedger(bk),
-		issuers.WithAuthCodeStart(uint64(bk.Requests())))
+	return issuers.NewBank(name, cfg, p.m.Log, p.metrics.bank, time.Now, issuers.WithLedger(bk))
 }
 
 // network builds a brand's router over the issuers holding BIN rows of that brand.

@@ -17,11 +17,14 @@ import (
 )
 
 // TestMemoryAndBooksAgree runs the same random operations (holds, debits, refunds,
-// retransmits, conflicting keys, captures, full and partial reversals, reversals before
-// their originals, PIN tries, hold expiry as the clock moves, reopening the books) against
-// ledger.Memory and the SQLite books, and requires identical outcomes after every one and
-// identical balances, request counts and clean audits at the end: both are stores around
-// one engine. BOOKS_AGREE_SEEDS scales it up.
+// inquiries, declines the bank decided, PIN checks, stand-in advices approved and
+// declined, retransmits, conflicting keys and types, captures, chains of full and partial
+// reversals, reversals and captures naming another card, reversals before their
+// originals, PIN tries, hold expiry as the clock moves, reopening the books) against
+// ledger.Memory and the SQLite books, and requires identical outcomes after every one
+// (auth codes drawn from each ledger's own sequence included) and identical balances,
+// request counts and clean audits at the end: both are stores around one engine.
+// BOOKS_AGREE_SEEDS scales it up.
 func TestMemoryAndBooksAgree(t *testing.T) {
 	for seed := uint64(1); seed <= uint64(envInt("BOOKS_AGREE_SEEDS", 4)); seed++ {
 		cache := []int{0, 1}[seed%2] // with a cache of 1 the books read requests back from disk
@@ -91,6 +94,9 @@ func (a *agreement) step(i int) {
 	require.Equal(a.t, want, got, "op %d: %s %+v", i, e.Kind, e.Key)
 }
 
+// authCodes derives an auth code from a ledger's sequence, as a bank does.
+func authCodes(seq uint64) string { return "Q" + strconv.FormatUint(seq, 10) }
+
 // entry draws the next entry.
 func (a *agreement) entry() ledger.Entry {
 	ref := modelRefs[a.rng.IntN(len(modelRefs))]
@@ -103,29 +109,53 @@ func (a *agreement) entry() ledger.Entry {
 		}
 		return a.posted[a.rng.IntN(len(a.posted))]
 	}
+	other := func(e ledger.Entry) ledger.Entry { // reversals and captures may name any card
+		if a.rng.IntN(3) == 0 {
+			e.Ref = ref
+		}
+		return e
+	}
 	var e ledger.Entry
 	switch p := a.rng.IntN(100); {
-	case p < 45:
-		kinds := []ledger.Kind{ledger.Hold, ledger.Hold, ledger.Hold, ledger.Debit, ledger.Credit}
-		e = ledger.Entry{Ref: ref, Kind: kinds[a.rng.IntN(len(kinds))], Key: fresh, Amount: amount, AuthCode: "A" + strconv.Itoa(a.n)}
+	case p < 40:
+		kinds := []ledger.Kind{ledger.Hold, ledger.Hold, ledger.Hold, ledger.Debit, ledger.Credit, ledger.Inquiry}
+		types := []uint32{typeHold, typeHold, typeHold, typeDebit, typeCredit, typeInquiry}
+		k := a.rng.IntN(len(kinds))
+		e = ledger.Entry{Ref: ref, Kind: kinds[k], Type: types[k], Key: fresh, Amount: amount, AuthCodes: authCodes}
+		switch q := a.rng.IntN(10); {
+		case q == 0:
+			e.Decline = bandeira.CVV2Mismatch
+		case q == 1:
+			e.PIN, e.PINTries = ledger.PINWrong, 3
+		case q == 2:
+			e.PIN, e.PINTries = ledger.PINRight, 3
+		case q == 3 && e.Kind == ledger.Hold:
+			e.StandIn, e.Amount, e.AuthCodes, e.AuthCode = true, amount*5, nil, "STIP"
+		}
 		a.posted = append(a.posted, e)
-	case p < 55: // a retransmit with another auth code: the first answer stands
+	case p < 48: // a retransmit with another auth code: the first answer stands
 		e = old()
-		e.AuthCode = "X"
+		e.AuthCode, e.AuthCodes = "X", nil
 		if e.Kind == 0 {
 			e.Kind, e.Amount = ledger.Hold, amount
 		}
-	case p < 60: // the same key with another amount, or from another card
+	case p < 52: // a stand-in advice for an earlier key: it binds over a decline
 		e = old()
-		e.Kind, e.Amount = ledger.Hold, amount+1
-		if a.rng.IntN(2) == 0 {
-			e.Ref = ref
+		if e.Kind != ledger.Hold && e.Kind != ledger.Debit {
+			e.Kind, e.Amount = ledger.Hold, amount
 		}
-	case p < 72:
-		o := old()
+		e.StandIn, e.Decline, e.PIN, e.AuthCode, e.AuthCodes = true, "", ledger.PINAbsent, "STIP", nil
+	case p < 57: // the same key with another amount or type, or from another card
+		e = old()
+		e.Kind, e.Amount, e.Type, e.AuthCodes = ledger.Hold, amount+1, typeHold, authCodes
+		if a.rng.IntN(2) == 0 {
+			e.Ref, e.Amount = ref, amount
+		}
+	case p < 69:
+		o := other(old())
 		e = ledger.Entry{Ref: o.Ref, Kind: ledger.Capture, Key: o.Key, Amount: amount}
 	case p < 92:
-		o := old()
+		o := other(old())
 		e = ledger.Entry{Ref: o.Ref, Kind: ledger.Reverse, Key: o.Key}
 		if a.rng.IntN(2) == 0 {
 			repl := bandeira.Amount(a.rng.IntN(3_000))

@@ -48,6 +48,7 @@ var auditChecks = []auditCheck{
 			WHEN 7 THEN r.kind = 3 AND p.debit_id = 3 AND p.credit_id = r.account_id
 			WHEN 8 THEN r.kind = 2 AND p.debit_id = 3 AND p.credit_id = r.account_id
 			WHEN 9 THEN r.kind = 3 AND p.debit_id = r.account_id AND p.credit_id = 3
+			WHEN 10 THEN r.kind = 1 AND p.debit_id = 3 AND p.credit_id = r.account_id
 			ELSE 0 END`},
 	{"I1 the holds account differs from the sum of open holds",
 		`SELECT id FROM account_balances WHERE id = 2 AND balance <> (
@@ -55,35 +56,54 @@ var auditChecks = []auditCheck{
 	{"I1 a card was opened more than once",
 		`SELECT account_id FROM (SELECT credit_id AS account_id FROM postings WHERE kind = 1)
 		 GROUP BY account_id HAVING count(*) > 1`},
-	{"I2 a hold's open amount differs from its amount less what was captured, released or expired",
+	{"I2 a hold's open amount differs from its amount less what was released, expired or given back after its capture",
 		`SELECT r.id FROM requests r LEFT JOIN (
-			SELECT request_id, sum(amount) AS done FROM postings WHERE kind IN (3, 4, 5) GROUP BY request_id) p
+			SELECT request_id, sum(amount) AS done FROM postings WHERE kind IN (4, 5, 10) GROUP BY request_id) p
 			ON p.request_id = r.id
 		 WHERE r.kind = 1 AND r.status = 1 AND r.amount - r.open <> coalesce(p.done, 0)`},
+	{"I2 a captured hold's open amount differs from what it captured less what reversals gave back",
+		`SELECT r.id FROM requests r LEFT JOIN (
+			SELECT request_id, sum(CASE kind WHEN 3 THEN amount ELSE -amount END) AS kept
+			FROM postings WHERE kind IN (3, 10) GROUP BY request_id) p ON p.request_id = r.id
+		 WHERE r.kind = 1 AND r.status = 1 AND (p.kept IS NOT NULL OR r.state = 2)
+		   AND (r.state NOT IN (2, 3) OR r.open <> coalesce(p.kept, 0))`},
 	{"I2 a hold was resolved more than once (captured or expired twice, or both)",
 		`SELECT request_id FROM postings WHERE kind IN (3, 5) GROUP BY request_id HAVING count(*) > 1`},
+	{"I2 a hold gave back more than it captured, or gave back without a capture",
+		`SELECT request_id FROM postings WHERE kind IN (3, 10) GROUP BY request_id
+		 HAVING sum(CASE kind WHEN 10 THEN amount ELSE 0 END) > sum(CASE kind WHEN 3 THEN amount ELSE 0 END)`},
 	{"I2 a debit or credit's open amount differs from its amount less what was reversed",
 		`SELECT r.id FROM requests r LEFT JOIN (
 			SELECT request_id, sum(amount) AS done FROM postings WHERE kind IN (8, 9) GROUP BY request_id) p
 			ON p.request_id = r.id
 		 WHERE r.kind IN (2, 3) AND r.status = 1 AND r.amount - r.open <> coalesce(p.done, 0)`},
-	{"I2 a resolved record still has an open amount, or an open one has none",
-		`SELECT id FROM requests WHERE status = 1 AND (state = 1) <> (open > 0)`},
-	{"I3 a card's available balance is below its floor",
-		`SELECT id FROM account_balances WHERE kind = 2 AND balance + credit_limit < 0`},
+	{"I2 a resolved record still has an amount in effect, or one in effect has none",
+		`SELECT id FROM requests WHERE status = 1 AND (state IN (1, 2)) <> (open > 0)`},
+	{"I2 a record is in a state its kind or answer cannot reach",
+		`SELECT id FROM requests WHERE CASE
+			WHEN status <> 1 THEN state <> 5 OR open <> 0
+			WHEN kind = 6 THEN state <> 6
+			WHEN kind = 1 THEN state NOT IN (1, 2, 3, 4)
+			ELSE state NOT IN (1, 3) END
+		   OR status NOT IN (1, 2, 7, 8) OR kind NOT IN (1, 2, 3, 6) OR (status = 8) <> (code <> '')`},
+	{"I3 a card's available balance is below its floor by more than its stand-in approvals",
+		`SELECT a.id FROM account_balances a LEFT JOIN (
+			SELECT account_id, sum(amount) AS amount FROM requests WHERE stand_in = 1 AND status = 1 GROUP BY account_id) s
+			ON s.account_id = a.id
+		 WHERE a.kind = 2 AND a.balance + a.credit_limit + coalesce(s.amount, 0) < 0`},
 	{"I4 an approved request was posted other than exactly once for its amount",
 		`SELECT r.id FROM requests r LEFT JOIN (
 			SELECT request_id, count(*) AS n, sum(amount) AS amount FROM postings WHERE kind IN (2, 6, 7) GROUP BY request_id) p
 			ON p.request_id = r.id
-		 WHERE r.status = 1 AND (coalesce(p.n, 0) <> 1 OR p.amount <> r.amount)`},
+		 WHERE r.status = 1 AND r.kind <> 6 AND (coalesce(p.n, 0) <> 1 OR p.amount <> r.amount)`},
 	{"I4 a declined request moved money",
 		`SELECT DISTINCT p.request_id FROM postings p JOIN requests r ON r.id = p.request_id WHERE r.status <> 1`},
 	{"I4 a request key is stored twice",
 		`SELECT min(id) FROM requests GROUP BY key HAVING count(*) > 1`},
 	{"I4 an account name is stored twice",
 		`SELECT min(id) FROM accounts GROUP BY name HAVING count(*) > 1`},
-	{"I5 an original that came after its reversal was not declined",
-		`SELECT r.id FROM requests r JOIN tombstones t ON t.key = r.key WHERE r.status <> 7`},
+	{"I5 an original that came after its reversal was approved",
+		`SELECT r.id FROM requests r JOIN tombstones t ON t.key = r.key WHERE r.status = 1`},
 	{"posting amounts must be positive and between two different accounts",
 		`SELECT id FROM postings WHERE amount <= 0 OR debit_id = credit_id`},
 }

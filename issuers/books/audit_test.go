@@ -13,14 +13,16 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// auditedBooks writes a small valid history: holds (one captured, one partly reversed),
-// a debit, a refund, a decline and a tombstoned original.
+// auditedBooks writes a small valid history: holds (one captured then partly given back,
+// one partly reversed), a debit, a refund, declines (for funds and for a CVV2), a
+// tombstoned original, an inquiry and a stand-in approval beyond a card's balance.
 func auditedBooks(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "b.db")
 	bk := mustOpen(t, path, books.Options{})
 	a, c := debitRef(1, 10_000), ledger.Ref{ID: ledger.AccountID{BIN: "40000101", Serial: 2}, Opening: ledger.Opening{CreditLimit: 5_000}}
-	repl := bandeira.Amount(300)
+	repl, kept := bandeira.Amount(300), bandeira.Amount(500)
+	d := debitRef(3, 1_000)
 	for _, e := range []ledger.Entry{
 		{Ref: a, Kind: ledger.Hold, Key: key("1"), Amount: 1_000, AuthCode: "A1"},
 		{Ref: a, Kind: ledger.Capture, Key: key("1"), Amount: 800},
@@ -31,6 +33,10 @@ func auditedBooks(t *testing.T) string {
 		{Ref: c, Kind: ledger.Credit, Key: key("5"), Amount: 50, AuthCode: "A5"},
 		{Ref: c, Kind: ledger.Reverse, Key: key("6")},
 		{Ref: c, Kind: ledger.Hold, Key: key("6"), Amount: 10, AuthCode: "A6"},
+		{Ref: c, Kind: ledger.Reverse, Key: key("1"), Replacement: &kept}, // another card: acts on a's
+		{Ref: a, Kind: ledger.Inquiry, Key: key("7"), AuthCode: "A7"},
+		{Ref: a, Kind: ledger.Hold, Key: key("8"), Amount: 10, Decline: bandeira.CVV2Mismatch},
+		{Ref: d, Kind: ledger.Hold, Key: key("9"), Amount: 3_000, StandIn: true, AuthCode: "STIP01"},
 	} {
 		mustApply(t, bk, e)
 	}
@@ -41,8 +47,8 @@ func auditedBooks(t *testing.T) string {
 func TestAudit(t *testing.T) {
 	t.Run("valid books pass and are summarised", func(t *testing.T) {
 		rep := requireAudit(t, auditedBooks(t))
-		require.Equal(t, books.Report{Accounts: 2, Requests: 6, Approved: 4, OpenHolds: 1, Held: 300,
-			Postings: 8, Tombstones: 1, Funding: -10_000, Settlement: 800 + 4_000 - 50}, rep)
+		require.Equal(t, books.Report{Accounts: 3, Requests: 9, Approved: 6, OpenHolds: 2, Held: 300 + 3_000,
+			Postings: 11, Tombstones: 1, Funding: -11_000, Settlement: 800 - 300 + 4_000 - 50}, rep)
 	})
 	tampers := []struct {
 		name, sql, want string
@@ -63,6 +69,11 @@ func TestAudit(t *testing.T) {
 		{"an account stored twice", `INSERT INTO accounts (kind, name) SELECT kind, name FROM accounts WHERE id = 100`, "I4 an account name is stored twice"},
 		{"a tombstoned original approved", `UPDATE requests SET status = 1 WHERE status = 7`, "I5"},
 		{"an open amount out of step", `UPDATE requests SET open = open - 1 WHERE kind = 1 AND state = 1`, "I2 a hold's open amount"},
+		{"a captured amount out of step", `UPDATE requests SET open = open + 1 WHERE kind = 1 AND state = 2`, "I2 a captured hold's open amount"},
+		{"more given back than captured", `UPDATE postings SET amount = 900 WHERE kind = 10`, "I2 a hold gave back more than it captured"},
+		{"a stand-in approval unmarked", `UPDATE requests SET stand_in = 0`, "I3 a card's available balance is below its floor"},
+		{"a decline without its code", `UPDATE requests SET code = '' WHERE status = 8`, "I2 a record is in a state"},
+		{"an inquiry that holds", `UPDATE requests SET state = 1 WHERE kind = 6`, "I2 a record is in a state"},
 	}
 	for _, tt := range tampers {
 		t.Run("finds "+tt.name, func(t *testing.T) {

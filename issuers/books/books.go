@@ -96,14 +96,14 @@ func Open(ctx context.Context, path string, cfg Config, opts Options) (*Books, e
 }
 
 // selectRequest reads one request back by id (the primary key).
-const selectRequest = `SELECT key, account_id, kind, amount, status, auth_code, open, state, reversed,
-	created_at FROM requests WHERE id = ?`
+const selectRequest = `SELECT key, account_id, kind, type, amount, status, code, auth_code, open, state,
+	reversed, stand_in, created_at FROM requests WHERE id = ?`
 
 // fetch reads request id back through the read-only handle.
 func (b *Books) fetch(ctx context.Context, id int64) (*request, error) {
 	var r storedRequest
-	err := b.byID.QueryRowContext(ctx, id).Scan(&r.key, &r.account, &r.kind, &r.amount, &r.status, &r.authCode,
-		&r.open, &r.state, &r.reversed, &r.at)
+	err := b.byID.QueryRowContext(ctx, id).Scan(&r.key, &r.account, &r.kind, &r.typ, &r.amount, &r.status, &r.code,
+		&r.authCode, &r.open, &r.state, &r.reversed, &r.standIn, &r.at)
 	if err != nil {
 		return nil, fmt.Errorf("reading request %d: %w", id, err)
 	}

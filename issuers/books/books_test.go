@@ -194,14 +194,14 @@ func TestIdempotency(t *testing.T) {
 		require.Equal(t, ledger.StatusInsufficientFunds, out.Record.Status)
 		require.Equal(t, ledger.Balances{Balance: 11_000}, out.Balances)
 	})
-	t.Run("the same key with another card or amount is a conflict and changes nothing", func(t *testing.T) {
+	t.Run("the same key with another card, amount, kind or type is a conflict and changes nothing", func(t *testing.T) {
 		bk := mustOpen(t, filepath.Join(t.TempDir(), "b.db"), books.Options{})
-		mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 1_000), Kind: ledger.Hold, Key: key("1"), Amount: 100, AuthCode: "A"})
+		mustApply(t, bk, ledger.Entry{Ref: debitRef(1, 1_000), Kind: ledger.Hold, Key: key("1"), Amount: 100, AuthCode: "A", Type: 1_000_000})
 		for _, e := range []ledger.Entry{
 			{Ref: debitRef(2, 1_000), Kind: ledger.Hold, Key: key("1"), Amount: 100},
 			{Ref: debitRef(1, 1_000), Kind: ledger.Hold, Key: key("1"), Amount: 101},
 			{Ref: debitRef(1, 1_000), Kind: ledger.Debit, Key: key("1"), Amount: 100},
-			{Ref: debitRef(2, 1_000), Kind: ledger.Reverse, Key: key("1")},
+			{Ref: debitRef(1, 1_000), Kind: ledger.Hold, Key: key("1"), Amount: 100, Type: 1_010_000},
 		} {
 			out := mustApply(t, bk, e)
 			require.Equal(t, ledger.StatusConflict, out.Status, "%s %s", e.Kind, e.Amount)

@@ -25,9 +25,12 @@ func (s *state) apply(e ledger.Entry, at int64) (ledger.Outcome, error) {
 		return ledger.Outcome{}, err
 	}
 	a, acct := s.accountOf(e.Ref)
-	in := ledger.Input{Entry: e, Account: acct, At: at}
+	in := ledger.Input{Entry: e, Account: acct, Seq: uint64(s.nextRequest), At: at}
 	if r != nil {
 		in.Request = &r.Request
+		if e.Kind == ledger.Reverse || e.Kind == ledger.Capture {
+			a, in.Account = r.account, r.account.Account // the original's, whatever card e names
+		}
 	}
 	_, in.Tombstoned = s.tombs[e.Key]
 	out, ch := s.engine.Apply(in)
@@ -89,11 +92,12 @@ func (s *state) request(id int64) (*request, error) {
 
 // storedRequest is a requests row as read back from disk by id.
 type storedRequest struct {
-	key, authCode       string
+	key, authCode, code string
 	account, at         int64
+	typ                 uint32
 	amount, open        bandeira.Amount
 	kind, status, state uint8
-	reversed            bool
+	reversed, standIn   bool
 }
 
 // fromRow rebuilds request id from its row.
@@ -107,7 +111,8 @@ func (s *state) fromRow(id int64, row storedRequest) (*request, error) {
 		return nil, fmt.Errorf("reading request %d: account %d missing: %w", id, row.account, ErrIncompatible)
 	}
 	return &request{id: id, keyText: row.key, account: a, Request: ledger.Request{
-		Key: k, Account: a.ID, Kind: ledger.Kind(row.kind), Amount: row.amount, Status: ledger.Status(row.status),
-		AuthCode: row.authCode, Open: row.open, State: ledger.State(row.state), Reversed: row.reversed, At: row.at,
+		Key: k, Seq: uint64(id), Account: a.ID, Kind: ledger.Kind(row.kind), Amount: row.amount, Type: row.typ,
+		Status: ledger.Status(row.status), Code: bandeira.ResponseCode(row.code), AuthCode: row.authCode,
+		Open: row.open, State: ledger.State(row.state), Reversed: row.reversed, StandIn: row.standIn, At: row.at,
 	}}, nil
 }

@@ -12,17 +12,22 @@
 // Double entry: every movement is a posting of a positive amount from one account to
 // another, between the cards' accounts and the issuer's funding, holds, settlement and
 // fee accounts, so all balances sum to zero. An authorization hold moves money from the
-// card to the holds account; it resolves at most once: captured (to settlement), reversed
-// (back to the card; a partial reversal only above the replacement amount) or expired
-// (back to the card, Config.HoldExpiry after it was placed, in ledger time from
+// card to the holds account; it resolves at most once: captured (to settlement; what it
+// captured stays in effect until a reversal gives it back), fully reversed (back to the
+// card; reversals bring the amount in effect down to field 95's, so they chain) or
+// expired (back to the card, Config.HoldExpiry after it was placed, in ledger time from
 // Options.Now). Card accounts open lazily, with an opening posting from the funding
 // account, the first time a card is used. Amounts are integer centavos.
 //
-// Every Hold, Debit and Credit is remembered under its key for good, approved or
-// declined (invariant I4 of docs/ledger.md): an identical retransmit gets StatusDuplicate with the
-// stored Record, the same key with another card, kind or amount StatusConflict. A
-// reversal with no original leaves a tombstone; the original, when it comes, is recorded
-// as StatusTombstoned and moves nothing (I5).
+// Every Hold, Debit, Credit and Inquiry is remembered under its key for good with its
+// body (card, kind, amount, type) and answer, approved or declined, whatever declined it
+// (invariant I4 of docs/ledger.md): an identical retransmit gets StatusDuplicate with the
+// stored Record, the same key with another body StatusConflict. Reversals and captures
+// find their original by key and act on its account. A reversal with no original leaves
+// a tombstone; the original, when it comes, is recorded as StatusTombstoned and moves
+// nothing (I5). A stand-in approval is posted even beyond the available balance and
+// binds over a remembered decline. Approvals take their auth code from the request's id,
+// which is never reused.
 //
 // # Durability
 //

@@ -12,3 +12,6 @@ func WithKeyHash(opts Options, h func(bandeira.Key) uint64) Options {
 // CloseReader closes the read-only handle that reads requests out of the cache back from
 // disk, so that the next such read fails.
 func CloseReader(bk *Books) error { return bk.db.R.Close() }
+
+// Migrations returns the books' schema versions, so a test can build books of an older one.
+func Migrations() []string { return migrations }

@@ -1,9 +1,11 @@
 package books
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/internal/store"
@@ -11,9 +13,9 @@ import (
 )
 
 // load rebuilds the in-memory state from the database: accounts, the key index of the
-// requests (with the queue of open holds, in id order, which is creation order, and each
-// card's held amount), tombstones, the balances (summed from the postings) and the next
-// ids. Requests themselves stay on disk until used.
+// requests (with the queue of open holds in the order they were placed, and each card's
+// held amount), tombstones, the balances (summed from the postings) and the next ids.
+// Requests themselves stay on disk until used.
 func load(ctx context.Context, db *sql.DB, engine ledger.Engine, keyHash func(bandeira.Key) uint64) (*state, error) {
 	var nAccounts, nRequests int
 	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM requests)").
@@ -147,6 +149,9 @@ func loadRequests(ctx context.Context, db *sql.DB, s *state, byID map[int64]*acc
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("reading requests: %w", err)
 	}
+	// Ids are creation order, but a hold a stand-in advice placed over an older decline
+	// was placed later than its id says: expiry needs the queue in placing order.
+	slices.SortStableFunc(s.holds, func(a, b hold) int { return cmp.Compare(a.at, b.at) })
 	return nil
 }
 

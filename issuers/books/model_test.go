@@ -18,24 +18,30 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// model is the plain reference for the books: maps, no SQL, no batching. Balance includes
-// holds (ledger balance), as in ledger.Balances.
+// model is the plain reference for the books: maps, no SQL, no batching, no engine.
+// Balance includes holds (ledger balance), as in ledger.Balances.
 type model struct {
-	accts map[ledger.AccountID]*ledger.Balances
-	reqs  map[bandeira.Key]*mreq
-	order []bandeira.Key
-	tombs map[bandeira.Key]bool
-	ttl   time.Duration
+	accts   map[ledger.AccountID]*ledger.Balances
+	pinFail map[ledger.AccountID]int
+	reqs    map[bandeira.Key]*mreq
+	order   []bandeira.Key // holds in the order they were placed
+	tombs   map[bandeira.Key]bool
+	ttl     time.Duration
 }
 
+// mreq is a remembered request: open is the amount in effect (held, captured or posted).
 type mreq struct {
-	acct           ledger.AccountID
-	kind           ledger.Kind
-	amount, open   bandeira.Amount
-	status         ledger.Status
-	authCode       string
-	resolved, revd bool
-	at             time.Time
+	acct      ledger.AccountID
+	kind      ledger.Kind
+	typ       uint32
+	amount    bandeira.Amount
+	open      bandeira.Amount
+	status    ledger.Status
+	code      bandeira.ResponseCode
+	authCode  string
+	state     ledger.State
+	revd, sti bool
+	at        time.Time
 }
 
 func (m *model) acct(ref ledger.Ref) *ledger.Balances {
@@ -50,101 +56,150 @@ func (m *model) acct(ref ledger.Ref) *ledger.Balances {
 func (m *model) expire(now time.Time) {
 	for _, k := range m.order {
 		r := m.reqs[k]
-		if r.kind == ledger.Hold && r.status == ledger.StatusApplied && !r.resolved && !r.at.Add(m.ttl).After(now) {
+		if r.kind == ledger.Hold && r.state == ledger.StateOpen && !r.at.Add(m.ttl).After(now) {
 			m.accts[r.acct].Holds -= r.open
-			r.open, r.resolved = 0, true
+			r.open, r.state = 0, ledger.StateExpired
 		}
 	}
 }
 
-func (m *model) apply(e ledger.Entry, now time.Time) (ledger.Status, bandeira.Amount) {
+// apply returns the status, the amount released and the account the entry acted on.
+func (m *model) apply(e ledger.Entry, now time.Time) (ledger.Status, bandeira.Amount, ledger.AccountID) {
 	m.expire(now)
 	r := m.reqs[e.Key]
-	if e.Kind == ledger.Reverse || e.Kind == ledger.Capture {
-		switch {
-		case r == nil && e.Kind == ledger.Reverse:
-			m.tombs[e.Key] = true
-			m.acct(e.Ref)
-			return ledger.StatusNotFound, 0
-		case r == nil:
-			return ledger.StatusNotFound, 0
-		case r.acct != e.Ref.ID:
-			return ledger.StatusConflict, 0
-		case r.status != ledger.StatusApplied:
-			return ledger.StatusNotFound, 0
-		case r.resolved:
-			return ledger.StatusAlreadyReversed, 0
-		}
-		if e.Kind == ledger.Capture {
-			return m.capture(r, e.Amount)
-		}
-		return m.reverse(r, e.Replacement)
-	}
-	if r != nil {
-		if r.acct != e.Ref.ID || r.kind != e.Kind || r.amount != e.Amount {
-			return ledger.StatusConflict, 0
-		}
-		return ledger.StatusDuplicate, 0
-	}
-	b := m.acct(e.Ref)
-	r = &mreq{acct: e.Ref.ID, kind: e.Kind, amount: e.Amount, at: now, status: ledger.StatusApplied}
-	m.reqs[e.Key] = r
-	m.order = append(m.order, e.Key)
 	switch {
-	case m.tombs[e.Key]:
-		r.status = ledger.StatusTombstoned
-	case e.Kind != ledger.Credit && b.Available() < e.Amount:
-		r.status = ledger.StatusInsufficientFunds
-	default:
-		r.open, r.authCode = e.Amount, e.AuthCode
-		switch e.Kind {
-		case ledger.Hold:
-			b.Holds += e.Amount
-		case ledger.Debit:
-			b.Balance -= e.Amount
-		case ledger.Credit:
-			b.Balance += e.Amount
-		}
+	case e.Kind == ledger.Reverse:
+		return m.reverse(e, r)
+	case e.Kind == ledger.Capture:
+		return m.capture(e, r)
+	case r == nil:
+		return m.fresh(e, now), 0, e.Ref.ID
+	case !sameBody(r, e):
+		return ledger.StatusConflict, 0, e.Ref.ID
+	case e.StandIn && (r.status == ledger.StatusInsufficientFunds || r.status == ledger.StatusDeclined) &&
+		!r.revd && !m.tombs[e.Key]:
+		r.status, r.code, r.sti, r.at, r.authCode = ledger.StatusApplied, "", true, now, e.AuthCode
+		m.approve(e.Key, r)
+		return ledger.StatusApplied, 0, r.acct
 	}
-	return r.status, 0
+	return ledger.StatusDuplicate, 0, e.Ref.ID
 }
 
-func (m *model) capture(r *mreq, amount bandeira.Amount) (ledger.Status, bandeira.Amount) {
-	if r.kind != ledger.Hold {
-		return ledger.StatusConflict, 0
+// sameBody: the card, the amount and the type (0 matches any); the kind, except that a
+// stand-in advice may name a debit as a hold.
+func sameBody(r *mreq, e ledger.Entry) bool {
+	typeOK := r.typ == 0 || e.Type == 0 || r.typ == e.Type
+	kindOK := r.kind == e.Kind
+	if e.StandIn && (r.kind == ledger.Hold || r.kind == ledger.Debit) && (e.Kind == ledger.Hold || e.Kind == ledger.Debit) {
+		kindOK, typeOK = true, r.typ == 0 || e.Type == 0 || r.typ%1_000_000 == e.Type%1_000_000
+	}
+	return r.acct == e.Ref.ID && r.amount == e.Amount && typeOK && kindOK
+}
+
+// fresh decides a request under a new key: PIN, the bank's decline, tombstone, funds.
+func (m *model) fresh(e ledger.Entry, now time.Time) ledger.Status {
+	b := m.acct(e.Ref)
+	r := &mreq{acct: e.Ref.ID, kind: e.Kind, typ: e.Type, amount: e.Amount, at: now, state: ledger.StateDeclined}
+	m.reqs[e.Key] = r
+	switch e.PIN {
+	case ledger.PINWrong:
+		m.pinFail[e.Ref.ID]++
+		r.status, r.code = ledger.StatusDeclined, bandeira.IncorrectPIN
+		if m.pinFail[e.Ref.ID] >= e.PINTries {
+			r.code = bandeira.PINTriesExceeded
+		}
+		return r.status
+	case ledger.PINRight:
+		m.pinFail[e.Ref.ID] = 0
+	}
+	switch {
+	case e.Decline != "":
+		r.status, r.code = ledger.StatusDeclined, e.Decline
+	case m.tombs[e.Key]:
+		r.status = ledger.StatusTombstoned
+	case e.Kind != ledger.Credit && e.Kind != ledger.Inquiry && !e.StandIn && b.Available() < e.Amount:
+		r.status = ledger.StatusInsufficientFunds
+	default:
+		r.status, r.authCode, r.sti = ledger.StatusApplied, e.AuthCode, e.StandIn
+		m.approve(e.Key, r)
+	}
+	return r.status
+}
+
+// approve moves an approved request's money.
+func (m *model) approve(k bandeira.Key, r *mreq) {
+	b := m.accts[r.acct]
+	r.open, r.state = r.amount, ledger.StateOpen
+	switch r.kind {
+	case ledger.Hold:
+		b.Holds += r.amount
+		m.order = append(m.order, k)
+	case ledger.Debit:
+		b.Balance -= r.amount
+	case ledger.Credit:
+		b.Balance += r.amount
+	default:
+		r.open, r.state = 0, ledger.StateAnswered
+	}
+}
+
+func (m *model) capture(e ledger.Entry, r *mreq) (ledger.Status, bandeira.Amount, ledger.AccountID) {
+	switch {
+	case r == nil:
+		return ledger.StatusNotFound, 0, e.Ref.ID
+	case r.status != ledger.StatusApplied:
+		return ledger.StatusNotFound, 0, r.acct
+	case r.kind != ledger.Hold:
+		return ledger.StatusConflict, 0, r.acct
+	case r.state != ledger.StateOpen:
+		return ledger.StatusAlreadyReversed, 0, r.acct
 	}
 	b := m.accts[r.acct]
-	c := min(amount, r.open)
+	c := min(e.Amount, r.open)
 	b.Holds -= r.open
 	b.Balance -= c
 	rest := r.open - c
-	r.open, r.resolved = 0, true
-	return ledger.StatusApplied, rest
+	r.open, r.state = c, ledger.StateCaptured
+	return ledger.StatusApplied, rest, r.acct
 }
 
-func (m *model) reverse(r *mreq, repl *bandeira.Amount) (ledger.Status, bandeira.Amount) {
-	if r.revd {
-		return ledger.StatusAlreadyReversed, 0
+// reverse brings the amount in effect down to min(it, field 95 or 0).
+func (m *model) reverse(e ledger.Entry, r *mreq) (ledger.Status, bandeira.Amount, ledger.AccountID) {
+	switch {
+	case r == nil:
+		m.tombs[e.Key] = true
+		return ledger.StatusNotFound, 0, e.Ref.ID
+	case r.status != ledger.StatusApplied:
+		r.revd = true
+		return ledger.StatusNotFound, 0, r.acct
+	case r.state != ledger.StateOpen && r.state != ledger.StateCaptured:
+		return ledger.StatusAlreadyReversed, 0, r.acct
 	}
 	b := m.accts[r.acct]
 	var keep bandeira.Amount
-	if repl != nil {
-		keep = min(max(*repl, 0), r.open)
+	if e.Replacement != nil {
+		keep = min(max(*e.Replacement, 0), r.open)
 	}
 	rel := r.open - keep
-	switch r.kind {
-	case ledger.Hold:
-		b.Holds -= rel
-	case ledger.Debit:
+	if rel == 0 {
+		return ledger.StatusAlreadyReversed, 0, r.acct
+	}
+	switch {
+	case r.kind == ledger.Hold && r.state == ledger.StateCaptured, r.kind == ledger.Debit:
 		b.Balance += rel
-	case ledger.Credit:
+	case r.kind == ledger.Hold:
+		b.Holds -= rel
+	case r.kind == ledger.Credit:
 		if b.Available() < rel {
-			return ledger.StatusInsufficientFunds, 0
+			return ledger.StatusInsufficientFunds, 0, r.acct
 		}
 		b.Balance -= rel
 	}
-	r.open, r.revd, r.resolved = keep, true, keep == 0
-	return ledger.StatusApplied, rel
+	r.open, r.revd = keep, true
+	if keep == 0 {
+		r.state = ledger.StateReversed
+	}
+	return ledger.StatusApplied, rel, r.acct
 }
 
 // TestModel runs seeded random operation sequences against the books and the reference
@@ -213,7 +268,7 @@ func runModel(t *testing.T, seed uint64, ops int, opts books.Options) {
 	}
 	r.cfg.Synchronous = books.SyncOff // durability is the crash test's; this one checks logic
 	r.m = &model{accts: map[ledger.AccountID]*ledger.Balances{}, reqs: map[bandeira.Key]*mreq{},
-		tombs: map[bandeira.Key]bool{}, ttl: r.cfg.HoldExpiry}
+		tombs: map[bandeira.Key]bool{}, pinFail: map[ledger.AccountID]int{}, ttl: r.cfg.HoldExpiry}
 	r.clock.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
 	r.open()
 	defer func() { _ = r.bk.Close() }()
@@ -255,7 +310,16 @@ func (r *modelRun) newKey() bandeira.Key {
 	return newKey("12345", "T1", strconv.Itoa(r.n), "1126120000")
 }
 
-// entry draws the next operation.
+// The types of the model's requests (ledger.TypeOf).
+const (
+	typeHold    uint32 = 1_000_000
+	typeDebit   uint32 = 2_000_000
+	typeCredit  uint32 = 2_200_000
+	typeInquiry uint32 = 1_310_000
+)
+
+// entry draws the next operation. Reversals and captures name a random card half the
+// time: they act on their original's account whatever card they name.
 func (r *modelRun) entry() ledger.Entry {
 	ref := modelRefs[r.rng.IntN(len(modelRefs))]
 	amount := bandeira.Amount(1 + r.rng.IntN(3_000))
@@ -264,38 +328,101 @@ func (r *modelRun) entry() ledger.Entry {
 			return r.newKey(), ref
 		}
 		k := r.keys[r.rng.IntN(len(r.keys))]
+		if r.rng.IntN(2) == 0 {
+			return k, ref
+		}
 		return k, r.refOf[k]
 	}
+	fresh := func(kind ledger.Kind, typ uint32, code string) ledger.Entry {
+		return ledger.Entry{Ref: ref, Kind: kind, Key: r.newKey(), Amount: amount, Type: typ, AuthCode: code + strconv.Itoa(r.n)}
+	}
 	switch p := r.rng.IntN(100); {
+	case p < 25:
+		return fresh(ledger.Hold, typeHold, "A")
+	case p < 31:
+		return fresh(ledger.Debit, typeDebit, "D")
 	case p < 35:
-		return ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: r.newKey(), Amount: amount, AuthCode: "A" + strconv.Itoa(r.n)}
+		return fresh(ledger.Credit, typeCredit, "R")
+	case p < 38:
+		e := fresh(ledger.Inquiry, typeInquiry, "I")
+		e.Amount = 0
+		return e
 	case p < 42:
-		return ledger.Entry{Ref: ref, Kind: ledger.Debit, Key: r.newKey(), Amount: amount, AuthCode: "D" + strconv.Itoa(r.n)}
-	case p < 48:
-		return ledger.Entry{Ref: ref, Kind: ledger.Credit, Key: r.newKey(), Amount: amount, AuthCode: "R" + strconv.Itoa(r.n)}
+		return r.declined(fresh(ledger.Hold, typeHold, "N"))
+	case p < 46: // a PIN check, right or wrong
+		e := fresh(ledger.Hold, typeHold, "P")
+		e.PIN, e.PINTries = []ledger.PINCheck{ledger.PINRight, ledger.PINWrong}[r.rng.IntN(2)], 3
+		return e
+	case p < 51:
+		return r.standIn(fresh(ledger.Hold, typeHold, "S"))
 	case p < 58:
 		k, rf := old()
 		return ledger.Entry{Ref: rf, Kind: ledger.Capture, Key: k, Amount: amount}
-	case p < 68:
+	case p < 66:
 		k, rf := old()
 		return ledger.Entry{Ref: rf, Kind: ledger.Reverse, Key: k}
 	case p < 74:
 		k, rf := old()
 		repl := bandeira.Amount(r.rng.IntN(2_000))
 		return ledger.Entry{Ref: rf, Kind: ledger.Reverse, Key: k, Replacement: &repl}
-	case p < 82: // an identical retransmit or repeat of an earlier request
-		k, _ := old()
-		if q := r.m.reqs[k]; q != nil {
-			return ledger.Entry{Ref: r.refOf[k], Kind: q.kind, Key: k, Amount: q.amount, AuthCode: "X"}
-		}
-		return ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: k, Amount: amount, AuthCode: "Y"}
-	case p < 88: // the same key with another amount or another card
+	case p < 81: // an identical retransmit or repeat of an earlier request, a wrong PIN uncounted
+		return r.retransmit(ref, amount)
+	case p < 87: // the same key with another amount, card or type
 		k, rf := old()
-		return ledger.Entry{Ref: rf, Kind: ledger.Hold, Key: k, Amount: amount + 7, AuthCode: "Z"}
+		return ledger.Entry{Ref: rf, Kind: ledger.Hold, Key: k, Amount: amount + 7, Type: []uint32{0, typeHold}[r.rng.IntN(2)], AuthCode: "Z"}
 	default: // a reversal before its original: the original comes later as an old key
-		k := r.newKey()
-		return ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: k}
+		return ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: r.newKey()}
 	}
+}
+
+// declined gives e a decline the bank decided (an amount decline with amount zero).
+func (r *modelRun) declined(e ledger.Entry) ledger.Entry {
+	e.Decline = []bandeira.ResponseCode{bandeira.CVV2Mismatch, bandeira.ExpiredCard, bandeira.ExceedsAmountLimit,
+		bandeira.InvalidAmount}[r.rng.IntN(4)]
+	if e.Decline == bandeira.InvalidAmount {
+		e.Amount = 0
+	}
+	return e
+}
+
+// standIn turns e into a stand-in advice: approved beyond the balance, on a new key or on
+// the key of an earlier request with its body (a debit's advice comes as a hold), or
+// declined.
+func (r *modelRun) standIn(e ledger.Entry) ledger.Entry {
+	e.StandIn, e.Amount = true, e.Amount*4
+	if len(r.keys) > 0 && r.rng.IntN(2) == 0 {
+		k := r.keys[r.rng.IntN(len(r.keys))]
+		e.Key, e.Ref = k, r.refOf[k]
+		if q := r.m.reqs[k]; q != nil && q.amount > 0 {
+			e.Kind, e.Amount, e.Type = q.kind, q.amount, q.typ
+			if q.kind == ledger.Debit {
+				e.Kind, e.Type = ledger.Hold, typeHold
+			}
+		}
+	}
+	if r.rng.IntN(4) == 0 {
+		e.StandIn, e.Decline = false, bandeira.DoNotHonour
+	}
+	return e
+}
+
+func (r *modelRun) retransmit(ref ledger.Ref, amount bandeira.Amount) ledger.Entry {
+	if len(r.keys) == 0 {
+		return ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: r.newKey(), Amount: amount, AuthCode: "Y"}
+	}
+	k := r.keys[r.rng.IntN(len(r.keys))]
+	q := r.m.reqs[k]
+	if q == nil {
+		return ledger.Entry{Ref: r.refOf[k], Kind: ledger.Hold, Key: k, Amount: amount, AuthCode: "Y"}
+	}
+	e := ledger.Entry{Ref: r.refOf[k], Kind: q.kind, Key: k, Amount: q.amount, Type: q.typ, AuthCode: "X"}
+	if q.amount == 0 && q.kind != ledger.Inquiry {
+		e.Decline = bandeira.InvalidAmount // as the bank decides it again
+	}
+	if r.rng.IntN(3) == 0 {
+		e.PIN, e.PINTries = ledger.PINWrong, 3
+	}
+	return e
 }
 
 func (r *modelRun) step(seed uint64, i int) {
@@ -313,16 +440,24 @@ func (r *modelRun) step(seed uint64, i int) {
 		r.refOf[e.Key] = e.Ref
 		r.keys = append(r.keys, e.Key)
 	}
-	wantSt, wantRel := r.m.apply(e, r.now())
+	wantSt, wantRel, acted := r.m.apply(e, r.now())
 	out, err := r.bk.Apply(context.Background(), e)
 	require.NoError(r.t, err, "seed %d op %d", seed, i)
 	msg := fmt.Sprintf("seed %d op %d: %s %+v", seed, i, e.Kind, e.Key)
 	require.Equal(r.t, wantSt, out.Status, msg)
 	require.Equal(r.t, wantRel, out.Released, msg)
-	want := *r.m.acct(e.Ref)
-	require.Equal(r.t, want, out.Balances, msg)
-	if q := r.m.reqs[e.Key]; wantSt == ledger.StatusDuplicate {
+	want := r.m.accts[acted]
+	if want == nil {
+		want = r.m.acct(e.Ref)
+	}
+	require.Equal(r.t, *want, out.Balances, msg)
+	q := r.m.reqs[e.Key]
+	require.Equal(r.t, q != nil, out.Matched(), msg)
+	if q != nil && wantSt != ledger.StatusConflict {
 		require.Equal(r.t, q.authCode, out.Record.AuthCode, msg)
 		require.Equal(r.t, q.status, out.Record.Status, msg)
+		require.Equal(r.t, q.code, out.Record.Code, msg)
+		require.Equal(r.t, q.open, out.Record.Open, msg)
+		require.Equal(r.t, q.sti, out.Record.StandIn, msg)
 	}
 }

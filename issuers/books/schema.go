@@ -21,14 +21,17 @@ var (
 	_ = [1]struct{}{}[ledger.Hold-1]
 	_ = [1]struct{}{}[ledger.Debit-2]
 	_ = [1]struct{}{}[ledger.Credit-3]
+	_ = [1]struct{}{}[ledger.Inquiry-6]
 	_ = [1]struct{}{}[ledger.StatusApplied-1]
 	_ = [1]struct{}{}[ledger.StatusInsufficientFunds-2]
 	_ = [1]struct{}{}[ledger.StatusTombstoned-7]
+	_ = [1]struct{}{}[ledger.StatusDeclined-8]
 	_ = [1]struct{}{}[ledger.StateOpen-1]
 	_ = [1]struct{}{}[ledger.StateCaptured-2]
 	_ = [1]struct{}{}[ledger.StateReversed-3]
 	_ = [1]struct{}{}[ledger.StateExpired-4]
 	_ = [1]struct{}{}[ledger.StateDeclined-5]
+	_ = [1]struct{}{}[ledger.StateAnswered-6]
 	_ = [1]struct{}{}[ledger.PostOpen-1]
 	_ = [1]struct{}{}[ledger.PostHold-2]
 	_ = [1]struct{}{}[ledger.PostCapture-3]
@@ -38,6 +41,7 @@ var (
 	_ = [1]struct{}{}[ledger.PostCredit-7]
 	_ = [1]struct{}{}[ledger.PostReverseDebit-8]
 	_ = [1]struct{}{}[ledger.PostReverseCredit-9]
+	_ = [1]struct{}{}[ledger.PostReverseCapture-10]
 	_ = [1]struct{}{}[ledger.Funding-1]
 	_ = [1]struct{}{}[ledger.Holds-2]
 	_ = [1]struct{}{}[ledger.Settlement-3]
@@ -56,6 +60,14 @@ var (
 // rest. An account row is written when the account opens and when its PIN-failure count
 // changes; a request row is rewritten in place when it resolves (capture, reversal,
 // expiry), which touches a recent page in the common case.
+//
+// Migration 2 (issue 10) rebuilds requests and tombstones, SQLite's way of changing a
+// column's constraints: every decision on a key is a request now, declines with amount 0
+// and inquiries included (amount >= 0); a request keeps its body's type (message class and
+// processing code), the response code of a decline it was refused with, and whether the
+// network's stand-in approved it; a captured hold's open amount is what it captured and
+// keeps in effect (filled in from the capture postings of rows written before); a
+// tombstone names no account.
 var migrations = []string{
 	`CREATE TABLE meta (
 		name  TEXT PRIMARY KEY,
@@ -98,6 +110,48 @@ var migrations = []string{
 		account_id INTEGER NOT NULL REFERENCES accounts (id),
 		at         INTEGER NOT NULL
 	) WITHOUT ROWID;
+	CREATE VIEW account_balances AS
+	WITH moves (account_id, amount) AS (
+		SELECT credit_id, amount FROM postings UNION ALL SELECT debit_id, -amount FROM postings),
+	bal AS (SELECT account_id, sum(amount) AS balance FROM moves GROUP BY account_id),
+	hld AS (SELECT account_id, sum(open) AS held FROM requests WHERE kind = 1 AND state = 1 GROUP BY account_id)
+	SELECT a.id, a.kind, a.name, a.credit_limit, a.pin_failures,
+		coalesce(bal.balance, 0) AS balance, coalesce(hld.held, 0) AS held
+	FROM accounts a LEFT JOIN bal ON bal.account_id = a.id LEFT JOIN hld ON hld.account_id = a.id;`,
+	`DROP VIEW account_balances;
+	CREATE TABLE requests_v2 (
+		id         INTEGER PRIMARY KEY,
+		key        TEXT    NOT NULL,          -- acquirer ID/STAN/transmission time/terminal
+		account_id INTEGER NOT NULL REFERENCES accounts (id),
+		kind       INTEGER NOT NULL,          -- ledger.Kind: 1 hold, 2 debit, 3 credit, 6 inquiry
+		type       INTEGER NOT NULL DEFAULT 0, -- ledger.TypeOf: class × 1000000 + processing code; 0 unknown
+		amount     INTEGER NOT NULL CHECK (amount >= 0),
+		status     INTEGER NOT NULL,          -- ledger.Status of the answer
+		code       TEXT    NOT NULL DEFAULT '', -- the response code of status 8 (declined)
+		auth_code  TEXT    NOT NULL,
+		open       INTEGER NOT NULL CHECK (open >= 0 AND open <= amount),
+		state      INTEGER NOT NULL,
+		reversed   INTEGER NOT NULL DEFAULT 0,
+		stand_in   INTEGER NOT NULL DEFAULT 0, -- approved by the network's stand-in
+		created_at INTEGER NOT NULL           -- ledger time of the decision, Unix nanoseconds
+	);
+	INSERT INTO requests_v2 (id, key, account_id, kind, amount, status, auth_code, open, state, reversed, created_at)
+		SELECT r.id, r.key, r.account_id, r.kind, r.amount, r.status, r.auth_code,
+			CASE WHEN r.kind = 1 AND r.state = 2 THEN coalesce(c.captured, 0) ELSE r.open END,
+			r.state, r.reversed, r.created_at
+		FROM requests r LEFT JOIN (
+			SELECT request_id, sum(amount) AS captured FROM postings WHERE kind = 3 GROUP BY request_id) c
+			ON c.request_id = r.id;
+	DROP TABLE requests;
+	ALTER TABLE requests_v2 RENAME TO requests;
+	CREATE TABLE tombstones_v2 (
+		key        TEXT    PRIMARY KEY,       -- the original's key, reversed before it came
+		account_id INTEGER REFERENCES accounts (id), -- NULL: a reversal names no account
+		at         INTEGER NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO tombstones_v2 (key, account_id, at) SELECT key, account_id, at FROM tombstones;
+	DROP TABLE tombstones;
+	ALTER TABLE tombstones_v2 RENAME TO tombstones;
 	CREATE VIEW account_balances AS
 	WITH moves (account_id, amount) AS (
 		SELECT credit_id, amount FROM postings UNION ALL SELECT debit_id, -amount FROM postings),

@@ -18,7 +18,8 @@ type account struct {
 	mark uint64 // sequence of the batch that last changed its row
 }
 
-// request is one Hold, Debit or Credit request, approved or declined, under its key.
+// request is one Hold, Debit, Credit or Inquiry request, approved or declined, under its
+// key.
 type request struct {
 	ledger.Request
 	id      int64
@@ -36,11 +37,11 @@ type posting struct {
 	at            int64
 }
 
-// tombstone is a reversal that came before its original.
+// tombstone is a reversal that came before its original. It names no account: the
+// reversal's card may be any card, and the original is found by key alone.
 type tombstone struct {
-	key     string
-	account int64
-	at      int64
+	key string
+	at  int64
 }
 
 // changes are what one batch writes: the accounts and requests whose rows changed (each
@@ -107,9 +108,14 @@ func (s *state) accountOf(ref ledger.Ref) (*account, ledger.Account) {
 }
 
 // keep applies what the engine decided about account a (nil: never opened) to memory and
-// to the current batch: the account (opened if need be), the request (new, or r changed),
-// the postings and the tombstone for key. at is the ledger time of the decision.
+// to the current batch: the tombstone for key, the account (opened if need be), the
+// request (new, or r changed; a hold it places is queued to expire) and the postings. at
+// is the ledger time of the decision.
 func (s *state) keep(ch *ledger.Changes, a *account, r *request, key bandeira.Key, at int64) {
+	if ch.Tombstone {
+		s.tombs[key] = struct{}{}
+		s.cur.tombs = append(s.cur.tombs, tombstone{key: keyText(key), at: at})
+	}
 	switch {
 	case ch.Opened:
 		a = &account{Account: ch.Account, id: s.nextAccount, kind: kindCard}
@@ -130,12 +136,11 @@ func (s *state) keep(ch *ledger.Changes, a *account, r *request, key bandeira.Ke
 		r.Request = ch.Request
 		s.touchRequest(r)
 	}
+	if ch.HoldPlaced() {
+		s.holds = append(s.holds, hold{id: r.id, at: r.At})
+	}
 	for _, p := range ch.Postings() {
 		s.move(p, a, r, at)
-	}
-	if ch.Tombstone {
-		s.tombs[key] = struct{}{}
-		s.cur.tombs = append(s.cur.tombs, tombstone{key: keyText(key), account: a.id, at: at})
 	}
 }
 
@@ -146,9 +151,6 @@ func (s *state) newRequest(q ledger.Request, a *account) *request {
 	s.keys.Add(q.Key, r.id)
 	s.touchRequest(r)
 	s.cache.Add(r.id, r, s.committed)
-	if q.Kind == ledger.Hold && q.State == ledger.StateOpen {
-		s.holds = append(s.holds, hold{id: r.id, at: q.At})
-	}
 	return r
 }
 

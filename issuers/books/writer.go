@@ -15,9 +15,10 @@ type accountRow struct {
 
 type requestRow struct {
 	id, account, amount, open, at int64
-	key, authCode                 string
+	typ                           uint32
+	key, authCode, code           string
 	kind, status, state           uint8
-	reversed                      bool
+	reversed, standIn             bool
 }
 
 // rows are what one batch writes.
@@ -40,8 +41,9 @@ func snapshot(c *changes) rows {
 	out.requests = make([]requestRow, len(c.requests))
 	for i, r := range c.requests {
 		out.requests[i] = requestRow{id: r.id, account: r.account.id, amount: int64(r.Amount),
-			open: int64(r.Open), at: r.At, key: r.keyText, authCode: r.AuthCode, kind: uint8(r.Kind),
-			status: uint8(r.Status), state: uint8(r.State), reversed: r.Reversed}
+			open: int64(r.Open), at: r.At, typ: r.Type, key: r.keyText, authCode: r.AuthCode, code: string(r.Code),
+			kind: uint8(r.Kind), status: uint8(r.Status), state: uint8(r.State), reversed: r.Reversed,
+			standIn: r.StandIn}
 	}
 	return out
 }
@@ -56,8 +58,10 @@ func newInserts() inserts {
 	return inserts{
 		account: store.NewInsert(`INSERT INTO accounts (id, kind, name, credit_limit, pin_failures) VALUES `,
 			` ON CONFLICT (id) DO UPDATE SET pin_failures = excluded.pin_failures`, 5),
-		request: store.NewInsert(`INSERT INTO requests (id, key, account_id, kind, amount, status, auth_code, open, state, reversed, created_at) VALUES `,
-			` ON CONFLICT (id) DO UPDATE SET open = excluded.open, state = excluded.state, reversed = excluded.reversed`, 11),
+		request: store.NewInsert(`INSERT INTO requests (id, key, account_id, kind, type, amount, status, code, auth_code, open, state, reversed, stand_in, created_at) VALUES `,
+			` ON CONFLICT (id) DO UPDATE SET open = excluded.open, state = excluded.state, reversed = excluded.reversed,
+			status = excluded.status, code = excluded.code, auth_code = excluded.auth_code, stand_in = excluded.stand_in,
+			created_at = excluded.created_at`, 14),
 		posting: store.NewInsert(`INSERT INTO postings (id, request_id, kind, debit_id, credit_id, amount, at) VALUES `, ``, 7),
 		tomb:    store.NewInsert(`INSERT INTO tombstones (key, account_id, at) VALUES `, ``, 3),
 	}
@@ -73,7 +77,8 @@ func (in inserts) stage(r rows) {
 		in.account.Add(a.id, a.kind, a.name, a.limit, a.pin)
 	}
 	for _, q := range r.requests {
-		in.request.Add(q.id, q.key, q.account, q.kind, q.amount, q.status, q.authCode, q.open, q.state, q.reversed, q.at)
+		in.request.Add(q.id, q.key, q.account, q.kind, q.typ, q.amount, q.status, q.code, q.authCode, q.open, q.state,
+			q.reversed, q.standIn, q.at)
 	}
 	for _, p := range r.postings {
 		var req any
@@ -83,6 +88,6 @@ func (in inserts) stage(r rows) {
 		in.posting.Add(p.id, req, uint8(p.kind), p.debit, p.credit, int64(p.amount), p.at)
 	}
 	for _, t := range r.tombs {
-		in.tomb.Add(t.key, t.account, t.at)
+		in.tomb.Add(t.key, nil, t.at)
 	}
 }

@@ -36,6 +36,9 @@ const (
 	PostCredit        PostingKind = 7 // Settlement → Card: a refund
 	PostReverseDebit  PostingKind = 8 // Settlement → Card: a debit reversed
 	PostReverseCredit PostingKind = 9 // Card → Settlement: a refund reversed
+	// PostReverseCapture is Settlement → Card: what a captured hold captured, given back by
+	// a reversal.
+	PostReverseCapture PostingKind = 10
 )
 
 // Posting is one movement of a positive Amount of centavos From one account To another:
@@ -54,41 +57,56 @@ const (
 	// StateOpen: a hold still holding, or a debit or credit in effect (perhaps partly
 	// reversed: Request.Reversed).
 	StateOpen State = 1
-	// StateCaptured: a hold completed by a capture.
+	// StateCaptured: a hold completed by a capture; Open is what it captured and no
+	// reversal has given back yet.
 	StateCaptured State = 2
-	// StateReversed: fully reversed (a partial reversal leaves the request open).
+	// StateReversed: fully reversed (a partial reversal leaves the request open, or
+	// captured).
 	StateReversed State = 3
 	// StateExpired: a hold released at its expiry.
 	StateExpired State = 4
 	// StateDeclined: the request was declined and moved no money.
 	StateDeclined State = 5
+	// StateAnswered: an approved inquiry; it moves no money and has nothing to resolve.
+	StateAnswered State = 6
 )
 
-// Request is what a ledger remembers, for good, under the key of a Hold, Debit or Credit,
-// approved or declined: the answer it got, and for an approval the money still in effect.
+// Request is what a ledger remembers, for good, under the key of a Hold, Debit, Credit or
+// Inquiry, approved or declined: the body the key binds, the answer it got, and for an
+// approval the money still in effect.
 type Request struct {
 	Key     bandeira.Key // in normal form
+	Seq     uint64       // the ledger's number for it, never reused (the books' request id)
 	Account AccountID
 	Kind    Kind
 	Amount  bandeira.Amount
-	// Status is the first answer: StatusApplied, StatusInsufficientFunds or
-	// StatusTombstoned. A key keeps its answer: a decline stays a decline.
+	Type    uint32 // TypeOf the request; 0 when unknown (recorded before types were kept)
+	// Status is the answer: StatusApplied, StatusInsufficientFunds, StatusTombstoned or
+	// StatusDeclined (with Code). A key keeps its answer (a decline stays a decline),
+	// except that the network's stand-in approval binds the issuer (Entry.StandIn).
 	Status   Status
+	Code     bandeira.ResponseCode
 	AuthCode string
-	// Open is the amount still held (a hold) or posted (a debit or credit).
+	// Open is the amount in effect: still held (an open hold), captured and not given back
+	// (a captured hold), or posted (a debit or credit).
 	Open  bandeira.Amount
 	State State
-	// Reversed: a reversal, full or partial, was applied; a second one changes nothing.
+	// Reversed: a reversal, full or partial, matched the request (for a declined one, it
+	// keeps a later stand-in advice from posting it).
 	Reversed bool
-	// At is the ledger time the request arrived, Unix nanoseconds.
+	// StandIn: approved by the network's stand-in, perhaps beyond the available balance.
+	StandIn bool
+	// At is the ledger time the request was decided (for a stand-in approval over a
+	// decline, the time of the advice), Unix nanoseconds: a hold expires from it.
 	At int64
 }
 
 // Record returns the request as the Outcome reports it.
 func (r *Request) Record() Record {
+	resolved := r.State != StateOpen && r.State != StateDeclined && r.State != StateAnswered
 	return Record{
-		Kind: r.Kind, Amount: r.Amount, Open: r.Open, AuthCode: r.AuthCode, Status: r.Status,
-		Reversed: r.Reversed || (r.State != StateOpen && r.State != StateDeclined),
+		Account: r.Account, Kind: r.Kind, Amount: r.Amount, Open: r.Open, AuthCode: r.AuthCode, Status: r.Status, Code: r.Code,
+		Reversed: r.Reversed || resolved, StandIn: r.StandIn,
 	}
 }
 
@@ -139,6 +157,17 @@ type Changes struct {
 	Tombstone bool
 	postings  [2]Posting
 	n         int
+}
+
+// HoldPlaced reports whether the changes place a hold that was not there before: a new
+// open hold, or a declined one that a stand-in advice approved. Stores queue it to expire.
+func (c *Changes) HoldPlaced() bool {
+	for _, p := range c.Postings() {
+		if p.Kind == PostHold {
+			return true
+		}
+	}
+	return false
 }
 
 // Postings returns the movements to record, in order. Every one but a PostOpen belongs to

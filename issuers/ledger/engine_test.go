@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -58,7 +59,7 @@ func engineCases() []engineCase {
 	reverse := ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: key("1")}
 	reversePartial := reverse
 	reversePartial.Replacement = &partial
-	return []engineCase{
+	cases := []engineCase{
 		{name: "a first hold opens the card from funding and moves the amount to holds",
 			in:     ledger.Input{Entry: entry(ledger.Hold, 2_500), Account: ledger.NewAccount(ref), At: 1},
 			status: ledger.StatusApplied, account: opened(7_500, 2_500),
@@ -85,34 +86,174 @@ func engineCases() []engineCase {
 			in:     ledger.Input{Entry: reversePartial, Account: opened(7_500, 2_500), Request: hold(2_500, 2_500), At: 2},
 			status: ledger.StatusApplied, released: 1_500, account: opened(9_000, 1_000),
 			postings: []ledger.Posting{posting(ledger.PostRelease, ledger.Holds, ledger.Card, 1_500)}, request: hold(2_500, 1_000)},
-		{name: "a second reversal changes nothing",
+		{name: "a full reversal after a partial one releases the rest",
 			in:     ledger.Input{Entry: reverse, Account: opened(9_000, 1_000), Request: hold(2_500, 1_000), At: 3},
-			status: ledger.StatusAlreadyReversed, account: opened(9_000, 1_000)},
-		{name: "a reversal with no original opens the card and leaves a tombstone",
+			status: ledger.StatusApplied, released: 1_000, account: opened(10_000, 0),
+			postings: []ledger.Posting{posting(ledger.PostRelease, ledger.Holds, ledger.Card, 1_000)},
+			request:  resolved(hold(2_500, 0), ledger.StateReversed)},
+		{name: "a partial reversal above the amount in effect changes nothing",
+			in:     ledger.Input{Entry: reversePartial, Account: opened(9_700, 300), Request: hold(2_500, 300), At: 3},
+			status: ledger.StatusAlreadyReversed, account: opened(9_700, 300)},
+		{name: "a reversal of a fully reversed original changes nothing",
+			in:     ledger.Input{Entry: reverse, Account: opened(10_000, 0), Request: resolved(hold(2_500, 0), ledger.StateReversed), At: 3},
+			status: ledger.StatusAlreadyReversed, account: opened(10_000, 0)},
+		{name: "a reversal with no original leaves a tombstone and opens no account",
 			in:     ledger.Input{Entry: reverse, Account: ledger.NewAccount(ref), At: 1},
-			status: ledger.StatusNotFound, account: opened(10_000, 0),
-			postings: []ledger.Posting{posting(ledger.PostOpen, ledger.Funding, ledger.Card, 10_000)}, tomb: true},
+			status: ledger.StatusNotFound, account: ledger.NewAccount(ref), tomb: true},
 		{name: "a second reversal with no original leaves nothing more",
 			in:     ledger.Input{Entry: reverse, Account: opened(10_000, 0), Tombstoned: true, At: 2},
 			status: ledger.StatusNotFound, account: opened(10_000, 0)},
-		{name: "a reversal of a declined request finds nothing to undo",
+		{name: "a reversal of a declined request undoes nothing but is remembered on it",
 			in:     ledger.Input{Entry: reverse, Account: opened(10_000, 0), Request: declined, At: 2},
-			status: ledger.StatusNotFound, account: opened(10_000, 0)},
-		{name: "a reversal naming another card's request is a conflict",
-			in:     ledger.Input{Entry: ledger.Entry{Ref: ledger.Ref{ID: other}, Kind: ledger.Reverse, Key: key("1")}, Account: ledger.Account{ID: other, Opened: true}, Request: hold(2_500, 2_500), At: 2},
-			status: ledger.StatusConflict, account: ledger.Account{ID: other, Opened: true}},
+			status: ledger.StatusNotFound, account: opened(10_000, 0), request: reversedDecline(declined)},
+		{name: "a reversal naming another card acts on its original's account",
+			in:     ledger.Input{Entry: ledger.Entry{Ref: ledger.Ref{ID: other}, Kind: ledger.Reverse, Key: key("1")}, Account: opened(7_500, 2_500), Request: hold(2_500, 2_500), At: 2},
+			status: ledger.StatusApplied, released: 2_500, account: opened(10_000, 0),
+			postings: []ledger.Posting{posting(ledger.PostRelease, ledger.Holds, ledger.Card, 2_500)},
+			request:  resolved(hold(2_500, 0), ledger.StateReversed)},
 		{name: "a refund reversal the card cannot cover is declined and changes nothing",
 			in:     ledger.Input{Entry: reverse, Account: opened(200, 0), Request: credit, At: 2},
 			status: ledger.StatusInsufficientFunds, account: opened(200, 0)},
-		{name: "a capture settles what it captures and releases the rest",
+		{name: "a debit reversal after a partial one credits back the rest",
+			in:     ledger.Input{Entry: reverse, Account: opened(9_000, 0), Request: partly(debit, 1_000), At: 2},
+			status: ledger.StatusApplied, released: 1_000, account: opened(10_000, 0),
+			postings: []ledger.Posting{posting(ledger.PostReverseDebit, ledger.Settlement, ledger.Card, 1_000)},
+			request:  resolved(partly(debit, 0), ledger.StateReversed)},
+		{name: "a capture settles what it captures, releases the rest and keeps the capture in effect",
 			in:     ledger.Input{Entry: ledger.Entry{Ref: ref, Kind: ledger.Capture, Key: key("1"), Amount: 1_800}, Account: opened(7_500, 2_500), Request: hold(2_500, 2_500), At: 2},
 			status: ledger.StatusApplied, released: 700, account: opened(8_200, 0),
 			postings: []ledger.Posting{posting(ledger.PostCapture, ledger.Holds, ledger.Settlement, 1_800), posting(ledger.PostRelease, ledger.Holds, ledger.Card, 700)},
-			request:  &ledger.Request{Key: key("1"), Account: card, Kind: ledger.Hold, Amount: 2_500, Status: ledger.StatusApplied, AuthCode: "A1", State: ledger.StateCaptured, At: 1}},
+			request:  captured(1_800)},
+		{name: "a reversal of a captured hold gives back what it captured, from settlement",
+			in:     ledger.Input{Entry: reversePartial, Account: opened(8_200, 0), Request: captured(1_800), At: 3},
+			status: ledger.StatusApplied, released: 800, account: opened(9_000, 0),
+			postings: []ledger.Posting{posting(ledger.PostReverseCapture, ledger.Settlement, ledger.Card, 800)},
+			request:  partly(captured(1_800), 1_000)},
+		{name: "a second capture of a captured hold changes nothing",
+			in:     ledger.Input{Entry: ledger.Entry{Ref: ref, Kind: ledger.Capture, Key: key("1"), Amount: 100}, Account: opened(8_200, 0), Request: captured(1_800), At: 3},
+			status: ledger.StatusAlreadyReversed, account: opened(8_200, 0)},
 		{name: "a capture of a debit is a conflict",
 			in:     ledger.Input{Entry: ledger.Entry{Ref: ref, Kind: ledger.Capture, Key: key("1"), Amount: 100}, Account: opened(6_000, 0), Request: debit, At: 2},
 			status: ledger.StatusConflict, account: opened(6_000, 0)},
+		{name: "the same key with another type is a conflict",
+			in:     ledger.Input{Entry: typed(entry(ledger.Hold, 2_500), 1_010_000), Account: opened(7_500, 2_500), Request: typedReq(hold(2_500, 2_500), 1_000_000), At: 2},
+			status: ledger.StatusConflict, account: opened(7_500, 2_500)},
 	}
+	return append(cases, declineCases()...)
+}
+
+// declineCases are the decisions on declines, PINs, inquiries and stand-in advices.
+func declineCases() []engineCase {
+	entry := func(kind ledger.Kind, amount bandeira.Amount) ledger.Entry {
+		return ledger.Entry{Ref: ref, Kind: kind, Key: key("1"), Amount: amount, AuthCode: "A1"}
+	}
+	declinedWith := func(code bandeira.ResponseCode, amount bandeira.Amount) *ledger.Request {
+		return &ledger.Request{Key: key("1"), Seq: 9, Account: card, Kind: ledger.Hold, Amount: amount,
+			Status: ledger.StatusDeclined, Code: code, State: ledger.StateDeclined, At: 1}
+	}
+	cvv2 := entry(ledger.Hold, 2_500)
+	cvv2.Decline = bandeira.CVV2Mismatch
+	zero := entry(ledger.Hold, 0)
+	zero.Decline = bandeira.InvalidAmount
+	wrongPIN := entry(ledger.Hold, 2_500)
+	wrongPIN.PIN, wrongPIN.PINTries = ledger.PINWrong, 3
+	rightPIN := entry(ledger.Hold, 2_500)
+	rightPIN.PIN, rightPIN.AuthCode, rightPIN.AuthCodes = ledger.PINRight, "", func(seq uint64) string { return fmt.Sprint("S", seq) }
+	standIn := entry(ledger.Hold, 50_000)
+	standIn.StandIn, standIn.AuthCode = true, "STIP01"
+	inquiry := ledger.Entry{Ref: ref, Kind: ledger.Inquiry, Key: key("1"), AuthCodes: rightPIN.AuthCodes}
+	withPINs := func(a ledger.Account, n int) ledger.Account { a.PINFailures = n; return a }
+	approvedByStandIn := &ledger.Request{Key: key("1"), Seq: 9, Account: card, Kind: ledger.Hold, Amount: 50_000,
+		Status: ledger.StatusApplied, AuthCode: "STIP01", Open: 50_000, State: ledger.StateOpen, StandIn: true, At: 5}
+	declined := &ledger.Request{Key: key("1"), Seq: 9, Account: card, Kind: ledger.Hold, Amount: 50_000,
+		Status: ledger.StatusInsufficientFunds, State: ledger.StateDeclined, At: 1}
+	return []engineCase{
+		{name: "a decline the bank decided is remembered with its code and moves nothing",
+			in:     ledger.Input{Entry: cvv2, Account: opened(10_000, 0), Seq: 9, At: 1},
+			status: ledger.StatusDeclined, account: opened(10_000, 0), request: declinedWith(bandeira.CVV2Mismatch, 2_500)},
+		{name: "an amount decline is remembered with amount zero",
+			in:     ledger.Input{Entry: zero, Account: opened(10_000, 0), Seq: 9, At: 1},
+			status: ledger.StatusDeclined, account: opened(10_000, 0), request: declinedWith(bandeira.InvalidAmount, 0)},
+		{name: "a retransmit of a decline gets the decline, whatever it corrected",
+			in:     ledger.Input{Entry: entry(ledger.Hold, 2_500), Account: opened(10_000, 0), Request: declinedWith(bandeira.CVV2Mismatch, 2_500), At: 2},
+			status: ledger.StatusDuplicate, account: opened(10_000, 0)},
+		{name: "a wrong PIN counts and declines 55",
+			in:     ledger.Input{Entry: wrongPIN, Account: opened(10_000, 0), Seq: 9, At: 1},
+			status: ledger.StatusDeclined, account: withPINs(opened(10_000, 0), 1), request: declinedWith(bandeira.IncorrectPIN, 2_500)},
+		{name: "the third wrong PIN in a row declines 75",
+			in:     ledger.Input{Entry: wrongPIN, Account: withPINs(opened(10_000, 0), 2), Seq: 9, At: 1},
+			status: ledger.StatusDeclined, account: withPINs(opened(10_000, 0), 3), request: declinedWith(bandeira.PINTriesExceeded, 2_500)},
+		{name: "a retransmit with a wrong PIN does not count it",
+			in:     ledger.Input{Entry: wrongPIN, Account: withPINs(opened(10_000, 0), 1), Request: declinedWith(bandeira.IncorrectPIN, 2_500), At: 2},
+			status: ledger.StatusDuplicate, account: withPINs(opened(10_000, 0), 1)},
+		{name: "a right PIN resets the count and the hold takes its code from the sequence",
+			in:     ledger.Input{Entry: rightPIN, Account: withPINs(opened(10_000, 0), 2), Seq: 9, At: 1},
+			status: ledger.StatusApplied, account: opened(7_500, 2_500),
+			postings: []ledger.Posting{posting(ledger.PostHold, ledger.Card, ledger.Holds, 2_500)},
+			request: &ledger.Request{Key: key("1"), Seq: 9, Account: card, Kind: ledger.Hold, Amount: 2_500, Status: ledger.StatusApplied,
+				AuthCode: "S9", Open: 2_500, State: ledger.StateOpen, At: 1}},
+		{name: "an inquiry is remembered as answered and moves nothing",
+			in:     ledger.Input{Entry: inquiry, Account: ledger.NewAccount(ref), Seq: 4, At: 1},
+			status: ledger.StatusApplied, account: opened(10_000, 0),
+			postings: []ledger.Posting{posting(ledger.PostOpen, ledger.Funding, ledger.Card, 10_000)},
+			request: &ledger.Request{Key: key("1"), Seq: 4, Account: card, Kind: ledger.Inquiry, Status: ledger.StatusApplied,
+				AuthCode: "S4", State: ledger.StateAnswered, At: 1}},
+		{name: "a stand-in approval holds beyond the available balance",
+			in:     ledger.Input{Entry: standIn, Account: opened(10_000, 0), Seq: 9, At: 5},
+			status: ledger.StatusApplied, account: opened(-40_000, 50_000),
+			postings: []ledger.Posting{posting(ledger.PostHold, ledger.Card, ledger.Holds, 50_000)}, request: approvedByStandIn},
+		{name: "a stand-in approval binds over the issuer's own decline, holding from the advice's time",
+			in:     ledger.Input{Entry: standIn, Account: opened(10_000, 0), Request: declined, At: 5},
+			status: ledger.StatusApplied, account: opened(-40_000, 50_000),
+			postings: []ledger.Posting{posting(ledger.PostHold, ledger.Card, ledger.Holds, 50_000)}, request: approvedByStandIn},
+		{name: "a stand-in approval of an approved key changes nothing",
+			in:     ledger.Input{Entry: standIn, Account: opened(-40_000, 50_000), Request: approvedByStandIn, At: 6},
+			status: ledger.StatusDuplicate, account: opened(-40_000, 50_000)},
+		{name: "a stand-in approval of a key reversed first is declined as tombstoned",
+			in:     ledger.Input{Entry: standIn, Account: opened(10_000, 0), Tombstoned: true, Seq: 9, At: 5},
+			status: ledger.StatusTombstoned, account: opened(10_000, 0),
+			request: &ledger.Request{Key: key("1"), Seq: 9, Account: card, Kind: ledger.Hold, Amount: 50_000,
+				Status: ledger.StatusTombstoned, State: ledger.StateDeclined, At: 5}},
+		{name: "a stand-in approval of a declined key that a reversal matched changes nothing",
+			in:     ledger.Input{Entry: standIn, Account: opened(10_000, 0), Request: reversedDecline(declined), At: 5},
+			status: ledger.StatusDuplicate, account: opened(10_000, 0)},
+	}
+}
+
+// resolved returns r in state st.
+func resolved(r *ledger.Request, st ledger.State) *ledger.Request {
+	r.State = st
+	return r
+}
+
+// partly returns a copy of r reversed down to open.
+func partly(r *ledger.Request, open bandeira.Amount) *ledger.Request {
+	q := *r
+	q.Open, q.Reversed = open, true
+	return &q
+}
+
+// captured is the hold of 2,500 captured for open.
+func captured(open bandeira.Amount) *ledger.Request {
+	r := hold(2_500, open)
+	r.Reversed, r.State = false, ledger.StateCaptured
+	return r
+}
+
+func reversedDecline(r *ledger.Request) *ledger.Request {
+	q := *r
+	q.Reversed = true
+	return &q
+}
+
+func typed(e ledger.Entry, t uint32) ledger.Entry {
+	e.Type = t
+	return e
+}
+
+func typedReq(r *ledger.Request, t uint32) *ledger.Request {
+	r.Type = t
+	return r
 }
 
 func TestEngineApply(t *testing.T) {

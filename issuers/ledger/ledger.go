@@ -1,20 +1,23 @@
 // Package ledger holds the posting rules of the simulated issuers and the vocabulary every
-// ledger speaks: accounts, entries (hold, debit, credit, reverse, capture), the requests
-// remembered under their keys, postings between the card and the issuer's system accounts
-// (funding, holds, settlement, fees), outcomes and PIN-try counters.
+// ledger speaks: accounts, entries (hold, debit, credit, inquiry, reverse, capture), the
+// requests remembered under their keys with the answer each got, postings between the
+// card and the issuer's system accounts (funding, holds, settlement, fees), outcomes and
+// PIN-try counters.
 //
 // Engine is the one implementation of the rules: a pure function of an account, the
 // request under the entry's key, whether a tombstone exists, the entry and the ledger
 // time, returning the outcome and the changes. Stores are thin around it: Memory keeps
 // its state in maps (tests, benchmarks), issuers/books in SQLite (what `bandeira run`
-// uses). Both therefore behave alike: every key is remembered for good, approved or
-// declined; a reversal before its original leaves a tombstone; holds expire in ledger
-// time. The issuers package declares the small Ledger interface it consumes.
+// uses). Both therefore behave alike: every key is remembered for good with its body and
+// answer, approved or declined (whatever declined it); reversals and captures find their
+// original by key and act on its account; a reversal before its original leaves a
+// tombstone; holds expire in ledger time; a stand-in approval binds. The issuers package
+// declares the small Ledger interface it consumes.
 //
 // Money is integer centavos (bandeira.Amount). The invariants the rules keep are listed
 // in docs/ledger.md: balances sum to zero, a hold resolves at most once, Available =
-// Balance − Holds + CreditLimit never goes below zero through Hold or Debit, one key has
-// one outcome.
+// Balance − Holds + CreditLimit never goes below zero through Hold or Debit (only a
+// stand-in approval may take it there), one key has one outcome.
 //
 // Accounts are named by AccountID (BIN and serial), never by PAN. Nothing in this package
 // logs, and no error carries an account number in clear.

@@ -28,6 +28,7 @@ type Memory struct {
 	tombs     map[bandeira.Key]struct{}
 	holds     []*Request // holds placed, oldest first; resolved ones are skipped when due
 	holdsHead int
+	seq       uint64                    // the last Request.Seq given
 	totals    [Fees + 1]bandeira.Amount // what every posting moved, per party (Card: all cards)
 }
 
@@ -68,7 +69,11 @@ func (m *Memory) Apply(_ context.Context, e Entry) (Outcome, error) {
 	defer m.mu.Unlock()
 	at := m.clock.Now()
 	m.expire(at)
-	in := Input{Entry: e, Account: m.account(e.Ref), Request: m.requests[e.Key], At: at}
+	r := m.requests[e.Key]
+	in := Input{Entry: e, Account: m.account(e.Ref), Request: r, Seq: m.seq + 1, At: at}
+	if r != nil && (e.Kind == Reverse || e.Kind == Capture) {
+		in.Account = *m.accounts[r.Account] // the original's, whatever card the entry names
+	}
 	_, in.Tombstoned = m.tombs[e.Key]
 	out, ch := m.engine.Apply(in)
 	m.apply(&ch, e.Key)
@@ -124,15 +129,19 @@ func (m *Memory) apply(ch *Changes, key bandeira.Key) {
 		m.totals[p.From] -= p.Amount
 		m.totals[p.To] += p.Amount
 	}
+	var r *Request
 	switch {
 	case ch.NewRequest:
-		r := ch.Request
-		m.requests[r.Key] = &r
-		if r.Kind == Hold && r.State == StateOpen {
-			m.holds = append(m.holds, &r)
-		}
+		r = new(Request)
+		*r = ch.Request
+		m.requests[r.Key] = r
+		m.seq = r.Seq
 	case ch.RequestChanged:
-		*m.requests[ch.Request.Key] = ch.Request
+		r = m.requests[ch.Request.Key]
+		*r = ch.Request
+	}
+	if ch.HoldPlaced() {
+		m.holds = append(m.holds, r)
 	}
 	if ch.Tombstone {
 		m.tombs[key] = struct{}{}

@@ -118,14 +118,62 @@ func TestMemoryArithmetic(t *testing.T) {
 }
 
 func TestMemoryResolution(t *testing.T) {
-	t.Run("a second reversal changes nothing", func(t *testing.T) {
+	t.Run("reversals chain down to the lowest amount, and a late or repeated one changes nothing", func(t *testing.T) {
+		m := ledger.NewMemory()
+		ref := debitRef(10000)
+		apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: key("1"), Amount: 100})
+		steps := []struct {
+			repl     *bandeira.Amount
+			status   ledger.Status
+			released bandeira.Amount
+			open     bandeira.Amount
+		}{
+			{amount(40), ledger.StatusApplied, 60, 40},
+			{amount(10), ledger.StatusApplied, 30, 10},
+			{amount(40), ledger.StatusAlreadyReversed, 0, 10}, // the 40 again, late
+			{nil, ledger.StatusApplied, 10, 0},
+			{nil, ledger.StatusAlreadyReversed, 0, 0},
+		}
+		for i, s := range steps {
+			out := apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: key("1"), Replacement: s.repl})
+			require.Equal(t, s.status, out.Status, "step %d", i)
+			require.Equal(t, s.released, out.Released, "step %d", i)
+			require.Equal(t, s.open, out.Record.Open, "step %d", i)
+			require.Equal(t, ledger.Balances{Balance: 10000, Holds: s.open}, out.Balances, "step %d", i)
+		}
+	})
+
+	t.Run("a reversal after a capture gives back what was captured, down to field 95", func(t *testing.T) {
 		m := ledger.NewMemory()
 		ref := debitRef(10000)
 		apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: key("1"), Amount: 2500})
-		apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: key("1"), Replacement: amount(2000)})
-		out := apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: key("1")})
-		require.Equal(t, ledger.StatusAlreadyReversed, out.Status)
-		require.Equal(t, ledger.Balances{Balance: 10000, Holds: 2000}, out.Balances)
+		out := apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Capture, Key: key("1"), Amount: 2000})
+		require.Equal(t, bandeira.Amount(2000), out.Record.Open, "what the capture keeps in effect")
+		require.Equal(t, ledger.Balances{Balance: 8000}, out.Balances)
+		out = apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: key("1"), Replacement: amount(500)})
+		require.Equal(t, ledger.StatusApplied, out.Status)
+		require.Equal(t, bandeira.Amount(1500), out.Released)
+		require.Equal(t, ledger.Balances{Balance: 9500}, out.Balances)
+		out = apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Reverse, Key: key("1")})
+		require.Equal(t, ledger.Balances{Balance: 10000}, out.Balances)
+		require.Zero(t, out.Record.Open)
+		require.Equal(t, ledger.StatusAlreadyReversed, apply(t, m, ledger.Entry{Ref: ref, Kind: ledger.Capture, Key: key("1"), Amount: 1}).Status)
+	})
+
+	t.Run("a reversal or capture acts on its original's account, whatever card it names", func(t *testing.T) {
+		m := ledger.NewMemory()
+		debit, credit := debitRef(10000), creditRef(5000)
+		apply(t, m, ledger.Entry{Ref: debit, Kind: ledger.Hold, Key: key("1"), Amount: 2500})
+		apply(t, m, ledger.Entry{Ref: debit, Kind: ledger.Hold, Key: key("2"), Amount: 1000})
+		out := apply(t, m, ledger.Entry{Ref: credit, Kind: ledger.Reverse, Key: key("1")})
+		require.Equal(t, ledger.StatusApplied, out.Status)
+		require.Equal(t, ledger.Balances{Balance: 10000, Holds: 1000}, out.Balances, "the debit card's")
+		out = apply(t, m, ledger.Entry{Kind: ledger.Capture, Key: key("2"), Amount: 1000})
+		require.Equal(t, ledger.StatusApplied, out.Status)
+		require.Equal(t, ledger.Balances{Balance: 9000}, out.Balances)
+		b, err := m.Balances(ctx, credit)
+		require.NoError(t, err)
+		require.Equal(t, ledger.Balances{CreditLimit: 5000}, b, "the named card is untouched")
 	})
 
 	t.Run("a reversal with no original is not found, and its original comes declined", func(t *testing.T) {
@@ -153,12 +201,12 @@ func TestMemoryResolution(t *testing.T) {
 
 	t.Run("the same key with another card, kind or amount is a conflict and changes nothing", func(t *testing.T) {
 		m := ledger.NewMemory()
-		apply(t, m, ledger.Entry{Ref: debitRef(1000), Kind: ledger.Hold, Key: key("1"), Amount: 100, AuthCode: "A"})
+		apply(t, m, ledger.Entry{Ref: debitRef(1000), Kind: ledger.Hold, Key: key("1"), Amount: 100, AuthCode: "A", Type: 1_000_000})
 		for _, e := range []ledger.Entry{
 			{Ref: creditRef(1000), Kind: ledger.Hold, Key: key("1"), Amount: 100},
 			{Ref: debitRef(1000), Kind: ledger.Hold, Key: key("1"), Amount: 101},
 			{Ref: debitRef(1000), Kind: ledger.Debit, Key: key("1"), Amount: 100},
-			{Ref: creditRef(1000), Kind: ledger.Reverse, Key: key("1")},
+			{Ref: debitRef(1000), Kind: ledger.Hold, Key: key("1"), Amount: 100, Type: 1_010_000},
 		} {
 			out := apply(t, m, e)
 			require.Equal(t, ledger.StatusConflict, out.Status, "%s %s", e.Kind, e.Amount)
@@ -166,6 +214,36 @@ func TestMemoryResolution(t *testing.T) {
 		b, err := m.Balances(ctx, debitRef(1000))
 		require.NoError(t, err)
 		require.Equal(t, ledger.Balances{Balance: 1000, Holds: 100}, b)
+	})
+
+	t.Run("a stand-in approval binds over a decline, beyond the balance, and the audit allows it", func(t *testing.T) {
+		m := ledger.NewMemory()
+		ref := debitRef(1_000)
+		hold := ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: key("1"), Amount: 5_000, AuthCode: "OWN"}
+		require.Equal(t, ledger.StatusInsufficientFunds, apply(t, m, hold).Status)
+		hold.StandIn, hold.AuthCode = true, "STIP01"
+		out := apply(t, m, hold) // apply audits
+		require.Equal(t, ledger.StatusApplied, out.Status)
+		require.Equal(t, bandeira.Amount(-4_000), out.Balances.Available())
+		require.Equal(t, ledger.StatusDuplicate, apply(t, m, hold).Status)
+		out = apply(t, m, ledger.Entry{Kind: ledger.Reverse, Key: key("1")})
+		require.Equal(t, ledger.Balances{Balance: 1_000}, out.Balances)
+	})
+
+	t.Run("every decision is remembered: a corrected retransmit of a decline is declined the same", func(t *testing.T) {
+		m := ledger.NewMemory()
+		ref := debitRef(1_000)
+		e := ledger.Entry{Ref: ref, Kind: ledger.Hold, Key: key("1"), Amount: 100, Decline: bandeira.CVV2Mismatch}
+		require.Equal(t, ledger.StatusDeclined, apply(t, m, e).Status)
+		e.Decline = ""
+		out := apply(t, m, e)
+		require.Equal(t, ledger.StatusDuplicate, out.Status)
+		require.Equal(t, ledger.Record{Account: ref.ID, Kind: ledger.Hold, Amount: 100, Status: ledger.StatusDeclined, Code: bandeira.CVV2Mismatch}, out.Record)
+		inquiry := ledger.Entry{Ref: ref, Kind: ledger.Inquiry, Key: key("2"), AuthCodes: func(seq uint64) string { return fmt.Sprint(seq) }}
+		out = apply(t, m, inquiry)
+		require.Equal(t, ledger.StatusApplied, out.Status)
+		require.Equal(t, "2", out.Record.AuthCode, "the second request the ledger remembers")
+		require.Equal(t, ledger.Balances{Balance: 1_000}, out.Balances)
 	})
 
 	t.Run("a key declined for funds stays declined after a top-up", func(t *testing.T) {
