@@ -179,6 +179,10 @@ type Result struct {
 	Brand  Brand
 	// Product of the card, when the issuer knows it (used for pricing).
 	Product Product
+	// Remaining is set in the answer to a reversal or a completion: the original's amount
+	// still in effect after it, as the issuer applied it (field 95 of the answer). Nil when
+	// the issuer matched no original, or the answer is to anything else.
+	Remaining *Amount
 }
 
 // Balances are the amounts returned in field 54 (amount types 01 ledger, 02 available).

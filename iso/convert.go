@@ -106,8 +106,7 @@ func FromAuthorization(a bandeira.Authorization) Message {
 		m.Fields[90] = fmt.Sprintf("%04s%06s%010s%011s%011s", o.MTI, o.STAN, o.TransmissionTime, o.AcquirerID, o.ForwardingID)
 	}
 	if r := a.Replacement; r != nil {
-		amount := formatAmount(*r)
-		m.Fields[95] = amount + amount + amount + "000000"
+		m.Fields[95] = replacementAmounts(*r)
 	}
 	return m
 }
@@ -243,15 +242,18 @@ func parseOriginal(v string) (*bandeira.OriginalData, bool) {
 }
 
 // echoed are the request fields every response carries back unchanged when present.
-var echoed = [...]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49, 95}
+// Field 95 is not among them: a response carries its own (Result.Remaining).
+var echoed = [...]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49}
 
 // Respond builds the response to req carrying res: MTI = req's response MTI (0100 →
-// 0110, 0101 → 0110); fields 2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49 and 95 echoed
-// when present, plus 70 for network management and 90 for reversals; 39 always (96 when
+// 0110, 0101 → 0110); fields 2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42 and 49 echoed when
+// present, plus 70 for network management and 90 for reversals; 39 always (96 when
 // res.Code is empty); 38 when approved with an AuthCode; 54 when res.Balances is set; 48
-// with tags PR (res.Product) and IS (res.Issuer) when either is set. The request's field
-// 48 is never echoed (it may hold the CVV2). For a req that is not a request the MTI is
-// "" and Pack rejects the response.
+// with tags PR (res.Product) and IS (res.Issuer) when either is set; 95 when
+// res.Remaining is set (the original's amount still in effect, in the actual-amount
+// layout of requests), never echoed from the request. The request's field 48 is never
+// echoed (it may hold the CVV2). For a req that is not a request the MTI is "" and Pack
+// rejects the response.
 //
 // Respond and ToResult are inverses for every Result whose Brand is empty: whatever a
 // party decides travels in the message, so a hop behaves the same in process and over TCP.
@@ -289,7 +291,17 @@ func Respond(req Message, res bandeira.Result) Message {
 	if v := resultTLV(res); v != "" {
 		resp.Fields[48] = v
 	}
+	if r := res.Remaining; r != nil {
+		resp.Fields[95] = replacementAmounts(*r)
+	}
 	return resp
+}
+
+// replacementAmounts formats field 95: the amount as actual, settlement and billing
+// amount, then 6 zeros.
+func replacementAmounts(a bandeira.Amount) string {
+	amount := formatAmount(a)
+	return amount + amount + amount + "000000"
 }
 
 // classField is the field a response of the class echoes besides the common ones:
@@ -305,11 +317,12 @@ func classField(class byte) int {
 }
 
 // ToResult converts a response into domain terms: 39 to Code, 38 to AuthCode, 54's
-// ledger (amount type 01) and available (02) balances to Balances, and field 48's tags PR
-// and IS to Product and Issuer. It returns a *FieldError when 39 is missing or not 2
-// letters or digits, 38 is longer than 6 characters, 54 is not a run of well-formed
-// 20-character groups, or 48 is malformed. Brand is not on the wire: the caller knows
-// which network it asked.
+// ledger (amount type 01) and available (02) balances to Balances, field 48's tags PR
+// and IS to Product and Issuer, and 95's actual amount to Remaining. It returns a
+// *FieldError when 39 is missing or not 2 letters or digits, 38 is longer than 6
+// characters, 54 is not a run of well-formed 20-character groups, 48 is malformed, or 95
+// is not 42 characters starting with a 12-digit amount. Brand is not on the wire: the
+// caller knows which network it asked.
 func ToResult(resp Message) (bandeira.Result, error) {
 	code, ok := resp.Fields[39]
 	if !ok {
@@ -336,6 +349,13 @@ func ToResult(resp Message) (bandeira.Result, error) {
 		if err := applyResultTLV(&r, v); err != nil {
 			return bandeira.Result{}, err
 		}
+	}
+	if v, ok := resp.Fields[95]; ok {
+		amount, ok := parseAmount(v[:min(len(v), 12)])
+		if !ok || len(v) != 42 {
+			return bandeira.Result{}, fieldErr(95, "is not 42 characters starting with a 12-digit amount")
+		}
+		r.Remaining = &amount
 	}
 	return r, nil
 }

@@ -177,8 +177,8 @@ func TestRespond(t *testing.T) {
 			[]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 39, 41, 42, 49}},
 		{"a 0400 keeps field 90", "0400", bandeira.Result{Code: bandeira.Approved}, "0410",
 			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49, 90}},
-		{"a 0420 keeps fields 90 and 95 and drops 100 and 128", "0420", bandeira.Result{Code: bandeira.Approved}, "0430",
-			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49, 90, 95}},
+		{"a 0420 keeps field 90 and drops the request's 95, 100 and 128", "0420", bandeira.Result{Code: bandeira.Approved}, "0430",
+			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49, 90}},
 		{"a 0800 keeps field 70", "0800", bandeira.Result{Code: bandeira.Approved}, "0810", []int{7, 11, 39, 70}},
 		{"a 0120 drops its private fields and MAC", "0120", bandeira.Result{Code: bandeira.Approved}, "0130",
 			[]int{2, 3, 4, 7, 11, 32, 37, 39, 41, 42, 49}},
@@ -224,6 +224,15 @@ func TestRespond(t *testing.T) {
 	})
 	t.Run("answers 96 when the result has no code", func(t *testing.T) {
 		require.Equal(t, "96", Respond(golden(t, "0100"), bandeira.Result{}).Get(39))
+	})
+	t.Run("writes the remaining amount as field 95, in place of the request's", func(t *testing.T) {
+		req := golden(t, "0420")
+		require.NotEqual(t, "000000001000"+"000000001000"+"000000001000"+"000000", req.Get(95))
+		rest := bandeira.Amount(1000)
+		resp := Respond(req, bandeira.Result{Code: bandeira.Approved, Remaining: &rest})
+		require.Equal(t, "000000001000"+"000000001000"+"000000001000"+"000000", resp.Get(95))
+		_, err := Pack(resp)
+		require.NoError(t, err)
 	})
 }
 
@@ -299,6 +308,8 @@ func TestToResult(t *testing.T) {
 		{"an issuer with a space in field 48", map[int]string{39: "00", 48: "IS004nu b"}, 48},
 		{"a repeated issuer in field 48", map[int]string{39: "00", 48: "IS002abIS002cd"}, 48},
 		{"a truncated field 48", map[int]string{39: "00", 48: "PR009debit"}, 48},
+		{"field 95 of 12 characters", map[int]string{39: "00", 95: "000000001000"}, 95},
+		{"field 95 with letters in the amount", map[int]string{39: "00", 95: "00000000100X" + strings.Repeat("0", 30)}, 95},
 	}
 	for _, c := range rejects {
 		t.Run("rejects "+c.name, func(t *testing.T) {
@@ -316,6 +327,8 @@ func TestToResult(t *testing.T) {
 			{Code: bandeira.Approved, AuthCode: "ZZ0001", Product: bandeira.Prepaid, Issuer: "nubank"},
 			{Code: bandeira.InsufficientFunds, Product: bandeira.Debit, Issuer: "banco-do_sul2"},
 			{Code: bandeira.DoNotHonour, Issuer: "sicredi"},
+			{Code: bandeira.Approved, AuthCode: "R3V001", Issuer: "nubank", Remaining: new(bandeira.Amount(4000))},
+			{Code: bandeira.Approved, Remaining: new(bandeira.Amount(0))},
 		} {
 			got, err := ToResult(Respond(golden(t, "0100"), res))
 			require.NoError(t, err)
