@@ -2,12 +2,9 @@ package gateway
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"path/filepath"
 	"sync"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/seal"
 	"github.com/bandeira/bandeira/internal/store"
 )
 
@@ -33,16 +31,17 @@ var (
 // <data-dir>/acquirer/keys.db.
 func KeysPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "keys.db") }
 
-// PANKeyPath returns where the secret of the keyed hash of card numbers lives:
-// <data-dir>/keys/pan-hmac.key (internal/seal makes it, mode 0600, on first use).
-func PANKeyPath(dataDir string) string { return filepath.Join(dataDir, "keys", "pan-hmac.key") }
+// PANKeyPath returns where the secret of the gateway's keyed hash of card numbers lives:
+// <data-dir>/keys/gateway-pan.key (seal.LoadOrCreateHasher makes it, mode 0600, on first
+// use).
+func PANKeyPath(dataDir string) string { return filepath.Join(dataDir, "keys", "gateway-pan.key") }
 
 // KeysOptions are the settings and collaborators of OpenKeys.
 type KeysOptions struct {
-	// PANKey is the secret of the keyed hash (HMAC-SHA256) that stands for the PAN in a
-	// key's fingerprint, at least 32 bytes. Required: the same key must be given at every
-	// start, or remembered keys no longer match their retransmits.
-	PANKey []byte
+	// PANHasher is the keyed hash (HMAC-SHA-256) that stands for the PAN in a key's
+	// fingerprint. Required: the same key must be used at every start, or remembered keys
+	// no longer match their retransmits (seal.LoadOrCreateHasher(PANKeyPath(dir))).
+	PANHasher *seal.Hasher
 	// Window is how far back the keys are loaded at open (the gateway's duplicate
 	// window); older ones are deleted. 0 means 24 h.
 	Window time.Duration
@@ -69,7 +68,7 @@ type Keys struct {
 	db     *store.DB
 	w      *store.Writer[[]keyRow, []keyRow]
 	log    zerolog.Logger
-	mac    sync.Pool // of hash.Hash: HMAC-SHA256 under KeysOptions.PANKey
+	pans   *seal.Hasher
 	mu     sync.Mutex
 	nextID int64
 	loaded []keyRow // the window's rows read at open, until the gateway takes them
@@ -81,8 +80,8 @@ type Keys struct {
 // OpenKeys opens (creating it if needed) the key store at path, deletes the keys older
 // than the window and reads the others, and starts the writer.
 func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error) {
-	if len(opts.PANKey) < 32 {
-		return nil, errors.New("opening the gateway's keys: the PAN key must be at least 32 bytes")
+	if opts.PANHasher == nil {
+		return nil, errors.New("opening the gateway's keys: no PAN hasher")
 	}
 	if opts.Window <= 0 {
 		opts.Window = DefaultConfig().DuplicateWindow
@@ -97,9 +96,7 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 	if err != nil {
 		return nil, fmt.Errorf("opening the gateway's keys: %w", err)
 	}
-	panKey := append([]byte(nil), opts.PANKey...)
-	k := &Keys{db: db, log: opts.Log.With().Str("component", "gateway_keys").Logger()}
-	k.mac.New = func() any { return hmac.New(sha256.New, panKey) }
+	k := &Keys{db: db, pans: opts.PANHasher, log: opts.Log.With().Str("component", "gateway_keys").Logger()}
 	since := opts.Now().Add(-opts.Window).UnixNano()
 	if err := k.load(ctx, since); err != nil {
 		_ = db.Close()
@@ -110,16 +107,11 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 	return k, nil
 }
 
-// panHash returns the first 8 bytes of HMAC-SHA256(PAN) under the store's secret: what
-// fingerprints keep instead of the PAN, the same at every start.
+// panHash returns the first 8 bytes of the PAN's keyed hash: what fingerprints keep
+// instead of the PAN, the same at every start.
 func (k *Keys) panHash(p bandeira.PAN) uint64 {
-	h := k.mac.Get().(hash.Hash)
-	h.Reset()
-	_, _ = h.Write([]byte(p.Digits()))
-	var sum [sha256.Size]byte
-	v := binary.BigEndian.Uint64(h.Sum(sum[:0]))
-	k.mac.Put(h)
-	return v
+	sum := k.pans.Sum([]byte(p.Digits()))
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // record appends row and returns once it is committed (or the store failed or closed).

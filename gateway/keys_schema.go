@@ -25,7 +25,7 @@ var keysMigrations = []string{
 		class           TEXT    NOT NULL,     -- MTI class: 1, 2, or 4 (a reversal, keyed apart)
 		processing_code TEXT    NOT NULL,
 		amount          INTEGER NOT NULL,     -- field 4, centavos
-		pan_hash        INTEGER NOT NULL,     -- HMAC-SHA256 of the PAN (8 bytes), never the PAN
+		pan_hash        INTEGER NOT NULL,     -- HMAC-SHA-256 of the PAN (8 bytes), never the PAN
 		code            TEXT    NOT NULL,     -- field 39 answered
 		auth_code       TEXT    NOT NULL,
 		issuer          TEXT    NOT NULL,     -- field 48 tag IS of the answer

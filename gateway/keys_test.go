@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -12,20 +11,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/seal"
 )
 
 // durable is a data directory with durable keys, opened and reopened as a restart would.
 type durable struct {
-	t      *testing.T
-	dir    string
-	panKey []byte
-	clock  *fakeClock
-	keys   *Keys
+	t     *testing.T
+	dir   string
+	clock *fakeClock
+	keys  *Keys
 }
 
 func newDurable(t *testing.T) *durable {
 	t.Helper()
-	return &durable{t: t, dir: t.TempDir(), panKey: bytes.Repeat([]byte{7}, 32), clock: newFakeClock()}
+	return &durable{t: t, dir: t.TempDir(), clock: newFakeClock()}
 }
 
 // start opens the keys and returns a fresh gateway on them; the previous one's keys are
@@ -33,7 +32,9 @@ func newDurable(t *testing.T) *durable {
 func (d *durable) start(opts ...Option) *harness {
 	d.t.Helper()
 	d.stop()
-	k, err := OpenKeys(context.Background(), KeysPath(d.dir), KeysOptions{PANKey: d.panKey, Window: time.Hour,
+	pans, err := seal.LoadOrCreateHasher(PANKeyPath(d.dir))
+	require.NoError(d.t, err)
+	k, err := OpenKeys(context.Background(), KeysPath(d.dir), KeysOptions{PANHasher: pans, Window: time.Hour,
 		Now: d.clock.Now, Log: zerolog.New(zerolog.NewTestWriter(d.t))})
 	require.NoError(d.t, err)
 	d.keys = k
@@ -163,7 +164,7 @@ func TestDurableKeysKeepNoPAN(t *testing.T) {
 	}
 }
 
-func TestOpenKeysRefusesAShortPANKey(t *testing.T) {
-	_, err := OpenKeys(context.Background(), KeysPath(t.TempDir()), KeysOptions{PANKey: []byte("short")})
-	require.ErrorContains(t, err, "PAN key")
+func TestOpenKeysNeedsAPANHasher(t *testing.T) {
+	_, err := OpenKeys(context.Background(), KeysPath(t.TempDir()), KeysOptions{})
+	require.ErrorContains(t, err, "PAN hasher")
 }

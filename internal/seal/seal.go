@@ -48,30 +48,12 @@ func New(key []byte) (*Sealer, error) {
 // size is an error: a new key would make every sealed value unreadable. Processes racing
 // to create it end up with the same key.
 func LoadOrCreate(path string) (*Sealer, error) {
-	key, err := LoadOrCreateKey(path)
-	if err != nil {
-		return nil, err
-	}
-	return New(key)
-}
-
-// LoadOrCreateKey returns the KeySize random bytes kept in the key file at path, creating
-// the file as LoadOrCreate does: for a secret that keys another primitive than a Sealer
-// (the gateway's keyed hash of card numbers). A file of the wrong size is an error.
-func LoadOrCreateKey(path string) ([]byte, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if err := createKey(path); err != nil {
 			return nil, err
 		}
 	}
-	key, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("seal: reading the key: %w", err)
-	}
-	if len(key) != KeySize {
-		return nil, fmt.Errorf("seal: key file %s holds %d bytes, want %d", path, len(key), KeySize)
-	}
-	return key, nil
+	return Load(path)
 }
 
 // Load returns the Sealer of the existing key file at path.

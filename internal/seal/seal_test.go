@@ -49,21 +49,6 @@ func TestSeal(t *testing.T) {
 		_, err := seal.LoadOrCreate(bad)
 		require.Error(t, err)
 	})
-	t.Run("a raw key is made once, kept and refused at the wrong size", func(t *testing.T) {
-		p := filepath.Join(t.TempDir(), "keys", "pan.key")
-		k, err := seal.LoadOrCreateKey(p)
-		require.NoError(t, err)
-		require.Len(t, k, seal.KeySize)
-		again, err := seal.LoadOrCreateKey(p)
-		require.NoError(t, err)
-		require.Equal(t, k, again)
-		fi, err := os.Stat(p)
-		require.NoError(t, err)
-		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-		require.NoError(t, os.WriteFile(p, []byte("short"), 0o600))
-		_, err = seal.LoadOrCreateKey(p)
-		require.Error(t, err)
-	})
 	t.Run("processes racing to create the key agree on one", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "race.key")
 		var wg sync.WaitGroup
