@@ -15,35 +15,52 @@ func (b *Bank) decide(ctx context.Context, a *bandeira.Authorization) (bandeira.
 		return bandeira.Result{Code: bandeira.InvalidCardNumber, Issuer: b.name}, nil
 	}
 	res := bandeira.Result{Issuer: b.name, Brand: c.row.brand, Product: c.row.product}
+	if c.scenario == noAnswer && withholds(a) {
+		if _, err := b.decideCard(ctx, a, &c, res); err != nil {
+			return res, err
+		}
+		<-ctx.Done()
+		return res, fmt.Errorf("authorizing at %s: %w", b.name, ctx.Err())
+	}
 	if err := b.behave(ctx, &c); err != nil {
 		return res, err
 	}
+	return b.decideCard(ctx, a, &c, res)
+}
+
+// withholds reports whether a no-answer card withholds the answer to a: a request that
+// moves money (an 0100 or 0200 other than a balance inquiry), which it decides and posts
+// first, as an issuer whose answer is lost does.
+func withholds(a *bandeira.Authorization) bool {
+	c := a.MTI.Class()
+	return (c == '1' || c == '2') && a.MTI.IsRequest() && a.MTI[2] == '0' && !a.IsBalanceInquiry()
+}
+
+// decideCard decides a for the bank's card c, after its scenario's behaviour.
+func (b *Bank) decideCard(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
 	m := a.MTI
 	switch {
 	case !m.IsRequest() || (m.Class() != '1' && m.Class() != '2' && m.Class() != '4'):
 		res.Code = bandeira.InvalidTransaction
 		return res, nil
 	case m.Class() == '4':
-		return b.reverse(ctx, a, &c, res)
+		return b.reverse(ctx, a, c, res)
 	case m.Original() == bandeira.MTIFinancialAdvice && a.Original != nil:
-		return b.capture(ctx, a, &c, res)
+		return b.capture(ctx, a, c, res)
 	}
-	code, err := b.screen(ctx, a, &c)
+	code, err := b.screen(ctx, a, c)
 	if err != nil || code != "" {
 		res.Code = code
 		return res, err
 	}
-	return b.process(ctx, a, &c, res)
+	return b.process(ctx, a, c, res)
 }
 
-// behave plays the issuer-down, no-answer and slow scenarios.
+// behave plays the issuer-down and slow scenarios.
 func (b *Bank) behave(ctx context.Context, c *cardData) error {
 	switch c.scenario {
 	case issuerDown:
 		return fmt.Errorf("authorizing at %s: %w", b.name, bandeira.ErrIssuerUnavailable)
-	case noAnswer:
-		<-ctx.Done()
-		return fmt.Errorf("authorizing at %s: %w", b.name, ctx.Err())
 	case slow:
 		t := time.NewTimer(b.slowDelay)
 		defer t.Stop()

@@ -29,7 +29,10 @@
 //	5  wrong-pin           55 for a PIN other than the listed one; 75 from the PINTries-th
 //	                       wrong PIN in a row; the listed PIN approves and resets the count
 //	6  issuer-down         error wrapping bandeira.ErrIssuerUnavailable (edge answers 91)
-//	7  no-answer           blocks until ctx is done, then returns an error wrapping ctx.Err()
+//	7  no-answer           decides a purchase, cash, refund or funding request (and posts it)
+//	                       but withholds the answer until ctx is done, then returns an error
+//	                       wrapping ctx.Err(): a late answer that never arrives. Balance
+//	                       inquiries, reversals and completions are answered normally
 //	8  slow                answers normally after Config.SlowDelay, or ctx's error if sooner
 //
 // Apart from these, scenario cards have derived expiry, CVV2, PIN and money like any card.
@@ -40,7 +43,8 @@
 //
 //  1. The PAN is not a card of this bank (not 16 digits, bad Luhn digit, unknown BIN,
 //     serial neither regular nor a scenario): 14. This applies to reversals too.
-//  2. issuer-down, no-answer and slow behave as above, for every message type.
+//  2. issuer-down and slow behave as above, for every message type; no-answer withholds
+//     the answer of the requests it names, after deciding them.
 //  3. A message type other than an 01xx, 02xx or 04xx request or advice: 12.
 //  4. Reversals (0400, 0401, 0420, 0421) go to step 10, and completion advices (0220,
 //     0221 with field 90) to step 11; both skip every check below.

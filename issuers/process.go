@@ -80,7 +80,8 @@ func (b *Bank) inquire(ctx context.Context, c *cardData, res bandeira.Result) (b
 // reverse undoes the original named by field 90 (bandeira.Authorization.OriginalKey).
 // Unknown and already reversed originals are
 // acknowledged with 00 and change nothing; a refund reversal the account cannot cover is
-// declined 51 and changes nothing.
+// declined 51 and changes nothing. The answer to a matched original carries what it still
+// holds or posts (Result.Remaining, field 95); an unknown one carries none.
 func (b *Bank) reverse(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
 	out, err := b.ledger.Apply(ctx, ledger.Entry{Ref: c.ref(), Kind: ledger.Reverse, Key: a.OriginalKey(), Replacement: a.Replacement})
 	if err != nil {
@@ -89,6 +90,7 @@ func (b *Bank) reverse(ctx context.Context, a *bandeira.Authorization, c *cardDa
 	switch out.Status {
 	case ledger.StatusApplied, ledger.StatusAlreadyReversed:
 		res.Code, res.AuthCode = bandeira.Approved, out.Record.AuthCode
+		res.Remaining = &out.Record.Open // what the original still holds or posts
 	case ledger.StatusNotFound:
 		res.Code, res.AuthCode = bandeira.Approved, b.nextAuthCode()
 	case ledger.StatusInsufficientFunds:
@@ -120,7 +122,8 @@ func storedAnswer(r ledger.Record, kind ledger.Kind, amount bandeira.Amount) (ba
 // is captured (at most what is still held) and the rest released. The advice is
 // acknowledged with 00 and the hold's auth code whether or not the hold was still open; an
 // unknown hold is acknowledged with 00 and changes nothing; a key naming another card, or
-// a record that is not a hold, answers 94.
+// a record that is not a hold, answers 94. The answer to a capture carries the amount
+// captured (Result.Remaining, field 95); one to a hold already resolved carries none.
 func (b *Bank) capture(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
 	if !a.AmountPresent || a.Amount <= 0 {
 		res.Code = bandeira.InvalidAmount
@@ -131,7 +134,14 @@ func (b *Bank) capture(ctx context.Context, a *bandeira.Authorization, c *cardDa
 		return res, fmt.Errorf("capturing at %s: %w", b.name, err)
 	}
 	switch out.Status {
-	case ledger.StatusApplied, ledger.StatusAlreadyReversed:
+	case ledger.StatusApplied:
+		res.Code, res.AuthCode = bandeira.Approved, out.Record.AuthCode
+		captured := a.Amount // less than was held: the rest was released
+		if out.Released == 0 {
+			captured = min(a.Amount, out.Record.Amount)
+		}
+		res.Remaining = &captured
+	case ledger.StatusAlreadyReversed:
 		res.Code, res.AuthCode = bandeira.Approved, out.Record.AuthCode
 	case ledger.StatusNotFound:
 		res.Code = bandeira.Approved
