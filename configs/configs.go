@@ -56,6 +56,11 @@ type Config struct {
 	// reconnect back-off, echo, sign-on and TLS. Send timeouts follow the timers of the
 	// calling party.
 	Links iso.ClientConfig `yaml:"links"`
+	// DrainTimeout bounds how long a process stopping (SIGINT, SIGTERM) waits for the
+	// requests it accepted to be answered. It must exceed every timer a request can run
+	// into (server.request_timeout plus server.write_timeout), so that no accepted
+	// request is dropped unanswered.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 }
 
 // Listen holds listen addresses.
@@ -86,6 +91,8 @@ func DefaultConfig() Config {
 		Acquirer: acquirer.DefaultConfig(),
 		Nodes:    DefaultNodes(),
 		Links:    DefaultLinks(),
+		// server.request_timeout (20 s) + server.write_timeout (5 s) + a margin
+		DrainTimeout: 30 * time.Second,
 	}
 }
 
@@ -127,8 +134,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// nestedTimers enforces reliability.md R4: each hop's timer is shorter than the timer of
-// the hop above it, so a caller gets an answer before it gives up itself.
+// nestedTimers enforces that each hop's timer is shorter than the timer of the hop above
+// it, so a caller gets an answer before it gives up itself, and that the drain limit at
+// shutdown exceeds them all (docs/architecture.md, "Timers").
 func nestedTimers(c Config) error {
 	type timer struct {
 		key string
@@ -144,6 +152,10 @@ func nestedTimers(c Config) error {
 			return fmt.Errorf("%s (%s) must be shorter than %s (%s)",
 				chain[i-1].key, chain[i-1].d, chain[i].key, chain[i].d)
 		}
+	}
+	if longest := c.Server.RequestTimeout + c.Server.WriteTimeout; c.DrainTimeout <= longest {
+		return fmt.Errorf("drain_timeout (%s) must exceed server.request_timeout + server.write_timeout (%s): "+
+			"a request accepted before a shutdown must be answered", c.DrainTimeout, longest)
 	}
 	return nil
 }
