@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -132,11 +133,19 @@ func TestNoAnswerIsReversed(t *testing.T) {
 	})
 }
 
+// eachTopologyWith is eachTopology on networks started with extra configuration.
+func eachTopologyWith(t *testing.T, extra string, f func(t *testing.T, n *testNet)) {
+	for _, topo := range topologies {
+		t.Run("in "+string(topo), func(t *testing.T) {
+			f(t, mustStartNetWith(t, topo, extra, iso.DefaultClientConfig(), http.DefaultClient))
+		})
+	}
+}
+
 func TestQueuedReversalsSurviveAKill(t *testing.T) {
-	eachTopology(t, func(t *testing.T, n *testNet) {
-		// With the slow card slower than the network's timer, its reversal cannot be
-		// delivered either: it stays queued, retried.
-		n.restartWith(`issuers: {slow_delay: 5s}`)
+	// With the slow card slower than the network's timer, its reversal cannot be delivered
+	// either: it stays queued, retried.
+	eachTopologyWith(t, `issuers: {slow_delay: 5s}`, func(t *testing.T, n *testNet) {
 		c := n.card("sicredi", bandeira.Credit, issuers.ScenarioSlow)
 		m := n.request("0200", c, "000000", 1800)
 		require.Equal(t, "91", n.code(m))
@@ -162,23 +171,13 @@ func TestQueuedReversalsSurviveAKill(t *testing.T) {
 	})
 }
 
-// restartWith restarts the network with extra configuration over the test overrides.
-func (n *testNet) restartWith(extra string) {
-	n.t.Helper()
-	n.stop()
-	n.reconfigure(extra)
-	n.start()
-}
-
 func TestShutdownAnswersAcceptedRequests(t *testing.T) {
-	eachTopology(t, func(t *testing.T, n *testNet) {
-		// Timers far above the slow card's delay, as in production, where the old drain
-		// limit (10 s) equalled the network's timer.
-		n.restartWith(`
+	// Timers well above the slow card's delay, as in production.
+	eachTopologyWith(t, `
 issuers: {slow_delay: 1s}
 network: {issuer_timeout: 3s}
 gateway: {request_timeout: 4s}
-server: {request_timeout: 5s}`)
+server: {request_timeout: 5s}`, func(t *testing.T, n *testNet) {
 		c := n.card("nubank", bandeira.Debit, issuers.ScenarioSlow)
 		// A bare connection: the server writes the answer, then closes the connection, and
 		// the reply must be read whatever a client library makes of the close.
