@@ -71,9 +71,10 @@ type BrandClearing struct {
 	BrandFees    bandeira.Amount
 }
 
-// Clear builds the clearing of day from journal entries (every entry, in id order): the
-// day's approved sales and refunds as they stand after their reversals (fully reversed
-// ones are left out), presented to their brand, and each member's position per brand:
+// Clear builds the clearing of day from journal entries (every entry, in id order): what
+// Effective presents that day (0200 sales, 0100 holds captured that day, refunds, as they
+// stand after their reversals; fully reversed ones and uncaptured holds are left out),
+// presented to their brand, and each member's position per brand:
 //
 //	acquirer = Σ sales (amount − interchange − brand fee) − Σ refunds
 //	issuer   = −Σ sales on its cards (amount − interchange) + Σ refunds on its cards

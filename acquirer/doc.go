@@ -14,10 +14,13 @@
 // business day, prepaid D+2, credit D+30 and lojista installment k at D+30·k, rolled past
 // weekends and the configured national holidays.
 //
-// The Journal records every approved sale (with its fee split), refund and reversal
-// durably in SQLite (WAL, group commit) before the gateway answers; Effective folds each
-// reversal into its original, Settle turns the journal into merchant payouts on the
-// Calendar, and Clear into each brand's presentments and every member's net position.
+// The Journal records every approved sale (with its fee split), refund, reversal and
+// completion durably in SQLite (WAL, group commit) before the gateway answers, moving an
+// original only as the issuer's answer says it moved (field 95), and records the expiry
+// of 0100 holds never captured. Effective folds every amendment into its original and
+// keeps what is presented (0200 sales, captured 0100 holds, refunds); Settle turns it into
+// merchant payouts on the Calendar, and Clear into each brand's presentments and every
+// member's net position.
 // docs/economics.md has the tables, their sources, the clearing file format and worked
 // examples.
 package acquirer

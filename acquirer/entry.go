@@ -21,12 +21,16 @@ const (
 	// (the original's fee at the remaining amount minus its fee before), so the original's
 	// Fee plus its reversals' is the fee of what remains.
 	EntryReversal EntryKind = 3
-	// EntryCompletion is a 0220 completion advice (field 90) that captured less than its
-	// authorization held: like a partial reversal, its Fee is the change to the original.
+	// EntryCompletion is a 0220 completion advice (field 90) that captured an 0100 hold:
+	// the hold is presented from then on, at the captured amount. Like a partial
+	// reversal, its Fee is the change to the original (zero when it captured it all).
 	EntryCompletion EntryKind = 4
+	// EntryExpiry releases an 0100 hold still uncaptured issuers.ledger.hold_expiry after
+	// it was journaled, as the issuer releases it: its Fee is minus the hold's.
+	EntryExpiry EntryKind = 5
 )
 
-// String returns "sale", "refund" or "reversal".
+// String returns "sale", "refund", "reversal", "completion" or "expiry".
 func (k EntryKind) String() string {
 	switch k {
 	case EntrySale:
@@ -37,6 +41,8 @@ func (k EntryKind) String() string {
 		return "reversal"
 	case EntryCompletion:
 		return "completion"
+	case EntryExpiry:
+		return "expiry"
 	}
 	return "unknown"
 }
@@ -46,13 +52,13 @@ func (k EntryKind) MarshalText() ([]byte, error) { return []byte(k.String()), ni
 
 // UnmarshalText reads a kind's name; anything else is an error.
 func (k *EntryKind) UnmarshalText(b []byte) error {
-	for _, v := range []EntryKind{EntrySale, EntryRefund, EntryReversal, EntryCompletion} {
+	for _, v := range []EntryKind{EntrySale, EntryRefund, EntryReversal, EntryCompletion, EntryExpiry} {
 		if v.String() == string(b) {
 			*k = v
 			return nil
 		}
 	}
-	return fmt.Errorf("reading entry kind %q: want sale, refund, reversal or completion", b)
+	return fmt.Errorf("reading entry kind %q: want sale, refund, reversal, completion or expiry", b)
 }
 
 // Entry is one row of the acquirer's journal. Amounts are signed centavos: a sale's are
@@ -77,10 +83,15 @@ type Entry struct {
 	Installments *bandeira.Installments `json:"installments,omitempty"`
 	Issuer       string                 `json:"issuer"`
 	Fee          bandeira.Fee           `json:"fee"`
-	// OriginalID and OriginalKey name the entry a reversal cancels; zero otherwise.
+	// OriginalID and OriginalKey name the entry a reversal, completion or expiry amends;
+	// zero otherwise.
 	OriginalID  int64        `json:"original_id,omitempty"`
 	OriginalKey bandeira.Key `json:"original_key"`
 }
+
+// isHold reports whether e is an authorization hold: a sale journaled from an 0100 or
+// 0101, presented only once a completion captures it.
+func (e *Entry) isHold() bool { return e.Kind == EntrySale && e.MTI.Class() == '1' }
 
 // Sale returns the sale an entry describes, at the given amount.
 func (e *Entry) sale(amount bandeira.Amount) bandeira.Sale {

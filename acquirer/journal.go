@@ -39,6 +39,13 @@ type JournalOptions struct {
 	// the cache (so up to twice as many, plus those of the commits in flight); the rest
 	// are read from disk when a duplicate or reversal names them. 0 means 16384.
 	CacheEntries int
+	// HoldExpiry is how long, by Now, an 0100 hold may stay uncaptured before the journal
+	// records its expiry, as the issuers release it: use issuers.ledger.hold_expiry. 0
+	// means 7 days.
+	HoldExpiry time.Duration
+	// SweepInterval is how often the journal looks for holds to expire, besides once at
+	// open; 0 means a minute.
+	SweepInterval time.Duration
 
 	keyHash func(bandeira.Key) uint64 // tests force collisions; nil means maphash, seeded per journal
 }
@@ -67,7 +74,8 @@ type Journal struct {
 	log     zerolog.Logger
 	now     func() time.Time
 	metrics *Metrics
-	counts  [EntryCompletion + 1]prometheus.Counter
+	counts  [EntryExpiry + 1]prometheus.Counter
+	expiry  time.Duration
 
 	readEntry   *sql.Stmt // selectEntry, on db.R
 	readAmended *sql.Stmt // selectAmended, on db.R
@@ -76,7 +84,10 @@ type Journal struct {
 	nextID int64
 	keys   *store.Index[bandeira.Key]
 	cache  *store.Cache[*tracked]
+	holds  []heldAt // 0100 holds not yet known to be resolved, in journal order
 
+	stopSweep chan struct{}
+	swept     chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -97,9 +108,16 @@ func OpenJournal(ctx context.Context, path string, acq *Acquirer, opts JournalOp
 	if opts.CacheEntries <= 0 {
 		opts.CacheEntries = defaultCacheEntries
 	}
+	if opts.HoldExpiry <= 0 {
+		opts.HoldExpiry = defaultHoldExpiry
+	}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = defaultSweepInterval
+	}
 	j := &Journal{acq: acq, now: opts.Now, metrics: opts.Metrics, keys: store.NewIndex(0, opts.keyHash),
-		log: opts.Log.With().Str("component", "journal").Logger()}
-	for k := EntrySale; k <= EntryCompletion; k++ {
+		expiry: opts.HoldExpiry, log: opts.Log.With().Str("component", "journal").Logger(),
+		stopSweep: make(chan struct{}), swept: make(chan struct{})}
+	for k := EntrySale; k <= EntryExpiry; k++ {
 		j.counts[k] = opts.Metrics.JournalEntries.WithLabelValues(k.String())
 	}
 	j.cache = store.NewCache(store.CacheConfig[*tracked]{Capacity: opts.CacheEntries,
@@ -108,8 +126,15 @@ func OpenJournal(ctx context.Context, path string, acq *Acquirer, opts JournalOp
 		_ = j.closeDBs()
 		return nil, fmt.Errorf("opening the journal %s: %w", path, err)
 	}
-	j.log.Info().Int64("entries", j.nextID-1).Int("keys", j.keys.Len()).Msg("journal loaded")
+	j.log.Info().Int64("entries", j.nextID-1).Int("keys", j.keys.Len()).Int("open_holds", len(j.holds)).
+		Msg("journal loaded")
 	j.w = j.startWriter()
+	if _, err := j.ExpireHolds(ctx); err != nil {
+		_ = j.w.Close()
+		_ = j.closeDBs()
+		return nil, fmt.Errorf("opening the journal %s: %w", path, err)
+	}
+	go j.sweep(opts.SweepInterval)
 	return j, nil
 }
 
@@ -157,13 +182,14 @@ func (j *Journal) closeDBs() error {
 
 // Record journals an approved request the acquirer settles and returns once it is
 // committed: a purchase or cash withdrawal as a sale priced at fee (what Price returned
-// for it), a refund (processing code 20) with no fee, a reversal (0400/0420, repeats
-// included) as the change it makes to its original, matched by field 90 as the issuers
-// match it. A full reversal cancels the original; a partial one (field 95) reprices it at
-// the replacement amount. A 0220 completion advice (field 90) that captures less than its
-// sale reprices the sale at the captured amount, as the issuers capture it. Anything else,
-// a declined request, a key already journaled and a reversal or completion of nothing the
-// journal knows, or that changes nothing, record nothing and return nil.
+// for it; from an 0100 it is a hold, presented once captured), a refund (processing code
+// 20) with no fee, and a reversal (0400/0420, repeats included) or a 0220 completion
+// advice as the change it makes to its original, matched by field 90 as the issuers match
+// it: the original is repriced at the amount the issuer's answer says is still in effect
+// (res.Remaining, field 95 of the answer), never raised; a completion also marks its hold
+// captured. Anything else, a declined request, a key already journaled, an answer without
+// Remaining and a reversal or completion of nothing the journal knows, or that changes
+// nothing, record nothing and return nil.
 //
 // The error is ErrFeeMismatch for a sale whose fee is not for its amount, ctx.Err() when
 // ctx ended before the commit (the entry may still commit), ErrJournalFailed,
@@ -216,6 +242,9 @@ func (j *Journal) add(ctx context.Context, a *bandeira.Authorization, res bandei
 	j.nextID++
 	j.keys.Add(key, e.ID)
 	j.cache.Add(e.ID, &tracked{entry: e, fee: e.Fee, seq: j.w.Batch().Seq()}, j.w.Committed())
+	if e.isHold() {
+		j.holds = append(j.holds, heldAt{id: e.ID, at: e.At.UnixNano()})
+	}
 	return j.join(&e), nil
 }
 
@@ -232,10 +261,12 @@ func (j *Journal) join(e *Entry) *store.Batch[[]Entry] {
 // through a read-only handle of its own beside the writer.
 func (j *Journal) Entries(ctx context.Context) ([]Entry, error) { return readEntries(ctx, j.scan) }
 
-// Close commits what is pending, stops the writer and closes the database. Record after
-// Close fails with ErrJournalClosed. It is idempotent.
+// Close stops the expiry sweep, commits what is pending, stops the writer and closes the
+// database. Record after Close fails with ErrJournalClosed. It is idempotent.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
+		close(j.stopSweep)
+		<-j.swept
 		j.closeErr = errors.Join(j.w.Close(), j.closeDBs())
 	})
 	return j.closeErr

@@ -74,17 +74,17 @@ func amendEvicted(t *testing.T, j *Journal, acq *Acquirer, small bool) []Entry {
 		}
 		require.LessOrEqual(t, cacheLen(j), 4)
 	}
-	require.NoError(t, j.Record(ctx, reversalOf(a, "000101", amount(6000)), approvedCredit, bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(a, "000101", amount(6000)), acked(6000), bandeira.Fee{}))
 	fillers(t, j, acq, 20, 10)
 	recordSale(t, j, acq, a, approvedCredit) // a duplicate: nothing
-	require.NoError(t, j.Record(ctx, reversalOf(a, "000102", amount(2500)), approvedCredit, bandeira.Fee{}))
-	require.NoError(t, j.Record(ctx, reversalOf(b, "000103", nil), approvedCredit, bandeira.Fee{}))
-	require.NoError(t, j.Record(ctx, completionOf(c, "000104", 3000), approvedCredit, bandeira.Fee{}))
-	require.NoError(t, j.Record(ctx, reversalOf(refund, "000105", amount(300)), approvedCredit, bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(a, "000102", amount(2500)), acked(2500), bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(b, "000103", nil), acked(0), bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, completionOf(c, "000104", 3000), acked(3000), bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(refund, "000105", amount(300)), acked(300), bandeira.Fee{}))
 	fillers(t, j, acq, 30, 5)
-	require.NoError(t, j.Record(ctx, reversalOf(a, "000106", amount(2500)), approvedCredit, bandeira.Fee{}), "changes nothing")
-	require.NoError(t, j.Record(ctx, completionOf(refund, "000107", 100), approvedCredit, bandeira.Fee{}), "a refund has no completion")
-	require.NoError(t, j.Record(ctx, reversalOf(a, "000108", nil), approvedCredit, bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(a, "000106", amount(2500)), acked(2500), bandeira.Fee{}), "changes nothing")
+	require.NoError(t, j.Record(ctx, completionOf(refund, "000107", 100), acked(100), bandeira.Fee{}), "a refund has no completion")
+	require.NoError(t, j.Record(ctx, reversalOf(a, "000108", nil), acked(0), bandeira.Fee{}))
 	recordSale(t, j, acq, b, approvedCredit) // a duplicate of a reversed sale: nothing
 	return entries(t, j)
 }
@@ -114,14 +114,14 @@ func TestJournalHashCollisions(t *testing.T) {
 	collide := func(bandeira.Key) uint64 { return 42 }
 	path := filepath.Join(t.TempDir(), "journal.db")
 	j, acq := mustJournalWith(t, path, 1, collide)
-	a, b, c := request("0100", "000000", "000001", 10000), request("0100", "000000", "000002", 4000), request("0100", "000000", "000003", 2000)
+	a, b, c := request("0200", "000000", "000001", 10000), request("0200", "000000", "000002", 4000), request("0200", "000000", "000003", 2000)
 	for _, s := range []bandeira.Authorization{a, b, c} {
 		recordSale(t, j, acq, s, approvedCredit)
 	}
 	recordSale(t, j, acq, b, approvedCredit) // a duplicate: nothing
 	fillers(t, j, acq, 0, 5)
-	require.NoError(t, j.Record(ctx, reversalOf(b, "000011", nil), approvedCredit, bandeira.Fee{}))
-	require.NoError(t, j.Record(ctx, reversalOf(a, "000012", amount(7000)), approvedCredit, bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(b, "000011", nil), acked(0), bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(a, "000012", amount(7000)), acked(7000), bandeira.Fee{}))
 	plan := DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit]
 
 	t.Run("keeps keys with the same hash apart: each is journaled and each reversal finds its own", func(t *testing.T) {
@@ -138,9 +138,9 @@ func TestJournalHashCollisions(t *testing.T) {
 		require.NoError(t, j.Close())
 		j2, acq2 := mustJournalWith(t, path, 1, collide)
 		recordSale(t, j2, acq2, c, approvedCredit) // a duplicate: nothing
-		require.NoError(t, j2.Record(ctx, reversalOf(c, "000013", amount(500)), approvedCredit, bandeira.Fee{}))
-		require.NoError(t, j2.Record(ctx, reversalOf(a, "000014", amount(1000)), approvedCredit, bandeira.Fee{}))
-		require.NoError(t, j2.Record(ctx, reversalOf(b, "000015", nil), approvedCredit, bandeira.Fee{}), "already reversed")
+		require.NoError(t, j2.Record(ctx, reversalOf(c, "000013", amount(500)), acked(500), bandeira.Fee{}))
+		require.NoError(t, j2.Record(ctx, reversalOf(a, "000014", amount(1000)), acked(1000), bandeira.Fee{}))
+		require.NoError(t, j2.Record(ctx, reversalOf(b, "000015", nil), acked(0), bandeira.Fee{}), "already reversed")
 		es := entries(t, j2)
 		require.Len(t, es, 12)
 		require.Equal(t, []int64{3, 1}, []int64{es[10].OriginalID, es[11].OriginalID})
@@ -155,17 +155,17 @@ func TestJournalReopenAfterEvictions(t *testing.T) {
 	run := func(t *testing.T, path string, capacity int, reopen bool) []Entry {
 		j, acq := mustJournalWith(t, path, capacity, nil)
 		recordSale(t, j, acq, sale, approvedCredit)
-		require.NoError(t, j.Record(ctx, reversalOf(sale, "000002", amount(8000)), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000002", amount(8000)), acked(8000), bandeira.Fee{}))
 		fillers(t, j, acq, 0, 10)
-		require.NoError(t, j.Record(ctx, reversalOf(sale, "000003", amount(6000)), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000003", amount(6000)), acked(6000), bandeira.Fee{}))
 		fillers(t, j, acq, 10, 10)
 		if reopen {
 			require.NoError(t, j.Close())
 			j, acq = mustJournalWith(t, path, capacity, nil)
 		}
 		recordSale(t, j, acq, sale, approvedCredit) // a duplicate: nothing
-		require.NoError(t, j.Record(ctx, reversalOf(sale, "000004", amount(6000)), approvedCredit, bandeira.Fee{}), "changes nothing")
-		require.NoError(t, j.Record(ctx, completionOf(sale, "000005", 4500), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000004", amount(6000)), acked(6000), bandeira.Fee{}), "changes nothing")
+		require.NoError(t, j.Record(ctx, completionOf(sale, "000005", 4500), acked(4500), bandeira.Fee{}))
 		fillers(t, j, acq, 20, 3)
 		return entries(t, j)
 	}
@@ -188,7 +188,7 @@ func TestJournalDiskLookupFails(t *testing.T) {
 	require.NoError(t, j.db.R.Close())
 
 	t.Run("a reversal of an evicted sale fails and writes nothing", func(t *testing.T) {
-		err := j.Record(ctx, reversalOf(sale, "000002", nil), approvedCredit, bandeira.Fee{})
+		err := j.Record(ctx, reversalOf(sale, "000002", nil), acked(0), bandeira.Fee{})
 		require.ErrorContains(t, err, "journaling a reversal: reading entry 1")
 		require.ErrorContains(t, err, "database is closed")
 		require.Equal(t, before, entries(t, j))

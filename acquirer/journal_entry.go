@@ -28,36 +28,48 @@ func (j *Journal) newEntry(a *bandeira.Authorization, res bandeira.Result, kind 
 		Band: band, Installments: a.Installments, Issuer: res.Issuer, Fee: fee}, nil
 }
 
-// amend builds the entry of a reversal or completion of a known original that changes
-// its amount, or nil: a reversal keeps field 95's amount (nothing without it), a
-// completion captures field 4, never more than remains.
+// amend builds the entry of a reversal or completion of a known original, moving the
+// original as the issuer moved it: to the amount the issuer's answer says is still in
+// effect (res.Remaining, field 95), never up (a late repeat of an older answer changes
+// nothing). An answer without Remaining (the issuer matched nothing) moves nothing. A
+// completion captures an uncaptured, unexpired 0100 hold: it is recorded even when the
+// amount does not change, since it is what makes the hold a sale to present; a completion
+// of anything else, or a second one, records nothing.
 func (j *Journal) amend(ctx context.Context, a *bandeira.Authorization, res bandeira.Result, kind EntryKind) (*Entry, error) {
+	if res.Remaining == nil {
+		return nil, nil
+	}
 	t, err := j.find(ctx, a.OriginalKey())
 	if err != nil {
 		return nil, fmt.Errorf("journaling a %s: %w", kind, err)
 	}
-	if t == nil || (kind == EntryCompletion && t.entry.Kind != EntrySale) {
+	if t == nil || (kind == EntryCompletion && (!t.hold() || t.captured || t.expired)) {
 		return nil, nil
 	}
-	remaining := t.fee.Gross
-	if remaining < 0 {
-		remaining = -remaining
-	}
-	var target bandeira.Amount
-	switch {
-	case kind == EntryCompletion:
-		target = min(max(a.Amount, 0), remaining)
-	case a.Replacement != nil && *a.Replacement > 0:
-		target = min(*a.Replacement, remaining)
-	}
-	if target == remaining {
+	current := t.amount()
+	target := min(max(*res.Remaining, 0), current)
+	if target == current && kind != EntryCompletion {
 		return nil, nil
 	}
+	e := j.change(t, target, kind)
+	e.Key, e.MTI, e.RRN, e.AuthCode = a.Key(), a.MTI, a.RRN, res.AuthCode
+	if kind == EntryCompletion {
+		t.captured = true
+		e.SaleDate = DateOf(e.At) // a captured hold is presented on the day of its capture
+	}
+	return e, nil
+}
+
+// change builds the entry that takes t from its amount now to target (repriced on its
+// merchant's plan: the original plus its amendments is always the fee of what remains),
+// numbers it and updates t. The caller sets the entry's own key fields. j.mu must be held.
+func (j *Journal) change(t *tracked, target bandeira.Amount, kind EntryKind) *Entry {
 	orig := &t.entry
 	after := refundFee(target)
 	if orig.Kind == EntrySale {
+		var err error
 		if after, _, _, err = j.acq.quote(orig.sale(target)); err != nil {
-			j.log.Error().Err(err).Int64("original_id", orig.ID).Msg("repricing a partial reversal failed; reversing in full")
+			j.log.Error().Err(err).Int64("original_id", orig.ID).Msg("repricing an amended sale failed; cancelling it in full")
 			after = bandeira.Fee{}
 		}
 	}
@@ -65,9 +77,8 @@ func (j *Journal) amend(ctx context.Context, a *bandeira.Authorization, res band
 	t.fee = after
 	j.touch(t)
 	e := *orig
-	e.Kind, e.At, e.Key, e.MTI, e.TxType, e.RRN = kind, j.now(), a.Key(), a.MTI, orig.TxType, a.RRN
-	e.AuthCode, e.Fee, e.OriginalID, e.OriginalKey = res.AuthCode, delta, orig.ID, orig.Key
+	e.Kind, e.At, e.Fee, e.OriginalID, e.OriginalKey = kind, j.now(), delta, orig.ID, orig.Key
 	e.ID = j.nextID
 	j.nextID++
-	return &e, nil
+	return &e
 }

@@ -22,29 +22,35 @@ func (j *Journal) find(ctx context.Context, k bandeira.Key) (*tracked, error) {
 	return t, nil
 }
 
-// loadIndex rebuilds the key index and the next id from the database: the keys of the
-// sales and refunds, nothing else.
+// loadIndex rebuilds the key index and the next id from the database (the keys of the
+// sales and refunds, nothing else), and the queue of holds not yet resolved.
 func (j *Journal) loadIndex(ctx context.Context) error {
 	if err := j.db.W.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM entries").Scan(&j.nextID); err != nil {
 		return fmt.Errorf("reading the next id: %w", err)
 	}
-	rs, err := j.db.W.QueryContext(ctx, "SELECT id, acquirer_id, terminal_id, stan, transmission FROM entries WHERE kind IN (1, 2)")
+	rs, err := j.db.W.QueryContext(ctx, "SELECT id, acquirer_id, terminal_id, stan, transmission, kind, mti, at FROM entries WHERE kind IN (1, 2)")
 	if err != nil {
 		return fmt.Errorf("reading the key index: %w", err)
 	}
 	defer func() { _ = rs.Close() }()
+	var holds []heldAt
 	for rs.Next() {
 		var (
-			id int64
-			k  bandeira.Key
+			id, at int64
+			kind   int
+			mti    string
+			k      bandeira.Key
 		)
-		if err := rs.Scan(&id, &k.AcquirerID, &k.TerminalID, &k.STAN, &k.TransmissionTime); err != nil {
+		if err := rs.Scan(&id, &k.AcquirerID, &k.TerminalID, &k.STAN, &k.TransmissionTime, &kind, &mti, &at); err != nil {
 			return fmt.Errorf("reading the key index: %w", err)
 		}
 		j.keys.Add(k.Normal(), id) // the journal never writes a key twice: a taken hash is a collision
+		if EntryKind(kind) == EntrySale && isHoldMTI(mti) {
+			holds = append(holds, heldAt{id: id, at: at})
+		}
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("reading the key index: %w", err)
 	}
-	return nil
+	return j.loadHolds(ctx, holds)
 }

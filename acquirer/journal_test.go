@@ -45,6 +45,16 @@ func reversalOf(orig bandeira.Authorization, stan string, replacement *bandeira.
 var approvedCredit = bandeira.Result{Code: bandeira.Approved, AuthCode: "A00001", Issuer: "bancodobrasil",
 	Brand: bandeira.Visa, Product: bandeira.Credit}
 
+// acked is the issuer's approval of a reversal or completion that leaves remaining of its
+// original in effect (field 95 of the answer).
+func acked(remaining bandeira.Amount) bandeira.Result { return ackedBy(approvedCredit, remaining) }
+
+// ackedBy is res carrying remaining as the amount still in effect.
+func ackedBy(res bandeira.Result, remaining bandeira.Amount) bandeira.Result {
+	res.Remaining = &remaining
+	return res
+}
+
 // recordSale prices a and journals it, as the gateway does.
 func recordSale(tb testing.TB, j *Journal, acq *Acquirer, a bandeira.Authorization, res bandeira.Result) {
 	tb.Helper()
@@ -101,13 +111,20 @@ func TestJournalRecords(t *testing.T) {
 		require.Equal(t, EntryRefund, es[0].Kind)
 		require.Equal(t, bandeira.Fee{Gross: -800, Net: -800}, es[0].Fee)
 	})
+	t.Run("a reversal the issuer matched to nothing (no field 95 in its answer) records nothing", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		sale := request("0200", "000000", "000020", 10000)
+		recordSale(t, j, acq, sale, approvedCredit)
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000021", nil), approvedCredit, bandeira.Fee{}))
+		require.Len(t, entries(t, j), 1)
+	})
 	t.Run("a reversal by field 90 cancels its original, and a second one records nothing", func(t *testing.T) {
 		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
 		sale := request("0100", "000000", "000008", 10000)
 		recordSale(t, j, acq, sale, approvedCredit)
-		require.NoError(t, j.Record(ctx, reversalOf(sale, "000009", nil), approvedCredit, bandeira.Fee{}))
-		require.NoError(t, j.Record(ctx, reversalOf(sale, "000010", nil), approvedCredit, bandeira.Fee{}))
-		require.NoError(t, j.Record(ctx, reversalOf(request("0100", "000000", "999999", 1), "000011", nil), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000009", nil), acked(0), bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000010", nil), acked(0), bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(request("0100", "000000", "999999", 1), "000011", nil), acked(0), bandeira.Fee{}))
 		es := entries(t, j)
 		require.Len(t, es, 2)
 		require.Equal(t, EntryReversal, es[1].Kind)
@@ -116,12 +133,12 @@ func TestJournalRecords(t *testing.T) {
 		require.Equal(t, bandeira.Fee{Gross: -10000, MDR: -399, Interchange: -165, BrandFee: -10, AcquirerMargin: -224, Net: -9601}, es[1].Fee)
 		require.Empty(t, Effective(es))
 	})
-	t.Run("a partial reversal (field 95) reprices the original at the replacement amount", func(t *testing.T) {
+	t.Run("a partial reversal reprices the original at the amount the issuer left in effect", func(t *testing.T) {
 		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
-		sale := request("0100", "000000", "000012", 10000)
+		sale := request("0200", "000000", "000012", 10000)
 		recordSale(t, j, acq, sale, approvedCredit)
 		keep := bandeira.Amount(6000)
-		require.NoError(t, j.Record(ctx, reversalOf(sale, "000013", &keep), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000013", &keep), acked(keep), bandeira.Fee{}))
 		eff := Effective(entries(t, j))
 		require.Len(t, eff, 1)
 		require.Equal(t, DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit].Fee(6000), eff[0].Fee)
@@ -130,28 +147,123 @@ func TestJournalRecords(t *testing.T) {
 
 func TestJournalCompletions(t *testing.T) {
 	ctx := context.Background()
-	t.Run("a 0220 completion that captures less reprices the sale; capturing it all records nothing", func(t *testing.T) {
+	plan := DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit]
+	t.Run("an uncaptured 0100 hold is journaled but neither presented nor paid", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		recordSale(t, j, acq, request("0100", "000000", "000001", 10000), approvedCredit)
+		es := entries(t, j)
+		require.Len(t, es, 1)
+		require.Empty(t, Effective(es))
+		require.Len(t, OpenHolds(es), 1)
+		require.Empty(t, Clear(es, NewDate(2026, time.November, 24)))
+	})
+	t.Run("a 0220 that captures a hold in full records a completion that changes no fee, and presents it", func(t *testing.T) {
 		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
 		sale := request("0100", "000000", "000001", 10000)
 		recordSale(t, j, acq, sale, approvedCredit)
-		full := reversalOf(sale, "000002", nil)
-		full.MTI, full.Amount = "0220", 10000
-		require.NoError(t, j.Record(ctx, full, approvedCredit, bandeira.Fee{}))
-		require.Len(t, entries(t, j), 1)
-		less := reversalOf(sale, "000003", nil)
-		less.MTI, less.Amount = "0220", 2500
-		require.NoError(t, j.Record(ctx, less, approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, completionOf(sale, "000002", 10000), acked(10000), bandeira.Fee{}))
 		es := entries(t, j)
 		require.Len(t, es, 2)
 		require.Equal(t, EntryCompletion, es[1].Kind)
+		require.Equal(t, bandeira.Fee{}, es[1].Fee)
 		eff := Effective(es)
 		require.Len(t, eff, 1)
-		require.Equal(t, DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit].Fee(2500), eff[0].Fee)
+		require.Equal(t, plan.Fee(10000), eff[0].Fee)
+		require.Empty(t, OpenHolds(es))
+	})
+	t.Run("one that captures less reprices the hold at what the issuer captured; a second one records nothing", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		sale := request("0100", "000000", "000001", 10000)
+		recordSale(t, j, acq, sale, approvedCredit)
+		require.NoError(t, j.Record(ctx, completionOf(sale, "000002", 2500), acked(2500), bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, completionOf(sale, "000003", 1000), acked(1000), bandeira.Fee{}))
+		es := entries(t, j)
+		require.Len(t, es, 2)
+		require.Equal(t, plan.Fee(2500), Effective(es)[0].Fee)
+	})
+	t.Run("a hold captured another day is presented and paid from the day of its capture", func(t *testing.T) {
+		now := journalClock
+		acq, _ := mustAcquirer(t, DefaultConfig())
+		j, err := OpenJournal(ctx, filepath.Join(t.TempDir(), "journal.db"), acq, JournalOptions{
+			Log: zerolog.New(zerolog.NewTestWriter(t)), Now: func() time.Time { return now }})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = j.Close() })
+		sale := request("0100", "000000", "000001", 10000)
+		recordSale(t, j, acq, sale, approvedCredit)
+		now = now.Add(48 * time.Hour)
+		require.NoError(t, j.Record(ctx, completionOf(sale, "000002", 10000), acked(10000), bandeira.Fee{}))
+		es := entries(t, j)
+		require.Empty(t, Clear(es, NewDate(2026, time.November, 24)))
+		require.Len(t, Clear(es, NewDate(2026, time.November, 26)), 1)
+		require.Equal(t, NewDate(2026, time.November, 26), Effective(es)[0].SaleDate)
+	})
+	t.Run("a completion of a 0200 sale, or of a refund, records nothing", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		sale := request("0200", "000000", "000001", 10000)
+		refund := request("0200", "200000", "000002", 500)
+		recordSale(t, j, acq, sale, approvedCredit)
+		require.NoError(t, j.Record(ctx, refund, approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, completionOf(sale, "000003", 100), acked(100), bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, completionOf(refund, "000004", 100), acked(100), bandeira.Fee{}))
+		require.Len(t, entries(t, j), 2)
 	})
 	t.Run("a 0220 without field 90 records nothing", func(t *testing.T) {
 		j, _ := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
-		require.NoError(t, j.Record(ctx, request("0220", "000000", "000004", 100), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, request("0220", "000000", "000004", 100), acked(100), bandeira.Fee{}))
 		require.Empty(t, entries(t, j))
+	})
+}
+
+func TestJournalMovesAsTheIssuerMoved(t *testing.T) {
+	ctx := context.Background()
+	plan := DefaultPlans()[PlanWhatsApp2020][bandeira.Visa][TierCredit]
+	t.Run("partial reversals chain: 100 → 40 → 10 → full, and a late repeat of the 40 changes nothing", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		sale := request("0200", "000000", "000001", 10000)
+		recordSale(t, j, acq, sale, approvedCredit)
+		var gross []bandeira.Amount
+		for i, rest := range []bandeira.Amount{4000, 1000, 0, 4000} {
+			r := reversalOf(sale, fmt.Sprintf("00001%d", i), amount(rest))
+			if rest == 0 {
+				r.Replacement = nil
+			}
+			require.NoError(t, j.Record(ctx, r, acked(rest), bandeira.Fee{}))
+			var sum bandeira.Amount
+			for _, e := range entries(t, j) {
+				sum += e.Fee.Gross
+			}
+			gross = append(gross, sum)
+		}
+		require.Equal(t, []bandeira.Amount{4000, 1000, 0, 0}, gross)
+		require.Len(t, entries(t, j), 4)
+	})
+	t.Run("a reversal of a captured hold gives back what was captured", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		hold := request("0100", "000000", "000001", 10000)
+		recordSale(t, j, acq, hold, approvedCredit)
+		require.NoError(t, j.Record(ctx, completionOf(hold, "000002", 6000), acked(6000), bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(hold, "000003", nil), acked(0), bandeira.Fee{}))
+		es := entries(t, j)
+		require.Len(t, es, 3)
+		require.Equal(t, bandeira.Amount(-6000), es[2].Fee.Gross)
+		require.Empty(t, Effective(es))
+	})
+	t.Run("a full reversal of a 0200 after a partial one reverses the rest", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		sale := request("0200", "000000", "000001", 10000)
+		recordSale(t, j, acq, sale, approvedCredit)
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000002", amount(7000)), acked(7000), bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000003", nil), acked(0), bandeira.Fee{}))
+		es := entries(t, j)
+		require.Equal(t, []bandeira.Amount{10000, -3000, -7000}, []bandeira.Amount{es[0].Fee.Gross, es[1].Fee.Gross, es[2].Fee.Gross})
+		require.Empty(t, Effective(es))
+	})
+	t.Run("the issuer's answer counts, not the request's field 95", func(t *testing.T) {
+		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
+		sale := request("0200", "000000", "000001", 10000)
+		recordSale(t, j, acq, sale, approvedCredit)
+		require.NoError(t, j.Record(ctx, reversalOf(sale, "000002", amount(2000)), acked(9000), bandeira.Fee{}))
+		require.Equal(t, plan.Fee(9000), Effective(entries(t, j))[0].Fee)
 	})
 }
 
@@ -175,7 +287,7 @@ func TestJournalSurvivesReopen(t *testing.T) {
 	t.Run("continues the ids and still matches reversals and duplicates of entries before the reopen", func(t *testing.T) {
 		j2, acq2 := mustJournal(t, path)
 		recordSale(t, j2, acq2, sale, approvedCredit) // a retransmit: no new entry
-		require.NoError(t, j2.Record(ctx, reversalOf(sale, "000004", nil), approvedCredit, bandeira.Fee{}))
+		require.NoError(t, j2.Record(ctx, reversalOf(sale, "000004", nil), acked(0), bandeira.Fee{}))
 		recordSale(t, j2, acq2, request("0100", "000000", "000005", 2000), approvedCredit)
 		es := entries(t, j2)
 		require.Len(t, es, 4)

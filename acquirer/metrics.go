@@ -23,7 +23,7 @@ type Metrics struct {
 	Sales  *prometheus.CounterVec // bandeira_acquirer_sales_total{brand,product,band}
 	Volume *prometheus.CounterVec // bandeira_acquirer_volume_centavos_total{brand,product,band}
 	// JournalEntries counts committed journal entries by kind (sale, refund, reversal,
-	// completion): bandeira_acquirer_journal_entries_total{kind}.
+	// completion, expiry): bandeira_acquirer_journal_entries_total{kind}.
 	JournalEntries *prometheus.CounterVec
 	// JournalCommit is the duration of each group commit of the journal:
 	// bandeira_acquirer_journal_commit_duration_seconds.
@@ -54,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"brand", "product", "band"}),
 		JournalEntries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bandeira_acquirer_journal_entries_total",
-			Help: "Entries committed to the acquirer's journal, by kind: sale, refund, reversal, completion.",
+			Help: "Entries committed to the acquirer's journal, by kind: sale, refund, reversal, completion, expiry.",
 		}, []string{"kind"}),
 		JournalCommit: prometheus.NewHistogram(metrics.Latency(
 			"bandeira_acquirer_journal_commit_duration_seconds",

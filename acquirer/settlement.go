@@ -55,10 +55,11 @@ func (f SettlementFilter) match(merchant string, d Date) bool {
 
 // Settle turns journal entries (every entry, in id order, as Journal.Entries or
 // ReadJournal return them) into merchant payouts on cal, sorted by date then merchant.
-// Each sale, net of its reversals, is split into legs by Calendar.Legs; a fully reversed
-// sale pays nothing; a refund, net of its reversals, is deducted
-// RefundPayoutBusinessDays after its day. It fails only on an entry the calendar cannot
-// schedule (an unknown product).
+// What Effective presents is paid: each 0200 sale and each captured 0100 hold (from the
+// day of its capture), net of its reversals, is split into legs by Calendar.Legs; a fully
+// reversed sale and an uncaptured hold pay nothing; a refund, net of its reversals, is
+// deducted RefundPayoutBusinessDays after its day. It fails only on an entry the calendar
+// cannot schedule (an unknown product).
 func Settle(entries []Entry, cal *Calendar, f SettlementFilter) ([]Payout, error) {
 	book := payoutBook{filter: f, slots: make(map[payoutSlot]*Payout)}
 	for _, e := range Effective(entries) {
@@ -127,28 +128,57 @@ func (b *payoutBook) sorted() []Payout {
 	return out
 }
 
-// Effective returns the sales and refunds among entries (every entry, in id order) as
-// they stand after their reversals and completions: each with its Fee plus theirs, in id
-// order, leaving out those reversed in full.
+// Effective returns what the acquirer presents and pays among entries (every entry, in id
+// order): the 0200 sales, the 0100 holds that a completion captured, and the refunds, each
+// with its Fee plus its amendments' (reversals, completions), in id order, leaving out
+// those reversed in full. A captured hold takes the day of its capture as its SaleDate
+// (completions record that day), so it is cleared and paid from then. An uncaptured hold
+// is never presented (OpenHolds lists them).
 func Effective(entries []Entry) []Entry {
-	var out []Entry
+	out, captured := amended(entries)
+	kept := out[:0]
+	for i, e := range out {
+		if e.Fee.Gross != 0 && (!e.isHold() || captured[i]) {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// OpenHolds returns the 0100 holds among entries (every entry, in id order) that no
+// completion captured and that are neither reversed in full nor expired, each with its Fee
+// plus its amendments': what the issuers still hold for the acquirer's merchants.
+func OpenHolds(entries []Entry) []Entry {
+	out, captured := amended(entries)
+	kept := out[:0]
+	for i, e := range out {
+		if e.isHold() && !captured[i] && e.Fee.Gross != 0 {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// amended returns the sales and refunds of entries with their amendments' fees added, and
+// which of them a completion captured; a captured hold takes its first completion's day.
+func amended(entries []Entry) (out []Entry, captured []bool) {
 	index := make(map[int64]int, len(entries))
 	for _, e := range entries {
 		switch e.Kind {
 		case EntrySale, EntryRefund:
 			index[e.ID] = len(out)
 			out = append(out, e)
-		case EntryReversal, EntryCompletion:
-			if i, ok := index[e.OriginalID]; ok {
-				out[i].Fee = add(out[i].Fee, e.Fee)
+			captured = append(captured, false)
+		case EntryReversal, EntryCompletion, EntryExpiry:
+			i, ok := index[e.OriginalID]
+			if !ok {
+				continue
+			}
+			out[i].Fee = add(out[i].Fee, e.Fee)
+			if e.Kind == EntryCompletion && out[i].isHold() && !captured[i] {
+				captured[i], out[i].SaleDate = true, e.SaleDate
 			}
 		}
 	}
-	kept := out[:0]
-	for _, e := range out {
-		if e.Fee.Gross != 0 {
-			kept = append(kept, e)
-		}
-	}
-	return kept
+	return out, captured
 }

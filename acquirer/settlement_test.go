@@ -21,8 +21,8 @@ func mixedJournal(t *testing.T) []Entry {
 	t.Helper()
 	ctx := context.Background()
 	j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
-	recordSale(t, j, acq, request("0100", "000000", "000001", 10000), approvedCredit)
-	lojista := request("0100", "000000", "000002", 30000)
+	recordSale(t, j, acq, request("0200", "000000", "000001", 10000), approvedCredit)
+	lojista := request("0200", "000000", "000002", 30000)
 	lojista.Installments = &bandeira.Installments{Plan: bandeira.PlanLojista, Count: 3}
 	recordSale(t, j, acq, lojista, approvedCredit)
 	nubankDebit := bandeira.Result{Code: bandeira.Approved, Issuer: "nubank", Brand: bandeira.Mastercard, Product: bandeira.Debit}
@@ -32,7 +32,7 @@ func mixedJournal(t *testing.T) []Entry {
 	require.NoError(t, j.Record(ctx, request("0200", "200000", "000004", 500), approvedCredit, bandeira.Fee{}))
 	reversed := request("0200", "000000", "000005", 7000)
 	recordSale(t, j, acq, reversed, nubankDebit)
-	require.NoError(t, j.Record(ctx, reversalOf(reversed, "000006", nil), nubankDebit, bandeira.Fee{}))
+	require.NoError(t, j.Record(ctx, reversalOf(reversed, "000006", nil), ackedBy(nubankDebit, 0), bandeira.Fee{}))
 	return entries(t, j)
 }
 
@@ -92,7 +92,7 @@ func TestSettle(t *testing.T) {
 func TestClear(t *testing.T) {
 	t.Run("presents the worked example: issuer pays 98.35, acquirer receives 98.25, brand 0.10", func(t *testing.T) {
 		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
-		recordSale(t, j, acq, request("0100", "000000", "000001", 10000), approvedCredit)
+		recordSale(t, j, acq, request("0200", "000000", "000001", 10000), approvedCredit)
 		got := Clear(entries(t, j), NewDate(2026, time.November, 24))
 		require.Len(t, got, 1)
 		require.Equal(t, []Position{
@@ -148,13 +148,13 @@ func TestEconomicsWorkedExample(t *testing.T) {
 	t.Run("matches docs/economics.md: sale, refund and a reversed debit sale on 2026-11-24", func(t *testing.T) {
 		ctx := context.Background()
 		j, acq := mustJournal(t, filepath.Join(t.TempDir(), "journal.db"))
-		recordSale(t, j, acq, request("0100", "000000", "000001", 10000), approvedCredit)
+		recordSale(t, j, acq, request("0200", "000000", "000001", 10000), approvedCredit)
 		require.NoError(t, j.Record(ctx, request("0200", "200000", "000002", 500), approvedCredit, bandeira.Fee{}))
 		debit := approvedCredit
 		debit.Product = bandeira.Debit
 		reversed := request("0200", "000000", "000003", 1234)
 		recordSale(t, j, acq, reversed, debit)
-		require.NoError(t, j.Record(ctx, reversalOf(reversed, "000004", nil), debit, bandeira.Fee{}))
+		require.NoError(t, j.Record(ctx, reversalOf(reversed, "000004", nil), ackedBy(debit, 0), bandeira.Fee{}))
 		es := entries(t, j)
 
 		got := Clear(es, NewDate(2026, time.November, 24))

@@ -20,6 +20,9 @@ var ErrJournalIncompatible = errors.New("acquirer: incompatible journal")
 // them; PRAGMA user_version counts those applied). Never edit a released migration: append
 // a new one.
 //
+// Kinds are EntryKind values: 1 sale, 2 refund, 3 reversal, 4 completion, 5 expiry
+// (migration 1's comment predates the last two).
+//
 // The entries table is append-only and keyed by its sequential id: no index on a random
 // key, so group commit appends to the last page of one B-tree (docs/economics.md). The one
 // secondary index (migration 2) is partial: it holds reversals and completions only, so
@@ -73,10 +76,12 @@ const entryColumnCount = 30
 // The lookups of the journal's read-only handle, for originals the cache has dropped.
 const (
 	selectEntry = `SELECT ` + entryColumns + ` FROM entries WHERE id = ?`
-	// selectAmended sums the fees of an entry's reversals and completions; the
-	// original_id <> 0 term lets SQLite use the partial index entries_original.
+	// selectAmended sums the fees of an entry's reversals, completions and expiry, and
+	// says whether a completion captured it and whether it expired; the original_id <> 0
+	// term lets SQLite use the partial index entries_original.
 	selectAmended = `SELECT COALESCE(SUM(gross), 0), COALESCE(SUM(mdr), 0), COALESCE(SUM(interchange), 0),
-	COALESCE(SUM(brand_fee), 0), COALESCE(SUM(margin), 0), COALESCE(SUM(net), 0)
+	COALESCE(SUM(brand_fee), 0), COALESCE(SUM(margin), 0), COALESCE(SUM(net), 0),
+	COALESCE(MAX(kind = 4), 0), COALESCE(MAX(kind = 5), 0)
 	FROM entries WHERE original_id = ? AND original_id <> 0`
 )
 

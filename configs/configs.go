@@ -60,6 +60,11 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// Faults are injected from the start, by target (docs/faults.md).
 	Faults Faults `yaml:"faults"`
+	// DrainTimeout bounds how long a process stopping (SIGINT, SIGTERM) waits for the
+	// requests it accepted to be answered. It must exceed every timer a request can run
+	// into (server.request_timeout plus server.write_timeout), so that no accepted
+	// request is dropped unanswered.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 }
 
 // Listen holds listen addresses.
@@ -91,6 +96,8 @@ func DefaultConfig() Config {
 		Nodes:    DefaultNodes(),
 		Links:    DefaultLinks(),
 		Admin:    Admin{FaultSeed: 1},
+		// server.request_timeout (20 s) + server.write_timeout (5 s) + a margin
+		DrainTimeout: 30 * time.Second,
 	}
 }
 
@@ -133,8 +140,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// nestedTimers enforces reliability.md R4: each hop's timer is shorter than the timer of
-// the hop above it, so a caller gets an answer before it gives up itself.
+// nestedTimers enforces that each hop's timer is shorter than the timer of the hop above
+// it, so a caller gets an answer before it gives up itself, and that the drain limit at
+// shutdown exceeds them all (docs/architecture.md, "Timers").
 func nestedTimers(c Config) error {
 	type timer struct {
 		key string
@@ -150,6 +158,10 @@ func nestedTimers(c Config) error {
 			return fmt.Errorf("%s (%s) must be shorter than %s (%s)",
 				chain[i-1].key, chain[i-1].d, chain[i].key, chain[i].d)
 		}
+	}
+	if longest := c.Server.RequestTimeout + c.Server.WriteTimeout; c.DrainTimeout <= longest {
+		return fmt.Errorf("drain_timeout (%s) must exceed server.request_timeout + server.write_timeout (%s): "+
+			"a request accepted before a shutdown must be answered", c.DrainTimeout, longest)
 	}
 	return nil
 }

@@ -73,6 +73,7 @@ func TestBadConfigs(t *testing.T) {
 		"unknown-nested-key.bad.yaml":     {"unknown-nested-key.bad.yaml:6:", `unknown key "issuers.banks[0].bins[0].colour"`},
 		"bad-duration.bad.yaml":           {"bad-duration.bad.yaml:2:", `key "network.issuer_timeout"`, "time.Duration"},
 		"timers-not-nested.bad.yaml":      {"timers", "network.issuer_timeout (30s) must be shorter than gateway.request_timeout (15s)"},
+		"drain-too-short.bad.yaml":        {"timers", "drain_timeout (10s) must exceed server.request_timeout + server.write_timeout (25s)"},
 		"debit-cap.bad.yaml":              {"acquirer", "standard", "visa", "debit", "50"},
 		"installment-band.bad.yaml":       {`plan "parcelado": visa credit_7_12: interchange_bps 205 + brand_fee_bps 10 + margin_bps 234 = 449, not mdr_bps 499`, `plan "parcelado": mastercard credit_2_6: no rate`},
 		"bad-holiday.bad.yaml":            {"bad-holiday.bad.yaml", `"2026-02-30"`, "YYYY-MM-DD"},

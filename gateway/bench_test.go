@@ -96,7 +96,7 @@ func BenchmarkDuplicateCheck(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			a := keys.next()
-			c := d.claim(packKey(a.Key()), fp, clock.Add(1))
+			c := d.claim(packKey(a.Key(), '1'), fp, clock.Add(1))
 			if c.kind != claimFresh {
 				b.Errorf("claim kind %d for a unique key", c.kind)
 				return
@@ -118,7 +118,7 @@ func bytesPerKey(n int) float64 {
 	res := bandeira.Result{Code: bandeira.Approved, AuthCode: "123456"}
 	for range n {
 		a := keys.next()
-		c := d.claim(packKey(a.Key()), fingerprint{class: '1'}, 0)
+		c := d.claim(packKey(a.Key(), '1'), fingerprint{class: '1'}, 0)
 		d.complete(c.entry, res, nil)
 	}
 	runtime.GC()

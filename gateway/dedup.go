@@ -19,17 +19,34 @@ import (
 // lookup, and a generation is dropped as soon as its newest key has expired.
 //
 // Keys and fingerprints are fixed-size arrays, so an entry holds no reference to the
-// request's strings and never the PAN itself: the PAN is kept as a 64-bit keyed hash whose
-// seed never leaves the process.
+// request's strings and never the PAN itself: the PAN is kept as a 64-bit keyed hash (a
+// seed of the process's own, or with durable Keys an HMAC whose secret is kept in the data
+// directory, so that it is the same after a restart).
 
 // packedKey is a bandeira.Key in normal form in a fixed array: acquirer ID (length byte +
-// 11), terminal ID (length byte + 8), STAN (6, zero bytes after a shorter one) and
-// transmission time (10). Validation guarantees the sizes.
-type packedKey [1 + maxAcquirerIDLen + 1 + maxTerminalLen + stanLen + transmissionLen]byte
+// 11), terminal ID (length byte + 8), STAN (6, zero bytes after a shorter one),
+// transmission time (10), and the key's space: reversals (class 4) are keyed apart from
+// every other request, so a reversal that reuses its original's STAN and field 7 is not
+// its original's duplicate. Validation guarantees the sizes.
+type packedKey [1 + maxAcquirerIDLen + 1 + maxTerminalLen + stanLen + transmissionLen + 1]byte
 
-// packKey packs k's normal form (bandeira.Key.Normal), so that the gateway treats as one
-// request what the issuers and the journal do.
-func packKey(k bandeira.Key) packedKey {
+// Key spaces, the last byte of a packedKey.
+const (
+	spaceRequests  byte = 0 // authorizations, financial requests and advices
+	spaceReversals byte = 4 // reversals and reversal advices (class 4)
+)
+
+// spaceOf returns the key space of a request of MTI class class.
+func spaceOf(class byte) byte {
+	if class == '4' {
+		return spaceReversals
+	}
+	return spaceRequests
+}
+
+// packKey packs k's normal form (bandeira.Key.Normal) in the space of MTI class class, so
+// that the gateway treats as one request what the issuers and the journal do.
+func packKey(k bandeira.Key, class byte) packedKey {
 	k = k.Normal()
 	var p packedKey
 	b := p[:]
@@ -39,6 +56,7 @@ func packKey(k bandeira.Key) packedKey {
 	b = b[1+maxTerminalLen:]
 	copy(b[:stanLen], k.STAN)
 	copy(b[stanLen:], k.TransmissionTime)
+	b[stanLen+transmissionLen] = spaceOf(class)
 	return p
 }
 
@@ -98,6 +116,7 @@ type dupStore struct {
 	perGen int   // keys per generation: half a shard's share of the capacity
 	window int64 // nanoseconds
 	seed   maphash.Seed
+	hash   func(bandeira.PAN) uint64 // the PAN's keyed hash in fingerprints
 }
 
 // Shards: enough to spread contention, few enough that each holds at least
@@ -120,6 +139,7 @@ func newDupStore(window int64, capacity int) *dupStore {
 		window: window,
 		seed:   maphash.MakeSeed(),
 	}
+	d.hash = func(p bandeira.PAN) uint64 { return maphash.String(d.seed, p.Digits()) }
 	for i := range d.shards {
 		d.shards[i].cur = make(map[packedKey]*entry)
 	}
@@ -127,7 +147,33 @@ func newDupStore(window int64, capacity int) *dupStore {
 }
 
 // panHash returns the keyed hash of a PAN that the store keeps instead of the PAN.
-func (d *dupStore) panHash(p bandeira.PAN) uint64 { return maphash.String(d.seed, p.Digits()) }
+func (d *dupStore) panHash(p bandeira.PAN) uint64 { return d.hash(p) }
+
+// shardOf returns the shard that holds key.
+func (d *dupStore) shardOf(key packedKey) *shard {
+	return &d.shards[maphash.Bytes(d.seed, key[:])&d.mask]
+}
+
+// lookup returns key's live entry in s, or nil. s.mu must be held.
+func (d *dupStore) lookup(s *shard, key packedKey, now int64) *entry {
+	e := s.cur[key]
+	if e == nil && s.prev != nil {
+		e = s.prev[key]
+	}
+	if e != nil && now-e.seen > d.window {
+		return nil
+	}
+	return e
+}
+
+// insert adds e under key to s, rotating a full generation first, and returns how many
+// keys the rotation forgot early. s.mu must be held.
+func (d *dupStore) insert(s *shard, key packedKey, e *entry) int {
+	evicted := d.rotate(s)
+	s.cur[key] = e
+	s.curNewest = max(s.curNewest, e.seen)
+	return evicted
+}
 
 // claim looks key up and, when the request is to be processed, records it as in flight.
 //
@@ -136,24 +182,15 @@ func (d *dupStore) panHash(p bandeira.PAN) uint64 { return maphash.String(d.seed
 // (a client that lost the reply must be able to ask again safely), and the same key with
 // another body (MTI class, processing code, amount or PAN) gets 94.
 func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
-	s := &d.shards[maphash.Bytes(d.seed, key[:])&d.mask]
+	s := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.expire(s, now)
-	e := s.cur[key]
-	if e == nil && s.prev != nil {
-		e = s.prev[key]
-	}
-	if e != nil && now-e.seen > d.window {
-		e = nil // an expired key: the new entry below shadows it
-	}
+	e := d.lookup(s, key, now) // an expired key is shadowed by the new entry below
 	switch {
 	case e == nil:
-		evicted := d.rotate(s)
 		e = &entry{fp: fp, shard: s, seen: now}
-		s.cur[key] = e
-		s.curNewest = max(s.curNewest, now)
-		return claim{kind: claimFresh, entry: e, evicted: evicted}
+		return claim{kind: claimFresh, entry: e, evicted: d.insert(s, key, e)}
 	case e.fp != fp:
 		return claim{kind: claimRejected}
 	case e.done:

@@ -65,12 +65,17 @@ func TestDuplicateNewRequests(t *testing.T) {
 		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, a).Code)
 		require.EqualValues(t, 1, h.routed())
 	})
-	t.Run("a reversal reusing a purchase's key answers 94", func(t *testing.T) {
+	t.Run("a reversal reusing its purchase's STAN and field 7 is keyed apart and routed", func(t *testing.T) {
 		h := newHarness(t, nil)
 		authorizeOK(t, h, purchase())
 		a := request(bandeira.MTIReversal)
 		a.STAN = purchase().STAN
-		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, a).Code)
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, a).Code)
+		require.EqualValues(t, 2, h.routed())
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(a)).Code,
+			"the reversal's own key is bound to its body")
+		require.Equal(t, bandeira.DuplicateTransmission, authorizeOK(t, h, changed(purchase())).Code,
+			"and the purchase's to its own")
 	})
 	t.Run("a reversal with its own STAN is routed", func(t *testing.T) {
 		h := newHarness(t, nil)
@@ -173,7 +178,7 @@ func blockingNetwork(h *harness) (entered chan struct{}, release chan struct{}) 
 func waiting(h *harness) bool {
 	a := purchase()
 	a.AcquirerID = h.g.cfg.AcquirerID
-	key := packKey(a.Key())
+	key := packKey(a.Key(), '1')
 	for i := range h.g.dups.shards {
 		s := &h.g.dups.shards[i]
 		s.mu.Lock()

@@ -17,7 +17,7 @@ func TestDupStore(t *testing.T) {
 	fp := fingerprint{class: '1', amount: 1}
 	keyN := func(n int) packedKey {
 		return packKey(bandeira.Key{AcquirerID: "1", TerminalID: "T", STAN: fmt.Sprintf("%06d", n%1_000_000),
-			TransmissionTime: fmt.Sprintf("%010d", n/1_000_000)})
+			TransmissionTime: fmt.Sprintf("%010d", n/1_000_000)}, '1')
 	}
 	t.Run("a full store keeps exactly its capacity, newest keys first", func(t *testing.T) {
 		d := newDupStore(int64(time.Hour), 1000)
@@ -51,15 +51,15 @@ func TestDupStore(t *testing.T) {
 		require.Greater(t, d.size(), 1<<15)
 	})
 	t.Run("packed keys keep fields apart", func(t *testing.T) {
-		a := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "000001", TransmissionTime: "0115103000"})
-		b := packKey(bandeira.Key{AcquirerID: "1", TerminalID: "23", STAN: "000001", TransmissionTime: "0115103000"})
+		a := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "000001", TransmissionTime: "0115103000"}, '1')
+		b := packKey(bandeira.Key{AcquirerID: "1", TerminalID: "23", STAN: "000001", TransmissionTime: "0115103000"}, '1')
 		require.NotEqual(t, a, b)
 	})
 	t.Run("packed keys are in normal form: zero padding of acquirer ID and STAN does not matter", func(t *testing.T) {
-		a := packKey(bandeira.Key{AcquirerID: "00000000012", TerminalID: "3", STAN: "000001", TransmissionTime: "0115103000"})
-		b := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "1", TransmissionTime: "0115103000"})
+		a := packKey(bandeira.Key{AcquirerID: "00000000012", TerminalID: "3", STAN: "000001", TransmissionTime: "0115103000"}, '1')
+		b := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "1", TransmissionTime: "0115103000"}, '1')
 		require.Equal(t, a, b)
-		c := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "10", TransmissionTime: "0115103000"})
+		c := packKey(bandeira.Key{AcquirerID: "12", TerminalID: "3", STAN: "10", TransmissionTime: "0115103000"}, '1')
 		require.NotEqual(t, b, c)
 	})
 }

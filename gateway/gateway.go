@@ -23,18 +23,34 @@ type Acquirer interface {
 // Option configures a Gateway beyond New's arguments.
 type Option func(*Gateway)
 
+// WithKeys makes the gateway's duplicate check durable: every outcome is committed to k
+// before it is answered, and the keys k read at open (the duplicate window's) are
+// remembered from the start. The PAN in fingerprints is then hashed with k's secret.
+func WithKeys(k *Keys) Option { return func(g *Gateway) { g.keys = k } }
+
+// WithInstitutions gives the gateway its table of the issuers' institution IDs (field
+// 100), by issuer name as answers carry it (field 48 tag IS): a reversal or completion
+// then names the issuer that decided its original, which the networks route by.
+func WithInstitutions(ids map[string]string) Option {
+	return func(g *Gateway) { g.institutions = maps.Clone(ids) }
+}
+
 // Gateway is the acquirer host's Authorizer: it validates requests, rejects duplicates,
-// routes by brand to a network and has the acquirer book approvals. Network management
-// (0800) is answered by the transport (iso.Server) before it reaches a Gateway; one that
-// does reach it gets 12. It is safe for concurrent use.
+// routes by brand to a network, has the acquirer book approvals, and reverses through
+// store-and-forward what it could not settle. Network management (0800) is answered by
+// the transport (iso.Server) before it reaches a Gateway; one that does reach it gets 12.
+// It is safe for concurrent use.
 type Gateway struct {
-	cfg      Config
-	networks map[bandeira.Brand]bandeira.Authorizer
-	acquirer Acquirer
-	log      zerolog.Logger
-	metrics  *Metrics
-	now      func() time.Time
-	dups     *dupStore
+	cfg          Config
+	networks     map[bandeira.Brand]bandeira.Authorizer
+	acquirer     Acquirer
+	log          zerolog.Logger
+	metrics      *Metrics
+	now          func() time.Time
+	dups         *dupStore
+	keys         *Keys
+	reversals    Reversals
+	institutions map[string]string
 }
 
 var _ bandeira.Authorizer = (*Gateway)(nil)
@@ -63,6 +79,12 @@ func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, acq Acquir
 	}
 	for _, o := range opts {
 		o(g)
+	}
+	if g.keys != nil {
+		g.dups.hash = g.keys.panHash
+		if evicted := g.dups.load(g.keys.take(), g.now().UnixNano()); evicted > 0 {
+			g.metrics.evicted.Add(float64(evicted))
+		}
 	}
 	return g
 }
@@ -114,9 +136,10 @@ func (g *Gateway) authorize(ctx context.Context, a *bandeira.Authorization) (ban
 	return g.once(ctx, a)
 }
 
-// once applies duplicate detection around routing, so each key is routed at most once.
+// once applies duplicate detection around routing, so each key is routed at most once,
+// and with durable keys answers only what it has recorded.
 func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira.Result, error) {
-	c := g.dups.claim(packKey(a.Key()), g.fingerprint(a), g.now().UnixNano())
+	c := g.dups.claim(packKey(a.Key(), a.MTI.Class()), g.fingerprint(a), g.now().UnixNano())
 	switch c.kind {
 	case claimRejected:
 		g.metrics.rejected.Inc()
@@ -137,7 +160,32 @@ func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira
 		g.metrics.evicted.Add(float64(c.evicted))
 	}
 	res, err := g.route(ctx, a)
+	res, err = g.remember(ctx, a, c.entry, res, err)
 	g.dups.complete(c.entry, res, err)
+	return res, err
+}
+
+// remember commits the outcome of a fresh key to the durable keys, when there are any,
+// before it is answered. Balance inquiries move no money and are not recorded. An outcome
+// that cannot be recorded is answered 96; an approval among them is reversed.
+func (g *Gateway) remember(ctx context.Context, a *bandeira.Authorization, e *entry, res bandeira.Result, err error) (bandeira.Result, error) {
+	if g.keys == nil || a.IsBalanceInquiry() {
+		return res, err
+	}
+	stored := res
+	if err != nil {
+		stored = bandeira.Result{Code: bandeira.CodeForError(err), Brand: res.Brand}
+	}
+	stored.Balances, stored.Remaining = nil, nil
+	row := keyRow{at: e.seen, key: a.Key().Normal(), fp: e.fp, res: stored}
+	if rerr := g.keys.record(ctx, row); rerr != nil {
+		g.log.Error().Err(rerr).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+			Msg("the key's outcome could not be recorded; answering 96 instead")
+		if err == nil && res.Code.Approved() {
+			g.autoReverse(ctx, a, res, reasonNotBooked)
+		}
+		return bandeira.Result{Code: bandeira.SystemMalfunction, Brand: res.Brand, Issuer: res.Issuer}, nil
+	}
 	return res, err
 }
 
@@ -155,7 +203,11 @@ func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeir
 	if !ok || network == nil {
 		return bandeira.Result{Code: bandeira.NoSuchIssuer, Brand: brand}, nil
 	}
+	g.setReceivingInstitution(a)
 	res, err := g.call(ctx, network, a)
+	if err != nil || res.Code == bandeira.IssuerUnavailable {
+		g.autoReverse(ctx, a, bandeira.Result{}, reasonNoDecision)
+	}
 	if err != nil {
 		return bandeira.Result{Brand: brand}, err
 	}
@@ -169,8 +221,8 @@ func (g *Gateway) route(ctx context.Context, a *bandeira.Authorization) (bandeir
 }
 
 // book has the acquirer price and journal an approval. An approval it cannot book is never
-// sent: it is answered 96, logged and counted. The issuer keeps its hold or posting until
-// a reversal or the hold's expiry releases it.
+// sent: it is answered 96, logged, counted, and reversed through store-and-forward, so the
+// issuer releases its hold or posting.
 func (g *Gateway) book(ctx context.Context, a *bandeira.Authorization, res bandeira.Result) bandeira.Result {
 	if g.acquirer == nil || !res.Code.Approved() {
 		return res
@@ -180,6 +232,7 @@ func (g *Gateway) book(ctx context.Context, a *bandeira.Authorization, res bande
 		g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
 			Str("brand", string(res.Brand)).Str("product", string(res.Product)).Str("issuer", res.Issuer).
 			Msg("the acquirer could not book an approval; answering 96 instead")
+		g.autoReverse(ctx, a, res, reasonNotBooked)
 		return bandeira.Result{Code: bandeira.SystemMalfunction, Brand: res.Brand, Issuer: res.Issuer}
 	}
 	if a.IsSale() {

@@ -156,6 +156,12 @@ type harness struct {
 // buffer the test can inspect.
 func newHarness(tb testing.TB, edit func(*Config)) *harness {
 	tb.Helper()
+	return newHarnessWith(tb, edit)
+}
+
+// newHarnessWith is newHarness with options for the gateway.
+func newHarnessWith(tb testing.TB, edit func(*Config), opts ...Option) *harness {
+	tb.Helper()
 	cfg := DefaultConfig()
 	if edit != nil {
 		edit(&cfg)
@@ -167,8 +173,37 @@ func newHarness(tb testing.TB, edit func(*Config)) *harness {
 	}
 	log := zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(tb), h.logs)).Level(zerolog.DebugLevel)
 	networks := map[bandeira.Brand]bandeira.Authorizer{bandeira.Visa: h.visa, bandeira.Mastercard: h.master}
-	h.g = New(cfg, networks, h.acq, log, NewMetrics(h.reg), h.clock.Now)
+	h.g = New(cfg, networks, h.acq, log, NewMetrics(h.reg), h.clock.Now, opts...)
 	return h
+}
+
+// fakeReversals records what the gateway enqueues, and fails when err is set.
+type fakeReversals struct {
+	mu     sync.Mutex
+	queued []queued
+	err    error
+}
+
+// queued is one Enqueue call.
+type queued struct {
+	queue string
+	a     bandeira.Authorization
+}
+
+func (f *fakeReversals) Enqueue(_ context.Context, queue string, a bandeira.Authorization) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.queued = append(f.queued, queued{queue, a})
+	return nil
+}
+
+func (f *fakeReversals) Queued() []queued {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]queued(nil), f.queued...)
 }
 
 func (h *harness) routed() int64 { return h.visa.calls.Load() + h.master.calls.Load() }

@@ -19,6 +19,10 @@ type Metrics struct {
 	priced        *prometheus.CounterVec
 	bookingErrors prometheus.Counter
 
+	autoReversals        *prometheus.CounterVec
+	autoReversalFailures prometheus.Counter
+	keysCommit           prometheus.Histogram
+
 	rejected, replayed prometheus.Counter
 }
 
@@ -60,12 +64,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "bandeira_gateway_booking_errors_total",
 			Help: "Approvals the acquirer could not price or journal; each was answered 96 instead.",
 		}),
+		autoReversals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_gateway_auto_reversals_total",
+			Help: "Reversals the gateway queued for store-and-forward, by reason: no_decision (answered 91), not_booked (an approval answered 96), undelivered (an approval the client never got).",
+		}, []string{"reason"}),
+		autoReversalFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bandeira_gateway_auto_reversal_failures_total",
+			Help: "Automatic reversals that could not be queued (the store-and-forward store failed or closed); each is logged.",
+		}),
+		keysCommit: prometheus.NewHistogram(metrics.Latency(
+			"bandeira_gateway_keys_commit_duration_seconds",
+			"Duration of each group commit of the gateway's durable duplicate keys (one transaction, fsync included).",
+		)),
 	}
 	m.rejected = m.duplicates.WithLabelValues(duplicateRejected)
 	m.replayed = m.duplicates.WithLabelValues(duplicateReplayed)
+	for _, r := range reversalReasons {
+		m.autoReversals.WithLabelValues(r)
+	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.inFlight, m.duplicates, m.evicted,
-			m.priced, m.bookingErrors)
+			m.priced, m.bookingErrors, m.autoReversals, m.autoReversalFailures, m.keysCommit)
 	}
 	return m
 }

@@ -269,6 +269,7 @@ func parseOriginal(v string) (*bandeira.OriginalData, bool) {
 }
 
 // echoed are the request fields every response carries back unchanged when present.
+// Field 95 is not among them: a response carries its own (Result.Remaining).
 var echoed = [...]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49}
 
 // Respond builds the response to req carrying res: MTI = req's response MTI (0100 →

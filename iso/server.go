@@ -139,10 +139,11 @@ var ErrServerClosed = errors.New("iso: server closed")
 // A Server is safe for concurrent use. Serve may be called with several listeners; after
 // Shutdown, Serve returns ErrServerClosed.
 type Server struct {
-	cfg ServerConfig
-	h   bandeira.Authorizer
-	log zerolog.Logger
-	m   *ServerMetrics
+	cfg         ServerConfig
+	h           bandeira.Authorizer
+	log         zerolog.Logger
+	m           *ServerMetrics
+	undelivered func(req Message, res bandeira.Result)
 
 	baseCtx  context.Context
 	cancel   context.CancelFunc
@@ -157,14 +158,27 @@ type Server struct {
 	connWG    sync.WaitGroup
 }
 
+// ServerOption configures a Server beyond NewServer's arguments.
+type ServerOption func(*Server)
+
+// WithUndelivered has the Server call f, on the request's goroutine, for every decision of
+// the Authorizer whose response could not be written as decided: the connection was
+// closed or broken, or the write failed or timed out. req is the request as it came and
+// res the decision. The client never saw the answer, so a party that moved money for it
+// can undo it (the acquirer reverses it). f must not block for long: the connection's
+// request slot is held until it returns.
+func WithUndelivered(f func(req Message, res bandeira.Result)) ServerOption {
+	return func(s *Server) { s.undelivered = f }
+}
+
 // NewServer returns a Server that asks h to decide each well-formed request. Zero config
-// fields take their defaults; a nil m gets unregistered metrics.
-func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *ServerMetrics) *Server {
+// fields take their defaults; a nil m gets unregistered metrics. Options apply last.
+func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *ServerMetrics, opts ...ServerOption) *Server {
 	if m == nil {
 		m = NewServerMetrics(nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		cfg:       cfg.withDefaults(),
 		h:         h,
 		log:       log.With().Str("component", "iso_server").Logger(),
@@ -176,6 +190,10 @@ func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *S
 		conns:     make(map[*serverConn]struct{}),
 		peers:     make(map[string]*peer),
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Serve accepts connections on ln until Shutdown, then returns ErrServerClosed. It closes

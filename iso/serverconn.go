@@ -251,37 +251,42 @@ func (c *serverConn) handle(req Message, a bandeira.Authorization, start time.Ti
 		res = bandeira.Result{Code: bandeira.SystemMalfunction}
 	}
 	answered = true
-	c.respond(req, res)
+	if !c.respond(req, res) && c.s.undelivered != nil {
+		c.s.undelivered(req, res)
+	}
 	if e := c.log.Debug(); e.Enabled() {
 		e.Str("mti", req.MTI).Str("stan", a.STAN).Str("rrn", a.RRN).Stringer("pan", a.PAN).
 			Str("response_code", string(res.Code)).Float64("latency_ms", float64(time.Since(start))/float64(time.Millisecond)).Msg("request")
 	}
 }
 
-// respond packs the response to req and writes it. A decision that cannot be packed
-// (an AuthCode longer than field 38, say) is answered with 96 instead; if even the bare
-// response cannot be packed, the connection is closed.
-func (c *serverConn) respond(req Message, res bandeira.Result) {
+// respond packs the response to req and writes it, and reports whether the response was
+// written as decided. A decision that cannot be packed (an AuthCode longer than field 38,
+// say) is answered with 96 instead; if even the bare response cannot be packed, the
+// connection is closed.
+func (c *serverConn) respond(req Message, res bandeira.Result) bool {
 	body, err := Pack(Respond(req, res))
-	if err != nil {
-		c.log.Error().Err(err).Str("mti", req.MTI).Msg("packing response; answering 96")
-		body, err = Pack(Respond(req, bandeira.Result{Code: bandeira.SystemMalfunction}))
+	if err == nil {
+		return c.write(body)
 	}
-	if err != nil {
+	c.log.Error().Err(err).Str("mti", req.MTI).Msg("packing response; answering 96")
+	if body, err = Pack(Respond(req, bandeira.Result{Code: bandeira.SystemMalfunction})); err != nil {
 		c.log.Error().Err(err).Str("mti", req.MTI).Msg("packing fallback response; closing connection")
 		_ = c.nc.Close()
-		return
+		return false
 	}
 	c.write(body)
+	return false
 }
 
-// write sends one response frame under the connection's write lock and deadline. After a
-// failed write the connection is closed and later writes are dropped.
-func (c *serverConn) write(body []byte) {
+// write sends one response frame under the connection's write lock and deadline, and
+// reports whether it was written. After a failed write the connection is closed and later
+// writes are dropped.
+func (c *serverConn) write(body []byte) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.broken {
-		return
+		return false
 	}
 	err := c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	if err == nil {
@@ -291,5 +296,7 @@ func (c *serverConn) write(body []byte) {
 		c.broken = true
 		c.log.Info().Err(err).Msg("writing response failed; closing connection")
 		_ = c.nc.Close()
+		return false
 	}
+	return true
 }

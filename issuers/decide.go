@@ -28,6 +28,9 @@ func (b *Bank) decide(ctx context.Context, a *bandeira.Authorization) (bandeira.
 	case m.Original() == bandeira.MTIAuthorizationAdvice:
 		return b.advise(ctx, a, &c, res)
 	}
+	if c.scenario == noAnswer && withholds(a) {
+		return b.withhold(ctx, a, &c, res)
+	}
 	if err := b.behave(ctx, &c); err != nil {
 		return res, err
 	}
@@ -38,6 +41,25 @@ func (b *Bank) decide(ctx context.Context, a *bandeira.Authorization) (bandeira.
 	return b.process(ctx, a, &c, res, b.screen(a, &c))
 }
 
+// withholds reports whether a no-answer card withholds the answer to a: a request that
+// moves money (an 0100 or 0200 other than a balance inquiry).
+func withholds(a *bandeira.Authorization) bool {
+	c := a.MTI.Class()
+	return (c == '1' || c == '2') && a.MTI.IsRequest() && a.MTI[2] == '0' && !a.IsBalanceInquiry()
+}
+
+// withhold plays the no-answer card: it decides and posts a as usual, as an issuer whose
+// answer is lost on the way does, and then never answers (until ctx ends). Its inquiries
+// and reversals are answered, so the money the late approval holds can be seen and
+// released.
+func (b *Bank) withhold(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
+	if _, err := b.process(ctx, a, c, res, b.screen(a, c)); err != nil {
+		return res, err
+	}
+	<-ctx.Done()
+	return res, fmt.Errorf("authorizing at %s: %w", b.name, ctx.Err())
+}
+
 // refOf is the card's account, or none (the zero Ref) for a card the bank never issued.
 func refOf(c *cardData, ok bool) ledger.Ref {
 	if !ok {
@@ -46,14 +68,11 @@ func refOf(c *cardData, ok bool) ledger.Ref {
 	return c.ref()
 }
 
-// behave plays the issuer-down, no-answer and slow scenarios.
+// behave plays the issuer-down and slow scenarios (withhold plays the no-answer one).
 func (b *Bank) behave(ctx context.Context, c *cardData) error {
 	switch c.scenario {
 	case issuerDown:
 		return fmt.Errorf("authorizing at %s: %w", b.name, bandeira.ErrIssuerUnavailable)
-	case noAnswer:
-		<-ctx.Done()
-		return fmt.Errorf("authorizing at %s: %w", b.name, ctx.Err())
 	case slow:
 		t := time.NewTimer(b.slowDelay)
 		defer t.Stop()

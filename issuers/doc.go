@@ -29,7 +29,10 @@
 //	5  wrong-pin           55 for a PIN other than the listed one; 75 from the PINTries-th
 //	                       wrong PIN in a row; the listed PIN approves and resets the count
 //	6  issuer-down         error wrapping bandeira.ErrIssuerUnavailable (edge answers 91)
-//	7  no-answer           blocks until ctx is done, then returns an error wrapping ctx.Err()
+//	7  no-answer           decides and posts a purchase, cash or transfer as usual, then
+//	                       withholds the answer until ctx is done (an error wrapping
+//	                       ctx.Err()): a late approval whose answer is lost. Its inquiries
+//	                       and reversals are answered.
 //	8  slow                answers normally after Config.SlowDelay, or ctx's error if sooner
 //
 // Apart from these, scenario cards have derived expiry, CVV2, PIN and money like any card.

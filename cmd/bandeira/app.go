@@ -20,6 +20,7 @@ import (
 	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/acquirer"
 	"github.com/bandeira/bandeira/configs"
+	"github.com/bandeira/bandeira/gateway"
 	"github.com/bandeira/bandeira/internal/fault"
 	"github.com/bandeira/bandeira/internal/lock"
 	"github.com/bandeira/bandeira/iso"
@@ -55,8 +56,9 @@ type Main struct {
 	ready          atomic.Bool
 	errc           chan error
 	locks          []*lock.Lock
-	closers        []func() error // closed in reverse order of opening
-	host           *acquirer.Host // set when this process hosts the gateway
+	closers        []func() error   // closed in reverse order of opening
+	host           *acquirer.Host   // set when this process hosts the gateway
+	gateway        *gateway.Gateway // likewise, unless in memory
 	links          *iso.LinkMetrics
 	closeOnce      sync.Once
 	closeErr       error
@@ -203,7 +205,11 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	if tlsCfg != nil {
 		m.httpLn = tls.NewListener(m.httpLn, tlsCfg)
 	}
-	m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry))
+	var opts []iso.ServerOption
+	if m.served == configs.RoleGateway && m.gateway != nil {
+		opts = append(opts, iso.WithUndelivered(m.undelivered))
+	}
+	m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry), opts...)
 	var settle settleFunc
 	if m.host != nil && m.host.Journal() != nil {
 		settle = m.settlements
@@ -246,6 +252,16 @@ func (m *Main) link(role, target configs.Role, addr string) (bandeira.Authorizer
 	return c, nil
 }
 
+// undelivered hands the gateway an answer its front door could not write, so that it
+// reverses an approval the client never saw.
+func (m *Main) undelivered(req iso.Message, res bandeira.Result) {
+	a, err := iso.ToAuthorization(req)
+	if err != nil {
+		return // it was decoded once already; a request that did not decode was never approved
+	}
+	m.gateway.Undelivered(a, res)
+}
+
 // onClose registers f to run at Close, after the servers have drained; later
 // registrations run first.
 func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
@@ -281,14 +297,15 @@ func (m *Main) Wait(ctx context.Context) error {
 	}
 }
 
-// Close marks the process not ready, drains in-flight ISO 8583 requests (bounded by
-// shutdownTimeout), stops both servers, then closes the links, the issuers' books and the
-// acquirer's journal (committing what is pending) and releases the data locks. It is
-// idempotent.
+// Close marks the process not ready, drains in-flight ISO 8583 requests (bounded by the
+// configuration's drain_timeout, which exceeds every request timer), stops both servers,
+// then closes the store-and-forward queues, the links, the issuers' books, the gateway's
+// keys and the acquirer's journal (committing what is pending) and releases the data
+// locks. It is idempotent.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		m.ready.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.DrainTimeout)
 		defer cancel()
 		var errs []error
 		if m.iso != nil {

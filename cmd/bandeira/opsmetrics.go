@@ -30,7 +30,8 @@ type configGauges struct {
 //	bandeira_config_limit_centavos{limit}     issuers.max_transaction_amount
 //	bandeira_config_timeout_seconds{timeout}  network.issuer_timeout, gateway.request_timeout,
 //	                                          server.request_timeout, server.read_idle_timeout,
-//	                                          server.frame_timeout, server.write_timeout
+//	                                          server.frame_timeout, server.write_timeout,
+//	                                          drain_timeout
 //
 // The label values are the configuration keys of configs/bandeira.yaml.
 func newConfigGauges(cfg configs.Config) prometheus.Collector {
@@ -66,6 +67,7 @@ func newConfigGauges(cfg configs.Config) prometheus.Collector {
 		"network.issuer_timeout": cfg.Network.IssuerTimeout, "gateway.request_timeout": cfg.Gateway.RequestTimeout,
 		"server.request_timeout": s.RequestTimeout, "server.read_idle_timeout": s.ReadIdleTimeout,
 		"server.frame_timeout": s.FrameTimeout, "server.write_timeout": s.WriteTimeout,
+		"drain_timeout": cfg.DrainTimeout,
 	} {
 		g.timeouts.WithLabelValues(k).Set(d.Seconds())
 	}

@@ -26,6 +26,7 @@ func TestOpsMetrics(t *testing.T) {
 			n.metric("bandeira_config_limit_centavos", `limit="issuers.max_transaction_amount"`))
 		require.Equal(t, cfg.Network.IssuerTimeout.Seconds(), n.metric("bandeira_config_timeout_seconds", `timeout="network.issuer_timeout"`))
 		require.Equal(t, cfg.Gateway.RequestTimeout.Seconds(), n.metric("bandeira_config_timeout_seconds", `timeout="gateway.request_timeout"`))
+		require.Equal(t, cfg.DrainTimeout.Seconds(), n.metric("bandeira_config_timeout_seconds", `timeout="drain_timeout"`))
 	})
 	t.Run("issuer decisions carry the card's brand and product", func(t *testing.T) {
 		c := n.card("nubank", "prepaid", "")

@@ -12,6 +12,8 @@ import (
 	"github.com/bandeira/bandeira/configs"
 	"github.com/bandeira/bandeira/gateway"
 	"github.com/bandeira/bandeira/internal/fault"
+	"github.com/bandeira/bandeira/internal/saf"
+	"github.com/bandeira/bandeira/internal/seal"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/issuers/books"
@@ -35,6 +37,16 @@ type partyMetrics struct {
 	bank     *issuers.Metrics
 	books    *books.Metrics
 	acquirer *acquirer.Metrics
+	saf      *saf.Metrics
+}
+
+// safMetrics returns the process's store-and-forward metrics, registering them on first
+// use: every party with queues in this process shares them.
+func (p *parties) safMetrics() *saf.Metrics {
+	if p.metrics.saf == nil {
+		p.metrics.saf = saf.NewMetrics(p.m.Registry)
+	}
+	return p.metrics.saf
 }
 
 func newParties(m *Main) *parties {
@@ -126,7 +138,9 @@ func (p *parties) network(brand bandeira.Brand) (bandeira.Authorizer, error) {
 }
 
 // gateway builds the acquirer host: the gateway over the networks, pricing with the
-// acquirer's plans and journaling under <data-dir>/acquirer/journal.db.
+// acquirer's plans, journaling under <data-dir>/acquirer/journal.db, remembering its keys
+// in <data-dir>/acquirer/keys.db and reversing through the store-and-forward queues of
+// <data-dir>/acquirer/saf.db.
 func (p *parties) gateway() (bandeira.Authorizer, error) {
 	cfg, reg := p.m.Config, p.m.Registry
 	networks := make(map[bandeira.Brand]bandeira.Authorizer)
@@ -137,22 +151,67 @@ func (p *parties) gateway() (bandeira.Authorizer, error) {
 		}
 		networks[bandeira.Brand(target.Name())] = a
 	}
-	p.metrics.acquirer = acquirer.NewMetrics(reg)
+	p.metrics.acquirer, p.metrics.gateway = acquirer.NewMetrics(reg), gateway.NewMetrics(reg)
 	acq, err := acquirer.New(cfg.Acquirer, p.m.Log, p.metrics.acquirer)
 	if err != nil {
 		return nil, err
 	}
-	var journal *acquirer.Journal
-	if !p.m.inMemory {
-		journal, err = acquirer.OpenJournal(context.Background(), acquirer.JournalPath(cfg.DataDir), acq,
-			acquirer.JournalOptions{Synchronous: cfg.Issuers.Ledger.Synchronous, Log: p.m.Log, Metrics: p.metrics.acquirer})
-		if err != nil {
-			return nil, err
-		}
-		p.m.onClose(journal.Close)
+	if p.m.inMemory {
+		p.m.host = acquirer.NewHost(acq, nil)
+		return gateway.New(cfg.Gateway, networks, p.m.host, p.m.Log, p.metrics.gateway, time.Now), nil
 	}
+	journal, err := acquirer.OpenJournal(context.Background(), acquirer.JournalPath(cfg.DataDir), acq,
+		acquirer.JournalOptions{Synchronous: cfg.Issuers.Ledger.Synchronous, Log: p.m.Log, Metrics: p.metrics.acquirer,
+			HoldExpiry: cfg.Issuers.Ledger.HoldExpiry})
+	if err != nil {
+		return nil, err
+	}
+	p.m.onClose(journal.Close)
 	p.m.host = acquirer.NewHost(acq, journal)
-	return gateway.New(cfg.Gateway, networks, p.m.host, p.m.Log, gateway.NewMetrics(reg), time.Now), nil
+	opts, queues, err := p.durableGateway()
+	if err != nil {
+		return nil, err
+	}
+	g := gateway.New(cfg.Gateway, networks, p.m.host, p.m.Log, p.metrics.gateway, time.Now, opts...)
+	for brand := range networks {
+		queues.Start(gateway.ReversalQueue(brand), g.ReversalDeliverer(brand))
+	}
+	p.m.gateway = g
+	return g, nil
+}
+
+// durableGateway opens what makes the gateway's promises durable: its keys (with the
+// secret of the PAN's keyed hash) and its store-and-forward queues, closed with the
+// process after the servers have drained; and names the issuers' institution IDs.
+func (p *parties) durableGateway() ([]gateway.Option, *saf.Store, error) {
+	cfg, ctx := p.m.Config, context.Background()
+	pans, err := seal.LoadOrCreateHasher(gateway.PANKeyPath(cfg.DataDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := gateway.OpenKeys(ctx, gateway.KeysPath(cfg.DataDir), gateway.KeysOptions{PANHasher: pans,
+		Window: cfg.Gateway.DuplicateWindow, Synchronous: cfg.Issuers.Ledger.Synchronous, Log: p.m.Log,
+		Metrics: p.metrics.gateway})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.m.onClose(keys.Close)
+	sealer, err := seal.LoadOrCreate(safKeyPath(cfg.DataDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	queues, err := saf.Open(ctx, gatewaySAFPath(cfg.DataDir), saf.Options{Synchronous: cfg.Issuers.Ledger.Synchronous,
+		Sealer: sealer, Log: p.m.Log, Metrics: p.safMetrics()})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.m.onClose(queues.Close)
+	institutions := make(map[string]string, len(cfg.Issuers.Banks))
+	for _, b := range cfg.Issuers.Banks {
+		institutions[b.Name] = b.InstitutionID
+	}
+	return []gateway.Option{gateway.WithKeys(keys), gateway.WithReversals(queues), gateway.WithInstitutions(institutions)},
+		queues, nil
 }
 
 // serverConfig is the ISO 8583 server of a role: the acquirer's front door takes the
@@ -197,6 +256,12 @@ func httpTLS(cfg configs.Config, role configs.Role) (*tls.Config, error) {
 	}
 	return t.ServerConfig()
 }
+
+// gatewaySAFPath is where the gateway's store-and-forward queues live.
+func gatewaySAFPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "saf.db") }
+
+// safKeyPath is the key that seals what store-and-forward queues keep (internal/seal).
+func safKeyPath(dataDir string) string { return filepath.Join(dataDir, "keys", "saf.key") }
 
 // booksPath is where an issuer's books live.
 func booksPath(dataDir, issuer string) string {

@@ -274,7 +274,7 @@ func (sv *supervisor) stop() error {
 		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-c.done:
-		case <-time.After(shutdownTimeout + 5*time.Second):
+		case <-time.After(sv.cfg.DrainTimeout + 5*time.Second):
 			_ = c.cmd.Process.Kill()
 			<-c.done
 		}

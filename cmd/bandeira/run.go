@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/bandeira/bandeira/configs"
 )
@@ -54,9 +53,6 @@ Examples:
   bandeira run --config my.yaml --check-config                       # validate and exit
   bandeira run --data-dir /tmp/bd --reset                            # start the books over
 `
-
-// shutdownTimeout bounds the drain of in-flight requests at exit.
-const shutdownTimeout = 10 * time.Second
 
 // serveFlags are the flags every serving command (run, node) shares.
 type serveFlags struct {

@@ -21,8 +21,10 @@ import (
 )
 
 // mixedTraffic sends sales of every product through both brands and all three issuers at
-// two merchants: an installment sale, a full and a partial reversal, a completion that
-// captures less than was held, a refund, a decline, a retransmit and a balance inquiry. It returns how many journal entries it made.
+// two merchants: an installment sale, a full and a partial reversal, completions that
+// capture every 0100 hold (one less than was held), a hold left uncaptured, a refund, a
+// decline, a retransmit and a balance inquiry. It returns how many journal entries it
+// made.
 func mixedTraffic(t *testing.T, n *testNet) int {
 	t.Helper()
 	atPadaria := func(m iso.Message) iso.Message {
@@ -44,12 +46,21 @@ func mixedTraffic(t *testing.T, n *testNet) int {
 	}
 	require.NotEmpty(t, scMasterDebit.PAN)
 
+	capture := func(orig iso.Message, c issuers.Card, amount bandeira.Amount) iso.Message {
+		m := n.reversalOf(orig, c, amount)
+		m.MTI = "0220"
+		m.Set(41, orig.Get(41))
+		m.Set(42, orig.Get(42))
+		return m
+	}
 	worked := n.request("0100", bbCredit, "000000", 10000)
 	require.Equal(t, "00", n.code(worked))
 	require.Equal(t, "00", n.code(worked), "a retransmit is answered again, journaled once")
+	require.Equal(t, "00", n.code(capture(worked, bbCredit, 10000)))
 	lojista := atPadaria(n.request("0100", nuCredit, "000000", 30000))
 	lojista.Set(48, "IP003103")
 	require.Equal(t, "00", n.code(lojista))
+	require.Equal(t, "00", n.code(capture(lojista, nuCredit, 30000)))
 	require.Equal(t, "00", n.code(atPadaria(n.request("0200", scVisaDebit, "000000", 5000))))
 	require.Equal(t, "00", n.code(n.request("0200", nuPrepaid, "000000", 2000)))
 
@@ -62,18 +73,18 @@ func mixedTraffic(t *testing.T, n *testNet) int {
 	rev := atPadaria(n.reversalOf(partial, scMasterDebit, 8000))
 	rev.Set(95, "000000003000000000003000000000003000000000")
 	require.Equal(t, "00", n.code(rev))
+	require.Equal(t, "00", n.code(capture(partial, scMasterDebit, 3000)), "what the partial reversal left")
 
 	captured := n.request("0100", nuCredit, "000000", 4000)
 	require.Equal(t, "00", n.code(captured))
-	completion := n.reversalOf(captured, nuCredit, 2500)
-	completion.MTI = "0220"
-	require.Equal(t, "00", n.code(completion), "a completion that captures less than was held")
+	require.Equal(t, "00", n.code(capture(captured, nuCredit, 2500)), "a completion that captures less than was held")
+	require.Equal(t, "00", n.code(n.request("0100", bbCredit, "000000", 700)), "a hold never captured")
 
 	require.Equal(t, "00", n.code(n.request("0200", bbCredit, "200000", 500)), "a refund")
 	broke := n.card("sicredi", bandeira.Debit, issuers.ScenarioInsufficientFunds)
 	require.Equal(t, "51", n.code(n.request("0100", broke, "000000", 10000)))
 	n.balance(bbDebit)
-	return 11 // 7 sales, 2 reversals, 1 completion, 1 refund
+	return 15 // 8 sales (one an uncaptured hold), 2 reversals, 4 completions, 1 refund
 }
 
 // journalOf reads the running network's journal.
@@ -92,10 +103,10 @@ func TestSettlementEndToEnd(t *testing.T) {
 		require.Len(t, es, want)
 
 		t.Run("counts the committed journal entries by kind", func(t *testing.T) {
-			require.Equal(t, 7.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="sale"`))
+			require.Equal(t, 8.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="sale"`))
 			require.Equal(t, 2.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="reversal"`))
 			require.Equal(t, 1.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="refund"`))
-			require.Equal(t, 1.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="completion"`))
+			require.Equal(t, 4.0, n.metric("bandeira_acquirer_journal_entries_total", `kind="completion"`))
 			require.Positive(t, n.metric("bandeira_acquirer_journal_commit_duration_seconds_count"))
 		})
 		t.Run("the command prints the same payouts as the HTTP endpoint", func(t *testing.T) {
@@ -300,16 +311,22 @@ func TestReconciliationEndToEnd(t *testing.T) {
 			}
 		}
 
+		held := map[string]bandeira.Amount{}
+		for _, e := range acquirer.OpenHolds(es) {
+			held[e.Issuer] += e.Fee.Gross
+		}
 		t.Run("each issuer's books hold exactly what clearing makes it pay, interchange included", func(t *testing.T) {
 			for _, issuer := range []string{"bancodobrasil", "nubank", "sicredi"} {
 				rep, err := books.Audit(context.Background(), booksPath(dir, issuer))
 				require.NoError(t, err)
 				require.Empty(t, rep.Violations)
-				owed := bandeira.Amount(rep.Settlement + rep.Held) // captured or posted, plus still held
+				owed := bandeira.Amount(rep.Settlement) // captured or posted, less refunds
 				require.NotZero(t, owed, issuer)
 				require.Equal(t, issuerGross[issuer], owed, "%s: books and journal", issuer)
 				require.Equal(t, -(owed - issuerIC[issuer]), issuerPos[issuer], "%s: books and clearing", issuer)
+				require.Equal(t, held[issuer], bandeira.Amount(rep.Held), "%s: holds the journal does not present", issuer)
 			}
+			require.Equal(t, map[string]bandeira.Amount{"bancodobrasil": 700}, held)
 		})
 		t.Run("each brand's position is its brand fees", func(t *testing.T) {
 			require.Equal(t, brandFees, map[string]bandeira.Amount(brandPos))
@@ -337,8 +354,8 @@ func TestReconciliationEndToEnd(t *testing.T) {
 			for _, e := range es {
 				kinds[e.Kind]++
 			}
-			require.Equal(t, map[acquirer.EntryKind]int{acquirer.EntrySale: 7, acquirer.EntryReversal: 2,
-				acquirer.EntryCompletion: 1, acquirer.EntryRefund: 1}, kinds)
+			require.Equal(t, map[acquirer.EntryKind]int{acquirer.EntrySale: 8, acquirer.EntryReversal: 2,
+				acquirer.EntryCompletion: 4, acquirer.EntryRefund: 1}, kinds)
 		})
 	})
 }

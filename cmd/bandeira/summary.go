@@ -21,8 +21,8 @@ func printConfigSummary(w io.Writer, path string, cfg configs.Config) {
 	fmt.Fprintf(tw, "ISO 8583 gateway\t%s\n", cfg.Listen.Gateway)
 	fmt.Fprintf(tw, "HTTP (metrics, health)\t%s\n", cfg.Listen.HTTP)
 	fmt.Fprintf(tw, "data dir\t%s\n", cfg.DataDir)
-	fmt.Fprintf(tw, "timers\tissuer %s < gateway %s < server %s\n",
-		cfg.Network.IssuerTimeout, cfg.Gateway.RequestTimeout, cfg.Server.RequestTimeout)
+	fmt.Fprintf(tw, "timers\tissuer %s < gateway %s < server %s; drain at shutdown %s\n",
+		cfg.Network.IssuerTimeout, cfg.Gateway.RequestTimeout, cfg.Server.RequestTimeout, cfg.DrainTimeout)
 	fmt.Fprintf(tw, "limits\t%d connections, %d in flight (%d per connection), frames ≤ %d bytes\n",
 		cfg.Server.MaxConnections, cfg.Server.MaxInFlight, cfg.Server.MaxInFlightPerConn, cfg.Server.MaxFrameSize)
 	fmt.Fprintf(tw, "cards\tseed %d, %d per BIN row\n", cfg.Issuers.Seed, cfg.Issuers.CardsPerBIN)
