@@ -117,6 +117,10 @@ type Authorization struct {
 	Original             *OriginalData // field 90
 	Replacement          *Amount       // field 95: the actual amount after a partial reversal
 	ReceivingInstitution string        // field 100
+	// ResponseCode and StandIn are set on an advice (0120): field 39, the decision taken
+	// on the issuer's behalf, and field 44 position 1, why the network stood in.
+	ResponseCode ResponseCode  // field 39
+	StandIn      StandInReason // field 44
 }
 
 // TxType returns the transaction type: the first two digits of the processing code.
@@ -179,6 +183,9 @@ type Result struct {
 	Brand  Brand
 	// Product of the card, when the issuer knows it (used for pricing).
 	Product Product
+	// StandIn is set when a network decided on the issuer's behalf (field 44); zero when
+	// the issuer decided.
+	StandIn StandInReason
 }
 
 // Balances are the amounts returned in field 54 (amount types 01 ledger, 02 available).
