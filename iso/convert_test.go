@@ -50,6 +50,12 @@ func TestToAuthorization(t *testing.T) {
 				AcquirerID: "12345", ForwardingID: "76543210"},
 			Replacement: amountPtr(4000), ReceivingInstitution: "260",
 		}},
+		{"0120", bandeira.Authorization{
+			MTI: "0120", PAN: "5260010100000036", ProcessingCode: "000000", Amount: 9990, AmountPresent: true,
+			TransmissionTime: "1126150000", STAN: "000003", AcquirerID: "12345", ForwardingID: "76543210",
+			RRN: "533015000003", AuthCode: "STIP01", TerminalID: "TERM0002", MerchantID: "MERCHANT0000002",
+			Currency: "986", ResponseCode: bandeira.Approved, StandIn: bandeira.StandInUnreachable,
+		}},
 		{"0800", bandeira.Authorization{MTI: "0800", TransmissionTime: "1126140000", STAN: "000007", NetworkCode: "301"}},
 	}
 	for _, c := range cases {
@@ -109,6 +115,8 @@ func TestToAuthorizationRejects(t *testing.T) {
 		{"field 95 with letters in the amount", "0400", 95, "00000000400X" + "000000004000000000004000000000"},
 		{"field 95 of 12 characters", "0400", 95, "000000004000"},
 		{"a receiving institution with letters", "0100", 100, "BB1"},
+		{"an advice's response code of 1 character", "0120", 39, "0"},
+		{"an advice's response code with a symbol", "0120", 39, "0-"},
 	}
 	for _, c := range cases {
 		t.Run("rejects "+c.name, func(t *testing.T) {
@@ -135,7 +143,7 @@ func TestFromAuthorization(t *testing.T) {
 			require.NoError(t, err)
 			got := FromAuthorization(a)
 			// Track 2 is never kept; the rest have no domain field.
-			for _, n := range []int{35, 39, 53, 55, 62, 63, 64, 128} {
+			for _, n := range []int{35, 53, 55, 62, 63, 64, 128} {
 				want.Del(n)
 			}
 			// Text fields lose their space padding on the way in; Pack restores it, so
@@ -277,6 +285,21 @@ func TestToResult(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, goldenResult, r)
 	})
+	t.Run("reads position 1 of field 44 as the stand-in reason, anything but 1 to 3 as the issuer's decision", func(t *testing.T) {
+		for v, want := range map[string]bandeira.StandInReason{
+			"1": bandeira.StandInTimeout, "2XYZ": bandeira.StandInUnreachable, "3": bandeira.StandInSignedOff,
+			"5": 0, "9": 0, "A1": 0,
+		} {
+			r, err := ToResult(msg("0110", map[int]string{39: "00", 44: v}))
+			require.NoError(t, err)
+			require.Equal(t, want, r.StandIn, "field 44 %q", v)
+		}
+	})
+	t.Run("writes field 44 only for a stand-in", func(t *testing.T) {
+		require.False(t, Respond(golden(t, "0100"), goldenResult).Has(44))
+		resp := Respond(golden(t, "0100"), bandeira.Result{Code: bandeira.Approved, StandIn: bandeira.StandInSignedOff})
+		require.Equal(t, "3", resp.Get(44))
+	})
 	t.Run("ignores field 54 groups of other amount types", func(t *testing.T) {
 		r, err := ToResult(msg("0110", map[int]string{39: "00", 54: "0040986C000000000100"}))
 		require.NoError(t, err)
@@ -316,6 +339,9 @@ func TestToResult(t *testing.T) {
 			{Code: bandeira.Approved, AuthCode: "ZZ0001", Product: bandeira.Prepaid, Issuer: "nubank"},
 			{Code: bandeira.InsufficientFunds, Product: bandeira.Debit, Issuer: "banco-do_sul2"},
 			{Code: bandeira.DoNotHonour, Issuer: "sicredi"},
+			{Code: bandeira.Approved, AuthCode: "S00001", Product: bandeira.Debit, Issuer: "nubank", StandIn: bandeira.StandInTimeout},
+			{Code: bandeira.ExceedsAmountLimit, Issuer: "nubank", StandIn: bandeira.StandInUnreachable},
+			{Code: bandeira.ExpiredCard, StandIn: bandeira.StandInSignedOff},
 		} {
 			got, err := ToResult(Respond(golden(t, "0100"), res))
 			require.NoError(t, err)

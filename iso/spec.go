@@ -72,6 +72,7 @@ var fieldDefs = [...]fieldDef{
 	{41, "Card acceptor terminal ID", text, fixed, 8},
 	{42, "Card acceptor ID", text, fixed, 15},
 	{43, "Card acceptor name/location", text, fixed, 40},
+	{44, "Additional response data", alpha, llvar, 25},
 	{48, "Additional data, private (TLV)", text, lllvar, 999},
 	{49, "Currency code, transaction", numeric, fixed, 3},
 	{52, "PIN data", binary, fixed, 8},
