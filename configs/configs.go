@@ -11,7 +11,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +58,8 @@ type Config struct {
 	// reconnect back-off, echo, sign-on and TLS. Send timeouts follow the timers of the
 	// calling party.
 	Links iso.ClientConfig `yaml:"links"`
+	// SAF paces the store-and-forward queues (advices and reversals owed to a party).
+	SAF SAF `yaml:"saf"`
 }
 
 // Listen holds listen addresses.
@@ -86,6 +90,7 @@ func DefaultConfig() Config {
 		Acquirer: acquirer.DefaultConfig(),
 		Nodes:    DefaultNodes(),
 		Links:    DefaultLinks(),
+		SAF:      DefaultSAF(),
 	}
 }
 
@@ -124,6 +129,23 @@ func (c Config) Validate() error {
 	add("timers", nestedTimers(c))
 	add("nodes", c.validateNodes())
 	add("links", c.Links.Validate())
+	add("saf", c.SAF.validate())
+	add("network", c.standInIssuers())
+	return errors.Join(errs...)
+}
+
+// standInIssuers checks that every per-issuer stand-in override names a configured bank.
+func (c Config) standInIssuers() error {
+	banks := make(map[string]bool, len(c.Issuers.Banks))
+	for _, b := range c.Issuers.Banks {
+		banks[b.Name] = true
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.Network.StandIn.Issuers)) {
+		if !banks[name] {
+			errs = append(errs, fmt.Errorf("stand_in.issuers.%s: no such bank in issuers.banks", name))
+		}
+	}
 	return errors.Join(errs...)
 }
 

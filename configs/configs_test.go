@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,6 +43,18 @@ func TestGoodConfigs(t *testing.T) {
 		require.Equal(t, def.Issuers.Banks, cfg.Issuers.Banks)
 		require.Equal(t, def.Acquirer, cfg.Acquirer)
 	})
+	t.Run("a stand-in override changes only its bank and its keys", func(t *testing.T) {
+		cfg, err := Load("testdata/stand-in.good.yaml")
+		require.NoError(t, err)
+		require.False(t, cfg.Network.StandIn.For("nubank").Enabled)
+		sicredi := cfg.Network.StandIn.For("sicredi")
+		require.Equal(t, []string{"purchase", "cash"}, sicredi.Types)
+		require.EqualValues(t, 100000, sicredi.DailyLimit)
+		require.EqualValues(t, 20000, sicredi.TransactionLimit)
+		require.Equal(t, DefaultConfig().Network.StandIn.StandInRules, cfg.Network.StandIn.For("bancodobrasil"))
+		require.Equal(t, 100*time.Millisecond, cfg.SAF.RetryMin)
+		require.Equal(t, 24*time.Hour, cfg.SAF.MaxAge)
+	})
 	t.Run("a node's settings merge into the default node of its role", func(t *testing.T) {
 		cfg, err := Load("testdata/new-bank.good.yaml")
 		require.NoError(t, err)
@@ -75,9 +88,12 @@ func TestBadConfigs(t *testing.T) {
 			"want integer centavos (10000 = R$ 100.00)"},
 		"decimal-rate.bad.yaml": {`decimal-rate.bad.yaml:5: key "acquirer.plans.standard.visa.debit.mdr_bps": 199.5 is not a whole number`,
 			"want integer basis points (399 = 3.99%)"},
-		"decimal-count.bad.yaml": {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
-		"bad-port.bad.yaml":      {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
-		"bad-address.bad.yaml":   {`listen: http address "localhost": want host:port`},
+		"decimal-count.bad.yaml":         {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
+		"bad-port.bad.yaml":              {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
+		"bad-address.bad.yaml":           {`listen: http address "localhost": want host:port`},
+		"stand-in-unknown-bank.bad.yaml": {"network: stand_in.issuers.itau: no such bank in issuers.banks"},
+		"stand-in-limit.bad.yaml":        {"network: stand_in.transaction_limit 0: must be above 0 centavos"},
+		"saf-retry.bad.yaml":             {"saf: retry_max 1s: must be at least retry_min (2s)"},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)
