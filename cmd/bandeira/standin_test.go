@@ -152,3 +152,22 @@ func TestStandInAdvicesPostWhenTheIssuerIsBack(t *testing.T) {
 		require.Equal(t, 1, strings.Count(n.logs.String(), `"message":"node exited`))
 	})
 }
+
+// TestStandInWhenTheIssuerSignsOff stops an issuer node gracefully: it signs off the
+// network's link as it shuts down, and the network stands in for its cards with reason 3.
+func TestStandInWhenTheIssuerSignsOff(t *testing.T) {
+	n := mustStartNetIn(t, processes)
+	card := n.card("sicredi", bandeira.Credit, "")
+	require.Equal(t, "00", n.code(n.request("0100", card, "000000", 1000)))
+	require.NoError(t, syscall.Kill(n.nodes["issuer:sicredi"].pid, syscall.SIGTERM))
+	restartCommand(t, n, "issuer:sicredi") // the supervisor saw it exit
+	var resp iso.Message
+	require.Eventually(t, func() bool {
+		resp = n.send(n.request("0100", card, "000000", 1000))
+		return resp.Get(44) == "3"
+	}, 30*time.Second, 20*time.Millisecond, "never stood in with reason 3")
+	require.Equal(t, "00", resp.Get(39))
+	require.Regexp(t, `^S`, resp.Get(38))
+	require.Positive(t, sumSamples(t, n.getFrom(n.nodes["network:visa"].http, "/metrics"),
+		"bandeira_network_stand_in_total", []string{`issuer="sicredi"`, `reason="signed_off"`}))
+}
