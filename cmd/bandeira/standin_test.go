@@ -1,18 +1,23 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/saf"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
+	"github.com/bandeira/bandeira/network"
 )
 
 // TestStandInEndToEnd drives the scenario cards that take the issuer out of the decision:
@@ -170,4 +175,62 @@ func TestStandInWhenTheIssuerSignsOff(t *testing.T) {
 	require.Regexp(t, `^S`, resp.Get(38))
 	require.Positive(t, sumSamples(t, n.getFrom(n.nodes["network:visa"].http, "/metrics"),
 		"bandeira_network_stand_in_total", []string{`issuer="sicredi"`, `reason="signed_off"`}))
+}
+
+// TestStandInDataAcrossRestarts restarts the network after stand-in approvals: the card's
+// daily total and the auth codes issued survive, the network's store holds every decision
+// and no PAN, and --reset starts it over.
+func TestStandInDataAcrossRestarts(t *testing.T) {
+	eachTopology(t, func(t *testing.T, n *testNet) {
+		c := n.card("nubank", bandeira.Credit, issuers.ScenarioIssuerDown)
+		purchase := func(amount bandeira.Amount) iso.Message { return n.send(n.request("0100", c, "000000", amount)) }
+		var codes []string
+		for range 2 {
+			resp := purchase(20000)
+			require.Equal(t, "00", resp.Get(39))
+			codes = append(codes, resp.Get(38))
+		}
+		n.restart()
+		t.Run("keeps the card's daily total and never issues an auth code again", func(t *testing.T) {
+			require.Equal(t, "61", purchase(10001).Get(39))
+			resp := purchase(10000)
+			require.Equal(t, "00", resp.Get(39))
+			require.NotContains(t, codes, resp.Get(38))
+		})
+		t.Run("keeps every decision in the network's store, and no PAN in its files", func(t *testing.T) {
+			path := networkStorePath(n.dataDir(), bandeira.Mastercard)
+			all, err := network.ReadStandIns(context.Background(), path)
+			require.NoError(t, err)
+			require.Len(t, all, 4)
+			for _, d := range all {
+				require.Equal(t, "nubank", d.Issuer)
+				require.Equal(t, bandeira.StandInUnreachable, d.Reason)
+			}
+			require.Equal(t, []bandeira.ResponseCode{"00", "00", "61", "00"}, []bandeira.ResponseCode{all[0].Code, all[1].Code, all[2].Code, all[3].Code})
+			files, err := filepath.Glob(filepath.Join(n.dataDir(), "networks", "*"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				require.NoError(t, err)
+				require.NotContains(t, string(b), c.PAN.Digits(), f)
+			}
+		})
+		if n.topo != oneProcess {
+			return
+		}
+		t.Run("run --reset starts the network's store and queues over", func(t *testing.T) {
+			n.stop()
+			m := NewMain(n.cfg, zerolog.New(zerolog.NewTestWriter(t)))
+			m.Reset = true
+			require.NoError(t, m.Run(context.Background()))
+			require.NoError(t, m.Close())
+			all, err := network.ReadStandIns(context.Background(), networkStorePath(n.dataDir(), bandeira.Mastercard))
+			require.NoError(t, err)
+			require.Empty(t, all)
+			pending, err := saf.Read(context.Background(), networkSAFPath(n.dataDir(), bandeira.Mastercard))
+			require.NoError(t, err)
+			require.Empty(t, pending)
+		})
+	})
 }
