@@ -218,8 +218,8 @@ func (r *Router) Authorize(ctx context.Context, a bandeira.Authorization) (bande
 		return bandeira.Result{Code: bandeira.NoSuchIssuer, Brand: r.brand}, nil
 	}
 	is.m.routed.Inc()
-	if r.store != nil && standsInFor(&a) {
-		if res, done, err := r.decidedBefore(ctx, is, &a, product); done {
+	if r.store != nil && standsInFor(&a) && !r.store.empty() {
+		if res, done, err := r.decidedBefore(ctx, is, a, product); done {
 			return res, err
 		}
 	}
@@ -240,7 +240,7 @@ func (r *Router) Authorize(ctx context.Context, a bandeira.Authorization) (bande
 		}
 		return res, nil
 	}
-	return r.gaveUp(ctx, is, &a, product, res, err)
+	return r.gaveUp(ctx, is, a, product, res, err)
 }
 
 // trimZeros drops the leading zeros of a digit string ("001" → "1"; "000" → "0").

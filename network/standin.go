@@ -19,9 +19,11 @@ type Forwarder interface {
 // nil). If the caller gave up first, the caller owns the outcome. Otherwise the network
 // does: it stands in when the issuer is late, unreachable or signed off and its rules
 // cover the request; else it answers as the issuer did (91) and stores for the issuer the
-// reversal of anything that may have posted there.
-func (r *Router) gaveUp(ctx context.Context, is *issuer, a *bandeira.Authorization, product bandeira.Product,
+// reversal of anything that may have posted there. It takes a by value, so that only this
+// rare path copies it to the heap.
+func (r *Router) gaveUp(ctx context.Context, is *issuer, req bandeira.Authorization, product bandeira.Product,
 	res bandeira.Result, err error) (bandeira.Result, error) {
+	a := &req
 	reason := r.failed(is, a, err)
 	if ctx.Err() == nil {
 		if r.store != nil && reason.Valid() && standsInFor(a) && is.rules.Enabled {
@@ -67,7 +69,8 @@ func (r *Router) standIn(ctx context.Context, is *issuer, a *bandeira.Authorizat
 // decidedBefore answers a request whose key the network already stood in for with that
 // decision (storing its message for the issuer again, which the issuer applies once), or
 // 94 when the body differs; done is false when the key was never stood in for.
-func (r *Router) decidedBefore(ctx context.Context, is *issuer, a *bandeira.Authorization, product bandeira.Product) (bandeira.Result, bool, error) {
+func (r *Router) decidedBefore(ctx context.Context, is *issuer, req bandeira.Authorization, product bandeira.Product) (bandeira.Result, bool, error) {
+	a := &req
 	d, same, err := r.store.previous(ctx, a)
 	switch {
 	case err != nil:

@@ -179,6 +179,10 @@ func (s *Store) decide(ctx context.Context, req standInRequest) (*StandIn, bool,
 	return d, repeat, nil
 }
 
+// empty reports, without a lock, whether the store holds no decision a request could be a
+// repeat of: the request path then skips the lookup.
+func (s *Store) empty() bool { return s.keys.Load() == 0 }
+
 // previous returns the decision the network made on a's key, once it is on disk, and
 // whether a is the request it decided (same card, class, processing code and amount);
 // nil when it never stood in for that key.
