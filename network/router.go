@@ -73,8 +73,8 @@ func WithClock(now func() time.Time) Option { return func(r *Router) { r.now = n
 // NewRouter builds the router for brand. routes map BIN prefixes (6 to 8 digits) to names
 // in issuers; issuers no route names are ignored. It fails if cfg is invalid, a prefix is
 // malformed or repeated, a route names an issuer missing from issuers (or nil there), an
-// institution ID is not 1 to 11 digits, or two issuers share one. A nil m gets
-// unregistered metrics.
+// institution ID is not 1 to 11 digits, two issuers share one, or WithStandIn lacks its
+// store or its forwarder. A nil m gets unregistered metrics.
 func NewRouter(brand bandeira.Brand, cfg Config, routes []Route, issuers map[string]bandeira.Authorizer, log zerolog.Logger, m *Metrics, opts ...Option) (*Router, error) {
 	if brand == "" {
 		return nil, errors.New("building router: empty brand")
@@ -96,6 +96,9 @@ func NewRouter(brand bandeira.Brand, cfg Config, routes []Route, issuers map[str
 	}
 	for _, o := range opts {
 		o(r)
+	}
+	if (r.store == nil) != (r.fwd == nil) {
+		return nil, fmt.Errorf("building %s router: stand-in needs both a store and a forwarder", brand)
 	}
 	index, err := r.addIssuers(cfg.StandIn, routes, issuers)
 	if err != nil {

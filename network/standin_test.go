@@ -94,6 +94,14 @@ func request(pan bandeira.PAN, stan string, amount bandeira.Amount) bandeira.Aut
 
 const bbCard = bandeira.PAN("4000010100000001")
 
+func TestWithStandInNeedsBoth(t *testing.T) {
+	t.Run("refuses a store without a forwarder", func(t *testing.T) {
+		_, err := NewRouter(bandeira.Visa, DefaultConfig(), nil, nil, zerolog.Nop(), nil,
+			WithStandIn(openTestStore(t, t.TempDir(), &testClock{t: stipNow}), nil))
+		require.ErrorContains(t, err, "stand-in needs both a store and a forwarder")
+	})
+}
+
 func TestStandInReasons(t *testing.T) {
 	tests := []struct {
 		name   string
