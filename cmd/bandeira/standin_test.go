@@ -145,9 +145,8 @@ func TestStandInAdvicesPostWhenTheIssuerIsBack(t *testing.T) {
 			60*time.Second, 50*time.Millisecond, "the network's queue to nubank never drained")
 	})
 	t.Run("the issuer holds the stand-in approvals once", func(t *testing.T) {
-		if refused := network("bandeira_saf_sent_total", queue, `result="refused"`); refused > 0 {
-			t.Skipf("the issuer refused %v stored messages: it does not post 0120 advices yet (issue 10, issuer side)", refused)
-		}
+		require.Zero(t, network("bandeira_saf_sent_total", queue, `result="refused"`), "the issuer took every message")
+		require.Equal(t, 3.0, network("bandeira_saf_sent_total", queue, `result="acknowledged"`))
 		after := n.balance(card)
 		require.Equal(t, before.Available-12000, after.Available, "both advices hold, the declined one nothing")
 		require.Equal(t, before.Ledger, after.Ledger, "holds do not move the ledger balance")
