@@ -11,7 +11,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +67,8 @@ type Config struct {
 	// into (server.request_timeout plus server.write_timeout), so that no accepted
 	// request is dropped unanswered.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// SAF paces the store-and-forward queues (advices and reversals owed to a party).
+	SAF SAF `yaml:"saf"`
 }
 
 // Listen holds listen addresses.
@@ -98,6 +102,7 @@ func DefaultConfig() Config {
 		Admin:    Admin{FaultSeed: 1},
 		// server.request_timeout (20 s) + server.write_timeout (5 s) + a margin
 		DrainTimeout: 30 * time.Second,
+		SAF:          DefaultSAF(),
 	}
 }
 
@@ -137,6 +142,23 @@ func (c Config) Validate() error {
 	add("nodes", c.validateNodes())
 	add("links", c.Links.Validate())
 	add("faults", c.validateFaults())
+	add("saf", c.SAF.validate())
+	add("network", c.standInIssuers())
+	return errors.Join(errs...)
+}
+
+// standInIssuers checks that every per-issuer stand-in override names a configured bank.
+func (c Config) standInIssuers() error {
+	banks := make(map[string]bool, len(c.Issuers.Banks))
+	for _, b := range c.Issuers.Banks {
+		banks[b.Name] = true
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.Network.StandIn.Issuers)) {
+		if !banks[name] {
+			errs = append(errs, fmt.Errorf("stand_in.issuers.%s: no such bank in issuers.banks", name))
+		}
+	}
 	return errors.Join(errs...)
 }
 

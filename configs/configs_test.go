@@ -54,6 +54,18 @@ func TestGoodConfigs(t *testing.T) {
 			"gateway->network:visa":              {Down: true},
 		}, cfg.Faults)
 	})
+	t.Run("a stand-in override changes only its bank and its keys", func(t *testing.T) {
+		cfg, err := Load("testdata/stand-in.good.yaml")
+		require.NoError(t, err)
+		require.False(t, cfg.Network.StandIn.For("nubank").Enabled)
+		sicredi := cfg.Network.StandIn.For("sicredi")
+		require.Equal(t, []string{"purchase", "cash"}, sicredi.Types)
+		require.EqualValues(t, 100000, sicredi.DailyLimit)
+		require.EqualValues(t, 20000, sicredi.TransactionLimit)
+		require.Equal(t, DefaultConfig().Network.StandIn.StandInRules, cfg.Network.StandIn.For("bancodobrasil"))
+		require.Equal(t, 100*time.Millisecond, cfg.SAF.RetryMin)
+		require.Equal(t, 24*time.Hour, cfg.SAF.MaxAge)
+	})
 	t.Run("a node's settings merge into the default node of its role", func(t *testing.T) {
 		cfg, err := Load("testdata/new-bank.good.yaml")
 		require.NoError(t, err)
@@ -96,7 +108,10 @@ func TestBadConfigs(t *testing.T) {
 		"faults-bad-values.bad.yaml": {"target issuer:nubank: drop 1.5: want a probability from 0 to 1",
 			`target issuer:sicredi: code "051": want two upper-case letters or digits`,
 			"target network:visa: latency -1s: want a duration from 0 to 1h0m0s"},
-		"faults-unknown-key.bad.yaml": {`faults-unknown-key.bad.yaml:2: unknown key "faults.issuer:nubank.delay"`},
+		"faults-unknown-key.bad.yaml":    {`faults-unknown-key.bad.yaml:2: unknown key "faults.issuer:nubank.delay"`},
+		"stand-in-unknown-bank.bad.yaml": {"network: stand_in.issuers.itau: no such bank in issuers.banks"},
+		"stand-in-limit.bad.yaml":        {"network: stand_in.transaction_limit 0: must be above 0 centavos"},
+		"saf-retry.bad.yaml":             {"saf: retry_max 1s: must be at least retry_min (2s)"},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

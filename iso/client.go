@@ -31,7 +31,17 @@ var (
 	ErrDuplicateRequest = errors.New("iso: duplicate request in flight")
 	// ErrNoSTAN means a request has no field 11, so its reply could not be matched.
 	ErrNoSTAN = errors.New("iso: request has no STAN")
+	// ErrSignedOff means the peer signed off the link (it sent 0800 with field 70 = 002)
+	// and has not signed on since: requests fail at once, like a link that is down, until
+	// a connection signs on again. It wraps bandeira.ErrSignedOff and ErrConnectionClosed.
+	ErrSignedOff error = signedOffError{}
 )
+
+// signedOffError is ErrSignedOff: a link down because its peer said so.
+type signedOffError struct{}
+
+func (signedOffError) Error() string   { return "iso: peer signed off" }
+func (signedOffError) Unwrap() []error { return []error{bandeira.ErrSignedOff, ErrConnectionClosed} }
 
 // ClientOption configures a Client beyond its ClientConfig.
 type ClientOption func(*clientOptions)
@@ -81,8 +91,10 @@ type Client struct {
 	log  zerolog.Logger
 	m    linkSeries
 
-	errDown   error // returned when no connection is live
-	errClosed error // returned after Close
+	errDown   error       // returned when no connection is live
+	errClosed error       // returned after Close
+	errOff    error       // returned while the peer has signed off
+	signedOff atomic.Bool // the peer signed off and no connection signed on since
 	stans     stanSequence
 
 	ctx       context.Context // cancelled by Close: stops the pool slots
@@ -142,6 +154,7 @@ func NewClient(addr string, cfg ClientConfig, opts ...ClientOption) (*Client, er
 		m:         o.metrics.series(o.name),
 		errDown:   fmt.Errorf("link %s: no connection up: %w", o.name, ErrConnectionClosed),
 		errClosed: fmt.Errorf("link %s: client closed: %w", o.name, ErrConnectionClosed),
+		errOff:    fmt.Errorf("link %s: %w", o.name, ErrSignedOff),
 		ctx:       ctx,
 		cancel:    cancel,
 		done:      make(chan struct{}),

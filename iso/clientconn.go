@@ -159,6 +159,7 @@ func (c *Client) signOn(conn *pooledConn) error {
 	if code := resp.Get(39); resp.MTI != "0810" || code != string(bandeira.Approved) {
 		return fmt.Errorf("peer answered %s with response code %q", resp.MTI, code)
 	}
+	c.signedOnAgain()
 	return nil
 }
 

@@ -114,6 +114,9 @@ func (c *Client) begin() (*pooledConn, error) {
 	if c.closed {
 		return nil, c.errClosed
 	}
+	if c.signedOff.Load() {
+		return nil, c.errOff
+	}
 	conn := c.pool.pick(c.rotate.Add(1))
 	if conn == nil {
 		return nil, c.errDown
@@ -214,7 +217,9 @@ func (c *Client) inbound(conn *connection.Connection, carrier *iso8583.Message) 
 	}
 	code := bandeira.FormatError
 	if a, err := ToAuthorization(m); err == nil {
-		code, _, _ = networkManagement(a)
+		var act netAction
+		code, act, _ = networkManagement(a)
+		c.peerSignOn(act)
 	}
 	body, err := Pack(Respond(m, bandeira.Result{Code: code}))
 	if err == nil {
@@ -222,6 +227,26 @@ func (c *Client) inbound(conn *connection.Connection, carrier *iso8583.Message) 
 	}
 	if err != nil {
 		c.log.Info().Err(err).Str("mti", m.MTI).Msg("answering the peer's network management")
+	}
+}
+
+// peerSignOn records a sign-on or sign-off the peer sent: after a sign-off the link takes
+// no requests until the peer signs on, or a connection of ours signs on again.
+func (c *Client) peerSignOn(act netAction) {
+	switch act {
+	case netSignOff:
+		if !c.signedOff.Swap(true) {
+			c.log.Warn().Msg("peer signed off; requests fail until it signs on again")
+		}
+	case netSignOn:
+		c.signedOnAgain()
+	}
+}
+
+// signedOnAgain clears a sign-off of the peer's.
+func (c *Client) signedOnAgain() {
+	if c.signedOff.Swap(false) {
+		c.log.Info().Msg("peer signed on again")
 	}
 }
 

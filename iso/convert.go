@@ -12,9 +12,11 @@ import (
 // field it converts and returns a *FieldError, never naming the value, for content it
 // cannot use: an MTI that is not a request of class 1, 2, 4 or 8; a PAN that is not 12–19
 // digits (the Luhn check is the gateway's, answering 14); letters in a numeric field; an
-// impossible date or time in fields 7, 12 or 13; a malformed field 39, 48 TLV, 52 PIN
-// block, 90 or 95. Field 39 (an advice's stand-in decision) goes to ResponseCode and the
-// first character of field 44 to StandIn. It does not require any field: missing mandatory fields are the gateway's
+// impossible date or time in fields 7, 12 or 13; a malformed field 48 TLV, 52 PIN block,
+// 90 or 95; a field 39 that is not 2 letters or digits. An advice's 39 and 44 (the
+// decision taken on the issuer's behalf and why) go to ResponseCode and StandIn; a field
+// 44 whose position 1 is not 1, 2 or 3 means no stand-in. It does not require any field:
+// missing mandatory fields are the gateway's
 // decision. Field 35 only sets Track2Present; its content is not kept.
 //
 // Values are kept as they appear on the wire: text fields keep their padding (a 9-character
@@ -60,18 +62,6 @@ func convertStructured(a *bandeira.Authorization, m Message) error {
 		a.Amount, a.AmountPresent = amount, true
 	}
 	_, a.Track2Present = m.Fields[35]
-	if v, ok := m.Fields[39]; ok {
-		if len(v) != 2 || !isAlnum(v) {
-			return fieldErr(39, "is not 2 letters or digits")
-		}
-		a.ResponseCode = bandeira.ResponseCode(v)
-	}
-	if v, ok := m.Fields[44]; ok {
-		if len(v) == 0 {
-			return fieldErr(44, "is empty")
-		}
-		a.StandIn = bandeira.StandInReason(v[0])
-	}
 	if v, ok := m.Fields[48]; ok {
 		if err := applyTLV(a, v); err != nil {
 			return err
@@ -89,14 +79,41 @@ func convertStructured(a *bandeira.Authorization, m Message) error {
 		}
 		a.Replacement = &amount
 	}
+	return convertAdvice(a, m)
+}
+
+// convertAdvice reads what an advice carries of the decision taken on the issuer's
+// behalf: 39 (2 letters or digits) and field 44's stand-in reason.
+func convertAdvice(a *bandeira.Authorization, m Message) error {
+	if v, ok := m.Fields[39]; ok {
+		if len(v) != 2 || !isAlnum(v) {
+			return fieldErr(39, "is not 2 letters or digits")
+		}
+		a.ResponseCode = bandeira.ResponseCode(v)
+	}
+	if v, ok := m.Fields[44]; ok {
+		a.StandIn = standInReason(v)
+	}
 	return nil
 }
 
+// standInReason reads position 1 of field 44: 1, 2 or 3 is a stand-in reason; anything
+// else (5, the issuer decided, or a value of another network's dialect) is the zero value.
+func standInReason(v string) bandeira.StandInReason {
+	if v == "" {
+		return 0
+	}
+	if r := bandeira.StandInReason(v[0]); r.Valid() {
+		return r
+	}
+	return 0
+}
+
 // FromAuthorization builds the request message for a, the inverse of ToAuthorization:
-// every non-empty field is set, field 4 when AmountPresent or Amount is non-zero, 39 from
-// ResponseCode, 44 from StandIn (one character), field 48 from CVV2 and Installments, 90
-// from Original and 95 from Replacement (actual amount, repeated as settlement and billing
-// amounts, then 6 zeros). Field 35 is never set:
+// every non-empty field is set, field 4 when AmountPresent or Amount is non-zero, field 48
+// from CVV2 and Installments, 90 from Original and 95 from Replacement (actual amount,
+// repeated as settlement and billing amounts, then 6 zeros), and on an advice 39 from
+// ResponseCode and 44 from StandIn. Field 35 is never set:
 // Authorization does not keep track 2. It does not validate: Pack or the receiver
 // rejects what does not fit (a negative or 13-digit amount, for one).
 func FromAuthorization(a bandeira.Authorization) Message {
@@ -113,12 +130,6 @@ func FromAuthorization(a bandeira.Authorization) Message {
 	if a.AmountPresent || a.Amount != 0 {
 		m.Fields[4] = formatAmount(a.Amount)
 	}
-	if a.ResponseCode != "" {
-		m.Fields[39] = string(a.ResponseCode)
-	}
-	if a.StandIn != 0 {
-		m.Fields[44] = string([]byte{byte(a.StandIn)})
-	}
 	if v := buildTLV(a); v != "" {
 		m.Fields[48] = v
 	}
@@ -127,6 +138,12 @@ func FromAuthorization(a bandeira.Authorization) Message {
 	}
 	if r := a.Replacement; r != nil {
 		m.Fields[95] = replacementAmounts(*r)
+	}
+	if a.ResponseCode != "" {
+		m.Fields[39] = string(a.ResponseCode)
+	}
+	if a.StandIn.Valid() {
+		m.Fields[44] = string(rune(a.StandIn))
 	}
 	return m
 }
@@ -275,14 +292,15 @@ var echoed = [...]int{2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49}
 // Respond builds the response to req carrying res: MTI = req's response MTI (0100 →
 // 0110, 0101 → 0110); fields 2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42 and 49 echoed when
 // present, plus 70 for network management and 90 for reversals; 39 always (96 when
-// res.Code is empty); 38 when approved with an AuthCode; 44 when res.StandIn is set; 54
-// when res.Balances is set; 95 when res.Remaining is set (the request's 95 is never
-// echoed: the answer says what the responder applied); 48 with tags PR (res.Product) and
-// IS (res.Issuer) when either is set. The request's field 48 is never echoed (it may hold
-// the CVV2). For a req that is not a request the MTI is "" and Pack rejects the response.
+// res.Code is empty); 38 when approved with an AuthCode; 44 with the stand-in reason
+// when res.StandIn is one; 54 when res.Balances is set; 95 when res.Remaining is set (the
+// request's 95 is never echoed: the answer says what the responder applied); 48 with tags
+// PR (res.Product) and IS (res.Issuer) when either is set. The request's field 48 is
+// never echoed (it may hold the CVV2). For a req that is not a request the MTI is "" and
+// Pack rejects the response.
 //
-// Respond and ToResult are inverses for every Result whose Brand is empty: whatever a
-// party decides travels in the message, so a hop behaves the same in process and over TCP.
+// Respond and ToResult are inverses for every Result whose Brand is empty and whose
+// StandIn is zero or a valid reason: whatever a party decides travels in the message, so a hop behaves the same in process and over TCP.
 func Respond(req Message, res bandeira.Result) Message {
 	mti := bandeira.MTI(req.MTI)
 	resp := Message{MTI: string(mti.Response()), Fields: make(map[int]string, len(echoed)+4)}
@@ -304,9 +322,6 @@ func Respond(req Message, res bandeira.Result) Message {
 	if code.Approved() && res.AuthCode != "" {
 		resp.Fields[38] = res.AuthCode
 	}
-	if res.StandIn != 0 {
-		resp.Fields[44] = string([]byte{byte(res.StandIn)})
-	}
 	if r := res.Remaining; r != nil {
 		resp.Fields[95] = replacementAmounts(*r)
 	}
@@ -323,6 +338,9 @@ func Respond(req Message, res bandeira.Result) Message {
 	if v := resultTLV(res); v != "" {
 		resp.Fields[48] = v
 	}
+	if res.StandIn.Valid() {
+		resp.Fields[44] = string(rune(res.StandIn))
+	}
 	return resp
 }
 
@@ -338,13 +356,14 @@ func classField(class byte) int {
 	return 0
 }
 
-// ToResult converts a response into domain terms: 39 to Code, 38 to AuthCode, the first
-// character of 44 to StandIn, 54's ledger (amount type 01) and available (02) balances to
-// Balances, 95's actual amount to Remaining, and field 48's tags PR and IS to Product and
-// Issuer. It returns a *FieldError when 39 is missing or not 2 letters or digits, 38 is
-// longer than 6 characters, 44 is empty, 54 is not a run of well-formed 20-character
-// groups, 95 is not 42 characters starting with 12 digits, or 48 is malformed. Brand is
-// not on the wire: the caller knows which network it asked.
+// ToResult converts a response into domain terms: 39 to Code, 38 to AuthCode, field 44's
+// stand-in reason (position 1: 1, 2 or 3; anything else means the issuer decided) to
+// StandIn, 54's ledger (amount type 01) and available (02) balances to Balances, 95's
+// actual amount to Remaining, and field 48's tags PR and IS to Product and Issuer. It
+// returns a *FieldError when 39 is missing or not 2 letters or digits, 38 is longer than
+// 6 characters, 54 is not a run of well-formed 20-character groups, 95 is not 42
+// characters starting with 12 digits, or 48 is malformed. Brand is not on the wire: the
+// caller knows which network it asked.
 func ToResult(resp Message) (bandeira.Result, error) {
 	code, ok := resp.Fields[39]
 	if !ok {
@@ -359,12 +378,6 @@ func ToResult(resp Message) (bandeira.Result, error) {
 			return bandeira.Result{}, fieldErr(38, "is longer than 6 characters")
 		}
 		r.AuthCode = v
-	}
-	if v, ok := resp.Fields[44]; ok {
-		if len(v) == 0 {
-			return bandeira.Result{}, fieldErr(44, "is empty")
-		}
-		r.StandIn = bandeira.StandInReason(v[0])
 	}
 	if v, ok := resp.Fields[54]; ok {
 		b, reason := parseBalances(v)
@@ -384,6 +397,9 @@ func ToResult(resp Message) (bandeira.Result, error) {
 		if err := applyResultTLV(&r, v); err != nil {
 			return bandeira.Result{}, err
 		}
+	}
+	if v, ok := resp.Fields[44]; ok {
+		r.StandIn = standInReason(v)
 	}
 	return r, nil
 }

@@ -106,7 +106,6 @@ func TestToAuthorizationRejects(t *testing.T) {
 		{"a 9-character terminal ID", "0100", 41, "TERM00011"},
 		{"a response code of 3 characters", "0120", 39, "000"},
 		{"a response code with a symbol", "0120", 39, "0-"},
-		{"an empty field 44", "0120", 44, ""},
 		{"a malformed field 48", "0100", 48, "CV00512"},
 		{"a CVV2 of 2 digits", "0100", 48, "CV00212"},
 		{"a lojista plan of 13 installments", "0100", 48, "IP003113"},
@@ -118,6 +117,8 @@ func TestToAuthorizationRejects(t *testing.T) {
 		{"field 95 with letters in the amount", "0400", 95, "00000000400X" + "000000004000000000004000000000"},
 		{"field 95 of 12 characters", "0400", 95, "000000004000"},
 		{"a receiving institution with letters", "0100", 100, "BB1"},
+		{"an advice's response code of 1 character", "0120", 39, "0"},
+		{"an advice's response code with a symbol", "0120", 39, "0-"},
 	}
 	for _, c := range cases {
 		t.Run("rejects "+c.name, func(t *testing.T) {
@@ -299,6 +300,21 @@ func TestToResult(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, goldenResult, r)
 	})
+	t.Run("reads position 1 of field 44 as the stand-in reason, anything but 1 to 3 as the issuer's decision", func(t *testing.T) {
+		for v, want := range map[string]bandeira.StandInReason{
+			"1": bandeira.StandInTimeout, "2XYZ": bandeira.StandInUnreachable, "3": bandeira.StandInSignedOff,
+			"5": 0, "9": 0, "A1": 0,
+		} {
+			r, err := ToResult(msg("0110", map[int]string{39: "00", 44: v}))
+			require.NoError(t, err)
+			require.Equal(t, want, r.StandIn, "field 44 %q", v)
+		}
+	})
+	t.Run("writes field 44 only for a stand-in", func(t *testing.T) {
+		require.False(t, Respond(golden(t, "0100"), goldenResult).Has(44))
+		resp := Respond(golden(t, "0100"), bandeira.Result{Code: bandeira.Approved, StandIn: bandeira.StandInSignedOff})
+		require.Equal(t, "3", resp.Get(44))
+	})
 	t.Run("ignores field 54 groups of other amount types", func(t *testing.T) {
 		r, err := ToResult(msg("0110", map[int]string{39: "00", 54: "0040986C000000000100"}))
 		require.NoError(t, err)
@@ -321,7 +337,6 @@ func TestToResult(t *testing.T) {
 		{"an issuer with a space in field 48", map[int]string{39: "00", 48: "IS004nu b"}, 48},
 		{"a repeated issuer in field 48", map[int]string{39: "00", 48: "IS002abIS002cd"}, 48},
 		{"a truncated field 48", map[int]string{39: "00", 48: "PR009debit"}, 48},
-		{"an empty field 44", map[int]string{39: "00", 44: ""}, 44},
 		{"field 95 of 12 characters", map[int]string{39: "00", 95: "000000004000"}, 95},
 		{"field 95 with letters in the amount", map[int]string{39: "00", 95: "00000000400X" + strings.Repeat("0", 30)}, 95},
 	}
@@ -346,7 +361,9 @@ func TestToResult(t *testing.T) {
 			{Code: bandeira.InsufficientFunds, Remaining: amountPtr(999_999_999_999)},
 			{Code: bandeira.Approved, AuthCode: "STIP01", StandIn: bandeira.StandInTimeout},
 			{Code: bandeira.InsufficientFunds, StandIn: bandeira.StandInSignedOff},
-			{Code: bandeira.Approved, AuthCode: "000777", StandIn: bandeira.IssuerDecided, Product: bandeira.Credit},
+			{Code: bandeira.Approved, AuthCode: "S00001", Product: bandeira.Debit, Issuer: "nubank", StandIn: bandeira.StandInTimeout},
+			{Code: bandeira.ExceedsAmountLimit, Issuer: "nubank", StandIn: bandeira.StandInUnreachable},
+			{Code: bandeira.ExpiredCard, StandIn: bandeira.StandInSignedOff},
 		} {
 			got, err := ToResult(Respond(golden(t, "0100"), res))
 			require.NoError(t, err)

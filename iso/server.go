@@ -150,6 +150,7 @@ type Server struct {
 	inFlight atomic.Int64
 	closing  atomic.Bool
 	done     chan struct{}
+	stans    stanSequence // of the sign-offs Shutdown sends
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -257,22 +258,32 @@ func (s *Server) sleep(d time.Duration) bool {
 	}
 }
 
-// Shutdown stops accepting connections and reading new requests, waits for the requests
-// in flight to be answered, then closes every connection. If ctx ends first, it cancels
-// the requests' contexts, closes the connections at once and returns an error wrapping
-// ctx.Err(). It is idempotent: later calls wait for the same drain.
+// Shutdown stops accepting connections, signs off every connection that signed on (an
+// 0800 with field 70 = 002, so the peer stops sending at once instead of waiting for its
+// timer), stops reading new requests, waits for the requests in flight to be answered,
+// then closes every connection. If ctx ends first, it cancels the requests' contexts,
+// closes the connections at once and returns an error wrapping ctx.Err(). It is
+// idempotent: later calls wait for the same drain.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.closing.Swap(true) {
+	first := !s.closing.Swap(true)
+	if first {
 		close(s.done)
 	}
 	for ln := range s.listeners {
 		_ = ln.Close()
 	}
+	conns := make([]*serverConn, 0, len(s.conns))
 	for c := range s.conns {
-		c.stopReading()
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	for _, c := range conns {
+		if first {
+			c.signOff(&s.stans)
+		}
+		c.stopReading()
+	}
 
 	drained := make(chan struct{})
 	go func() {

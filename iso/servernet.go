@@ -35,6 +35,21 @@ func (c *serverConn) handshake() bool {
 	return true // readFrame and write set their own deadlines from here on
 }
 
+// signOff tells a signed-on peer that this server signs off (0800, field 70 = 002). The
+// peer's answer is not read: the server is closing.
+func (c *serverConn) signOff(stans *stanSequence) {
+	if !c.signedOn.Load() {
+		return
+	}
+	body, err := Pack(networkRequest(bandeira.SignOff, stans, time.Now()))
+	if err != nil {
+		c.log.Error().Err(err).Msg("packing the sign-off")
+		return
+	}
+	c.write(body)
+	c.log.Debug().Msg("signed off the connection")
+}
+
 // networkManagement answers a class-8 request on the read loop, in order with the frames
 // around it, so a sign-on takes effect before the next request is read. It updates the
 // connection's sign-on state and the SignedOn gauge; the Authorizer never sees it.

@@ -6,10 +6,12 @@ import (
 	"github.com/bandeira/bandeira/internal/metrics"
 )
 
-// Reasons an issuer call failed, the reason label of bandeira_network_issuer_errors_total.
+// Reasons an issuer call gave no decision, the reason label of
+// bandeira_network_issuer_errors_total.
 const (
 	ReasonTimeout     = "timeout"     // the issuer did not answer within Config.IssuerTimeout
-	ReasonUnavailable = "unavailable" // the issuer reported bandeira.ErrIssuerUnavailable or overload
+	ReasonUnavailable = "unavailable" // unreachable, overloaded, or it answered 91
+	ReasonSignedOff   = "signed_off"  // the issuer had signed off (bandeira.ErrSignedOff)
 	ReasonError       = "error"       // any other error
 )
 
@@ -20,6 +22,12 @@ type Metrics struct {
 	Unrouted       *prometheus.CounterVec   // bandeira_network_unrouted_total{brand}
 	IssuerErrors   *prometheus.CounterVec   // bandeira_network_issuer_errors_total{brand,issuer,reason}
 	IssuerDuration *prometheus.HistogramVec // bandeira_network_issuer_duration_seconds{brand,issuer}
+	// StandIn is bandeira_network_stand_in_total{brand,issuer,reason,response_code}: the
+	// decisions taken on an issuer's behalf, by reason (timeout, unreachable, signed_off).
+	StandIn *prometheus.CounterVec
+	// StandInAmount is bandeira_network_stand_in_amount_centavos_total{brand,issuer}: the
+	// amount approved in stand-in, the risk the network took on the issuer's behalf.
+	StandInAmount *prometheus.CounterVec
 }
 
 // NewMetrics builds the network metrics and registers them on reg; a nil reg leaves them
@@ -43,9 +51,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"bandeira_network_issuer_duration_seconds",
 			"Time from calling an issuer to its answer or error.",
 		), []string{"brand", "issuer"}),
+		StandIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_network_stand_in_total",
+			Help: "Decisions the network took on an issuer's behalf (stand-in), by reason (timeout, unreachable, signed_off) and response code.",
+		}, []string{"brand", "issuer", "reason", "response_code"}),
+		StandInAmount: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bandeira_network_stand_in_amount_centavos_total",
+			Help: "Centavos approved in stand-in: the risk the network took on an issuer's behalf until its advices post.",
+		}, []string{"brand", "issuer"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Routed, m.Unrouted, m.IssuerErrors, m.IssuerDuration)
+		reg.MustRegister(m.Routed, m.Unrouted, m.IssuerErrors, m.IssuerDuration, m.StandIn, m.StandInAmount)
 	}
 	return m
 }
@@ -56,6 +72,7 @@ type issuerMetrics struct {
 	routed      prometheus.Counter
 	timeouts    prometheus.Counter
 	unavailable prometheus.Counter
+	signedOff   prometheus.Counter
 	errors      prometheus.Counter
 	duration    prometheus.Observer
 }
@@ -65,6 +82,7 @@ func (m *Metrics) forIssuer(brand, issuer string) issuerMetrics {
 		routed:      m.Routed.WithLabelValues(brand, issuer),
 		timeouts:    m.IssuerErrors.WithLabelValues(brand, issuer, ReasonTimeout),
 		unavailable: m.IssuerErrors.WithLabelValues(brand, issuer, ReasonUnavailable),
+		signedOff:   m.IssuerErrors.WithLabelValues(brand, issuer, ReasonSignedOff),
 		errors:      m.IssuerErrors.WithLabelValues(brand, issuer, ReasonError),
 		duration:    m.IssuerDuration.WithLabelValues(brand, issuer),
 	}

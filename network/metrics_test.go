@@ -23,13 +23,15 @@ func value(tb testing.TB, c any) float64 {
 }
 
 func TestNewMetrics(t *testing.T) {
-	t.Run("registers the four metric families under their documented names", func(t *testing.T) {
+	t.Run("registers the six metric families under their documented names", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		m := NewMetrics(reg)
 		m.Routed.WithLabelValues("visa", "bb").Inc()
 		m.Unrouted.WithLabelValues("visa").Inc()
 		m.IssuerErrors.WithLabelValues("visa", "bb", ReasonTimeout).Inc()
 		m.IssuerDuration.WithLabelValues("visa", "bb").Observe(0.001)
+		m.StandIn.WithLabelValues("visa", "bb", "timeout", "00").Inc()
+		m.StandInAmount.WithLabelValues("visa", "bb").Add(100)
 		families, err := reg.Gather()
 		require.NoError(t, err)
 		var names []string
@@ -40,6 +42,8 @@ func TestNewMetrics(t *testing.T) {
 			"bandeira_network_issuer_duration_seconds",
 			"bandeira_network_issuer_errors_total",
 			"bandeira_network_routed_total",
+			"bandeira_network_stand_in_amount_centavos_total",
+			"bandeira_network_stand_in_total",
 			"bandeira_network_unrouted_total",
 		}, names)
 	})

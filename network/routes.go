@@ -14,10 +14,15 @@ const (
 )
 
 // Route sends every card whose PAN starts with Prefix (6 to 8 digits) to the named issuer.
-// Where prefixes overlap, the longest one wins.
+// Where prefixes overlap, the longest one wins. InstitutionID is the issuer's institution
+// ID (1 to 11 digits, the same on all its routes), to which a request carrying field 100
+// is routed; Product is the product of the range's cards, which stand-in rules may
+// restrict. Both are optional.
 type Route struct {
-	Prefix string `yaml:"prefix"`
-	Issuer string `yaml:"issuer"`
+	Prefix        string           `yaml:"prefix"`
+	Issuer        string           `yaml:"issuer"`
+	InstitutionID string           `yaml:"institution_id"`
+	Product       bandeira.Product `yaml:"product"`
 }
 
 // errBadPrefix reports a route prefix that is not 6 to 8 decimal digits.

@@ -85,14 +85,14 @@ func TestNewRouterRejects(t *testing.T) {
 	}{
 		{"an empty brand", "", DefaultConfig(), nil, "empty brand"},
 		{"an invalid config", bandeira.Visa, Config{}, nil, "issuer_timeout"},
-		{"a 5-digit prefix", bandeira.Visa, DefaultConfig(), []Route{{"40000", "a"}}, "6 to 8 decimal digits"},
-		{"a 9-digit prefix", bandeira.Visa, DefaultConfig(), []Route{{"400001011", "a"}}, "6 to 8 decimal digits"},
-		{"a prefix with a letter", bandeira.Visa, DefaultConfig(), []Route{{"40000A01", "a"}}, "6 to 8 decimal digits"},
-		{"a duplicate prefix", bandeira.Visa, DefaultConfig(), []Route{{"40000101", "a"}, {"40000101", "b"}}, "duplicate prefix"},
-		{"a duplicate prefix to the same issuer", bandeira.Visa, DefaultConfig(), []Route{{"400001", "a"}, {"400001", "a"}}, "duplicate prefix"},
-		{"an unknown issuer", bandeira.Visa, DefaultConfig(), []Route{{"40000101", "c"}}, `unknown issuer "c"`},
-		{"a nil issuer", bandeira.Visa, DefaultConfig(), []Route{{"40000101", "nil"}}, `unknown issuer "nil"`},
-		{"an empty issuer name", bandeira.Visa, DefaultConfig(), []Route{{"40000101", ""}}, `unknown issuer ""`},
+		{"a 5-digit prefix", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "40000", Issuer: "a"}}, "6 to 8 decimal digits"},
+		{"a 9-digit prefix", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "400001011", Issuer: "a"}}, "6 to 8 decimal digits"},
+		{"a prefix with a letter", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "40000A01", Issuer: "a"}}, "6 to 8 decimal digits"},
+		{"a duplicate prefix", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "40000101", Issuer: "a"}, {Prefix: "40000101", Issuer: "b"}}, "duplicate prefix"},
+		{"a duplicate prefix to the same issuer", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "400001", Issuer: "a"}, {Prefix: "400001", Issuer: "a"}}, "duplicate prefix"},
+		{"an unknown issuer", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "40000101", Issuer: "c"}}, `unknown issuer "c"`},
+		{"a nil issuer", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "40000101", Issuer: "nil"}}, `unknown issuer "nil"`},
+		{"an empty issuer name", bandeira.Visa, DefaultConfig(), []Route{{Prefix: "40000101", Issuer: ""}}, `unknown issuer ""`},
 	}
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {

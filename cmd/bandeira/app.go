@@ -158,7 +158,8 @@ func (m *Main) lock(roles []configs.Role) error {
 }
 
 // reset deletes the durable data of roles: an issuer's books (with their WAL and
-// shared-memory files), the gateway's journal.
+// shared-memory files), a network's store and store-and-forward queues, the gateway's
+// journal. The keys under <data-dir>/keys stay.
 func (m *Main) reset(roles []configs.Role) error {
 	for _, r := range roles {
 		for _, pattern := range roleData(m.Config.DataDir, r) {
@@ -178,6 +179,9 @@ func roleData(dataDir string, role configs.Role) []string {
 	switch role.Kind() {
 	case configs.KindIssuer:
 		return []string{booksPath(dataDir, role.Name()) + "*"}
+	case configs.KindNetwork:
+		brand := bandeira.Brand(role.Name())
+		return []string{networkStorePath(dataDir, brand) + "*", networkSAFPath(dataDir, brand) + "*"}
 	case configs.KindGateway:
 		return []string{filepath.Join(dataDir, "acquirer")}
 	}

@@ -21,10 +21,11 @@ import (
 // answers (nubank's no-answer card) and, while they hang, requests for a healthy issuer
 // on the same connection: the healthy ones are answered while the stuck ones still wait,
 // and the stuck issuer's requests beyond network.max_in_flight_per_issuer are answered 91
-// at once instead of taking the connection's slots.
+// at once instead of taking the connection's slots. Stand-in is off, so that every stuck
+// request ends in 91 (it is on in TestStandInEndToEnd).
 func TestAStuckIssuerHoldsUpOnlyItsOwnCards(t *testing.T) {
 	extra := `
-network: {issuer_timeout: 4s, max_in_flight_per_issuer: 32}
+network: {issuer_timeout: 4s, max_in_flight_per_issuer: 32, stand_in: {enabled: false}}
 gateway: {request_timeout: 5s}
 server: {request_timeout: 6s}
 `
@@ -56,7 +57,9 @@ server: {request_timeout: 6s}
 			}
 			require.Equal(t, int64(crowd-32), answered.Load(),
 				"the healthy issuer's requests were answered while the stuck ones still waited for the network's timer")
-			require.Equal(t, float64(crowd-32), n.metric("bandeira_network_issuer_shed_total", `issuer="nubank"`))
+			// The gateway reverses each 91 through its store-and-forward queue; those reversals
+			// can be shed too while the bulkhead is full.
+			require.GreaterOrEqual(t, n.metric("bandeira_network_issuer_shed_total", `issuer="nubank"`), float64(crowd-32))
 			wg.Wait()
 			close(codes)
 			got := map[string]int{}

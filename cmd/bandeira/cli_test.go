@@ -167,6 +167,7 @@ func TestRunCommandConfig(t *testing.T) {
 		require.Equal(t, exitOK, code)
 		require.Contains(t, out, "is valid")
 		require.Contains(t, out, "55748102 mastercard debit")
+		require.Contains(t, out, "purchase up to R$ 200.00, R$ 500.00 a card a day")
 	})
 	t.Run("a bad config exits 2 naming the file, line and key", func(t *testing.T) {
 		code, _, errOut := run(t, "run", "--config", "../../configs/testdata/unknown-key.bad.yaml")

@@ -55,8 +55,8 @@ func TestDeclineCodes(t *testing.T) {
 			{issuers.ScenarioLost, "41"},
 			{issuers.ScenarioStolen, "43"},
 			{issuers.ScenarioBlocked, "62"},
-			{issuers.ScenarioIssuerDown, "91"},
-			{issuers.ScenarioNoAnswer, "91"},
+			{issuers.ScenarioIssuerDown, "00"}, // in stand-in (standin_test.go)
+			{issuers.ScenarioNoAnswer, "00"},
 			{issuers.ScenarioSlow, "00"},
 		}
 		for _, s := range scenarios {

@@ -94,7 +94,7 @@ func (b *syncBuffer) String() string {
 
 // testOverrides is the configuration the test networks run with, over the embedded
 // default: free ports everywhere, fewer cards and short timers, so the no-answer and slow
-// scenario cards resolve quickly.
+// scenario cards resolve quickly and stored advices are retried within half a second.
 const testOverrides = `
 listen: {gateway: "127.0.0.1:0", http: "127.0.0.1:0"}
 log: {level: debug}
@@ -103,6 +103,7 @@ network: {issuer_timeout: 400ms}
 gateway: {request_timeout: 800ms}
 server: {request_timeout: 1200ms}
 links: {reconnect_max: 500ms}
+saf: {retry_min: 50ms, retry_max: 500ms}
 nodes:
   "network:visa": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}
   "network:mastercard": {listen: "127.0.0.1:0", http: "127.0.0.1:0"}

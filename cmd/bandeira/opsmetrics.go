@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bandeira/bandeira"
 	"github.com/bandeira/bandeira/configs"
 )
 
@@ -27,7 +28,8 @@ type configGauges struct {
 //	                                          server.max_in_flight_per_conn, server.max_connections_per_ip,
 //	                                          server.max_in_flight_per_ip, gateway.duplicate_capacity
 //	bandeira_config_limit_bytes{limit}        server.max_frame_size
-//	bandeira_config_limit_centavos{limit}     issuers.max_transaction_amount
+//	bandeira_config_limit_centavos{limit}     issuers.max_transaction_amount, and the default
+//	                                          network.stand_in.transaction_limit and daily_limit
 //	bandeira_config_timeout_seconds{timeout}  network.issuer_timeout, gateway.request_timeout,
 //	                                          server.request_timeout, server.read_idle_timeout,
 //	                                          server.frame_timeout, server.write_timeout,
@@ -62,7 +64,13 @@ func newConfigGauges(cfg configs.Config) prometheus.Collector {
 		g.limits.WithLabelValues(k).Set(float64(v))
 	}
 	g.bytes.WithLabelValues("server.max_frame_size").Set(float64(s.MaxFrameSize))
-	g.centavos.WithLabelValues("issuers.max_transaction_amount").Set(float64(cfg.Issuers.MaxTransactionAmount))
+	for k, v := range map[string]bandeira.Amount{
+		"issuers.max_transaction_amount":     cfg.Issuers.MaxTransactionAmount,
+		"network.stand_in.transaction_limit": cfg.Network.StandIn.TransactionLimit,
+		"network.stand_in.daily_limit":       cfg.Network.StandIn.DailyLimit,
+	} {
+		g.centavos.WithLabelValues(k).Set(float64(v))
+	}
 	for k, d := range map[string]time.Duration{
 		"network.issuer_timeout": cfg.Network.IssuerTimeout, "gateway.request_timeout": cfg.Gateway.RequestTimeout,
 		"server.request_timeout": s.RequestTimeout, "server.read_idle_timeout": s.ReadIdleTimeout,

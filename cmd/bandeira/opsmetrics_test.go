@@ -24,6 +24,8 @@ func TestOpsMetrics(t *testing.T) {
 		require.Equal(t, float64(cfg.Server.MaxFrameSize), n.metric("bandeira_config_limit_bytes", `limit="server.max_frame_size"`))
 		require.Equal(t, float64(cfg.Issuers.MaxTransactionAmount),
 			n.metric("bandeira_config_limit_centavos", `limit="issuers.max_transaction_amount"`))
+		require.Equal(t, 20000.0, n.metric("bandeira_config_limit_centavos", `limit="network.stand_in.transaction_limit"`))
+		require.Equal(t, 50000.0, n.metric("bandeira_config_limit_centavos", `limit="network.stand_in.daily_limit"`))
 		require.Equal(t, cfg.Network.IssuerTimeout.Seconds(), n.metric("bandeira_config_timeout_seconds", `timeout="network.issuer_timeout"`))
 		require.Equal(t, cfg.Gateway.RequestTimeout.Seconds(), n.metric("bandeira_config_timeout_seconds", `timeout="gateway.request_timeout"`))
 		require.Equal(t, cfg.DrainTimeout.Seconds(), n.metric("bandeira_config_timeout_seconds", `timeout="drain_timeout"`))

@@ -27,6 +27,7 @@ type parties struct {
 	m       *Main
 	built   map[configs.Role]bandeira.Authorizer
 	metrics partyMetrics
+	sealer  *seal.Sealer // <data-dir>/keys/saf.key, loaded on first use
 }
 
 // partyMetrics are each party's metrics, registered once per process on first use.
@@ -119,7 +120,10 @@ func (p *parties) issuer(name string) (bandeira.Authorizer, error) {
 	return issuers.NewBank(name, cfg, p.m.Log, p.metrics.bank, time.Now, issuers.WithLedger(bk))
 }
 
-// network builds a brand's router over the issuers holding BIN rows of that brand.
+// network builds a brand's router over the issuers holding BIN rows of that brand, with
+// stand-in on its store (<data-dir>/networks/<brand>.db) and its store-and-forward queues
+// to those issuers (<data-dir>/networks/<brand>-saf.db); without either in the in-memory
+// benchmark.
 func (p *parties) network(brand bandeira.Brand) (bandeira.Authorizer, error) {
 	role := configs.NetworkRole(brand)
 	if p.metrics.network == nil {
@@ -134,7 +138,63 @@ func (p *parties) network(brand bandeira.Brand) (bandeira.Authorizer, error) {
 		}
 		byName[target.Name()] = network.Limit(brand, target.Name(), a, p.m.Config.Network.MaxInFlightPerIssuer, p.metrics.limits)
 	}
-	return network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log, p.metrics.network)
+	var opts []network.Option
+	if !p.m.inMemory {
+		st, fwd, err := p.networkStores(brand, byName)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, network.WithStandIn(st, fwd))
+	}
+	return network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log,
+		p.metrics.network, opts...)
+}
+
+// networkStores opens a network's store and its store-and-forward queues and starts one
+// queue per issuer, delivering to the same callee the router calls. Both close with the
+// process, the queues first.
+func (p *parties) networkStores(brand bandeira.Brand, issuers map[string]bandeira.Authorizer) (*network.Store, *saf.Store, error) {
+	cfg, ctx := p.m.Config, context.Background()
+	hasher, err := seal.LoadOrCreateHasher(panHashKeyPath(cfg.DataDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := network.OpenStore(ctx, networkStorePath(cfg.DataDir, brand), network.StoreOptions{
+		Synchronous: cfg.Issuers.Ledger.Synchronous, Hasher: hasher, Log: p.m.Log})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.m.onClose(st.Close)
+	sealer, err := p.safSealer()
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := saf.Open(ctx, networkSAFPath(cfg.DataDir, brand), saf.Options{
+		Synchronous: cfg.Issuers.Ledger.Synchronous, Sealer: sealer, Log: p.m.Log, Metrics: p.safMetrics(),
+		BackoffMin: cfg.SAF.RetryMin, BackoffMax: cfg.SAF.RetryMax, MaxAge: cfg.SAF.MaxAge,
+		AttemptTimeout: cfg.Network.IssuerTimeout,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.m.onClose(q.Close)
+	for name, a := range issuers {
+		q.Start(network.QueueName(brand, name), a)
+	}
+	return st, q, nil
+}
+
+// safSealer returns the sealer of the stored messages (<data-dir>/keys/saf.key, made on
+// first use), loaded once per process.
+func (p *parties) safSealer() (*seal.Sealer, error) {
+	if p.sealer == nil {
+		s, err := seal.LoadOrCreate(safKeyPath(p.m.Config.DataDir))
+		if err != nil {
+			return nil, err
+		}
+		p.sealer = s
+	}
+	return p.sealer, nil
 }
 
 // gateway builds the acquirer host: the gateway over the networks, pricing with the
@@ -201,7 +261,9 @@ func (p *parties) durableGateway() ([]gateway.Option, *saf.Store, error) {
 		return nil, nil, err
 	}
 	queues, err := saf.Open(ctx, gatewaySAFPath(cfg.DataDir), saf.Options{Synchronous: cfg.Issuers.Ledger.Synchronous,
-		Sealer: sealer, Log: p.m.Log, Metrics: p.safMetrics()})
+		Sealer: sealer, Log: p.m.Log, Metrics: p.safMetrics(),
+		BackoffMin: cfg.SAF.RetryMin, BackoffMax: cfg.SAF.RetryMax, MaxAge: cfg.SAF.MaxAge,
+		AttemptTimeout: cfg.Gateway.RequestTimeout})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -260,8 +322,21 @@ func httpTLS(cfg configs.Config, role configs.Role) (*tls.Config, error) {
 // gatewaySAFPath is where the gateway's store-and-forward queues live.
 func gatewaySAFPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "saf.db") }
 
-// safKeyPath is the key that seals what store-and-forward queues keep (internal/seal).
+// networkStorePath is where a network keeps its stand-in decisions.
+func networkStorePath(dataDir string, brand bandeira.Brand) string {
+	return filepath.Join(dataDir, "networks", string(brand)+".db")
+}
+
+// networkSAFPath is where a network keeps the advices and reversals it owes its issuers.
+func networkSAFPath(dataDir string, brand bandeira.Brand) string {
+	return filepath.Join(dataDir, "networks", string(brand)+"-saf.db")
+}
+
+// safKeyPath is the key that seals every stored message of the data directory.
 func safKeyPath(dataDir string) string { return filepath.Join(dataDir, "keys", "saf.key") }
+
+// panHashKeyPath is the key of the PAN hashes the networks keep instead of PANs.
+func panHashKeyPath(dataDir string) string { return filepath.Join(dataDir, "keys", "pan-hash.key") }
 
 // booksPath is where an issuer's books live.
 func booksPath(dataDir, issuer string) string {
@@ -276,14 +351,16 @@ func cardsFingerprint(c issuers.Config) string {
 		c.CreditLimit.Min, c.CreditLimit.Max)
 }
 
-// routesFor derives one brand's BIN routing table from the issuers' BIN rows, so the
-// banks' configuration is the single source of which BIN belongs to whom.
+// routesFor derives one brand's routing table from the issuers' BIN rows and institution
+// IDs, so the banks' configuration is the single source of which BIN (and which field 100)
+// belongs to whom, and of each range's product.
 func routesFor(cfg issuers.Config, brand bandeira.Brand) []network.Route {
 	var routes []network.Route
 	for _, b := range cfg.Banks {
 		for _, row := range b.BINs {
 			if row.Brand == brand {
-				routes = append(routes, network.Route{Prefix: row.BIN, Issuer: b.Name})
+				routes = append(routes, network.Route{Prefix: row.BIN, Issuer: b.Name, InstitutionID: b.InstitutionID,
+					Product: row.Product})
 			}
 		}
 	}

@@ -116,15 +116,19 @@ func TestDuplicateKeysSurviveRestarts(t *testing.T) {
 	})
 }
 
+// noStandIn turns stand-in off, so that an issuer that gives no decision gets the
+// gateway a 91 (stand-in is tested in TestStandInEndToEnd).
+const noStandIn = `network: {stand_in: {enabled: false}}`
+
 func TestNoAnswerIsReversed(t *testing.T) {
-	eachTopology(t, func(t *testing.T, n *testNet) {
+	eachTopologyWith(t, noStandIn, func(t *testing.T, n *testNet) {
 		c := n.card("sicredi", bandeira.Debit, issuers.ScenarioNoAnswer)
 		before := n.balance(c)
 		m := n.request("0100", c, "000000", 2500)
 		require.Equal(t, "91", n.code(m), "the network's timer ran out")
 		n.waitFor("the auto-reversal to be acknowledged", func() bool {
 			return n.metric("bandeira_saf_sent_total", `queue="gateway->network:visa"`, `result="acknowledged"`) == 1 &&
-				n.metric("bandeira_saf_depth") == 0
+				n.metric("bandeira_saf_depth") == 0 // the network's own reversal advice to the issuer too
 		})
 		require.Equal(t, 1.0, n.metric("bandeira_gateway_auto_reversals_total", `reason="no_decision"`))
 		require.Equal(t, before.Available, n.balance(c).Available, "no hold is left at the issuer")
@@ -143,14 +147,15 @@ func eachTopologyWith(t *testing.T, extra string, f func(t *testing.T, n *testNe
 }
 
 func TestQueuedReversalsSurviveAKill(t *testing.T) {
-	// With the slow card slower than the network's timer, its reversal cannot be delivered
-	// either: it stays queued, retried.
-	eachTopologyWith(t, `issuers: {slow_delay: 5s}`, func(t *testing.T, n *testNet) {
-		c := n.card("sicredi", bandeira.Credit, issuers.ScenarioSlow)
+	// With the issuer down, the purchase gets 91 and its reversal cannot be delivered
+	// either: it stays queued, retried, until the issuer is back after the restart.
+	const queue = `queue="gateway->network:visa"`
+	eachTopologyWith(t, `faults: {"issuer:sicredi": {down: true}}`+"\n"+noStandIn, func(t *testing.T, n *testNet) {
+		c := n.card("sicredi", bandeira.Credit, "")
 		m := n.request("0200", c, "000000", 1800)
 		require.Equal(t, "91", n.code(m))
 		n.waitFor("a failed delivery", func() bool {
-			return n.metric("bandeira_saf_sent_total", `result="retried"`) >= 1 && n.metric("bandeira_saf_depth") == 1
+			return n.metric("bandeira_saf_sent_total", queue, `result="retried"`) >= 1 && n.metric("bandeira_saf_depth", queue) == 1
 		})
 		n.kill9()
 		pending, err := saf.Read(context.Background(), gatewaySAFPath(n.dataDir()))
@@ -162,7 +167,7 @@ func TestQueuedReversalsSurviveAKill(t *testing.T) {
 		n.reconfigure("")
 		n.start()
 		n.waitFor("the queued reversal to be delivered", func() bool {
-			return n.metric("bandeira_saf_sent_total", `result="acknowledged"`) == 1 && n.metric("bandeira_saf_depth") == 0
+			return n.metric("bandeira_saf_sent_total", queue, `result="acknowledged"`) == 1 && n.metric("bandeira_saf_depth") == 0
 		})
 		rep, err := books.Audit(context.Background(), booksPath(n.dataDir(), "sicredi"))
 		require.NoError(t, err)

@@ -5,10 +5,25 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/bandeira/bandeira/configs"
+	"github.com/bandeira/bandeira/network"
 )
+
+// standInSummary describes the default stand-in rules and names the issuers that
+// override them, e.g. "purchase up to R$ 200.00, R$ 500.00 a card a day; nubank overridden".
+func standInSummary(c network.StandInConfig) string {
+	s := "off"
+	if c.Enabled {
+		s = fmt.Sprintf("%s up to %s, %s a card a day", strings.Join(c.Types, ", "), c.TransactionLimit, c.DailyLimit)
+	}
+	if len(c.Issuers) > 0 {
+		s += "; " + strings.Join(slices.Sorted(maps.Keys(c.Issuers)), ", ") + " overridden"
+	}
+	return s
+}
 
 // printConfigSummary prints what `bandeira run` would start with cfg: the output of
 // `bandeira run --check-config`.
@@ -36,6 +51,7 @@ func printConfigSummary(w io.Writer, path string, cfg configs.Config) {
 		}
 		fmt.Fprintln(tw)
 	}
+	fmt.Fprintf(tw, "stand-in\t%s\n", standInSummary(cfg.Network.StandIn))
 	fmt.Fprintf(tw, "merchants\t%d\n", len(cfg.Acquirer.Merchants))
 	for _, t := range slices.Sorted(maps.Keys(cfg.Faults)) {
 		fmt.Fprintf(tw, "fault %s\t%s\n", t, cfg.Faults[t])

@@ -25,9 +25,10 @@ import (
 
 // TestAKilledIssuerNodeComesBack kills one issuer node of `run --processes` with SIGKILL
 // and starts it again with the command the supervisor logged: the other nodes keep
-// running untouched, the network answers 91 for that issuer's cards meanwhile, the
-// gateway and the network reconnect by themselves, the cards are approved again within
-// 5 s of the restart, and the books pass the audit.
+// running untouched, the network answers that issuer's cards in stand-in meanwhile (and
+// 91 to what it does not stand in for), the gateway and the network reconnect by
+// themselves, the issuer approves its cards again within 5 s of the restart, and the books
+// pass the audit.
 func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	n := mustStartNetIn(t, processes)
 	nubank := n.card("nubank", bandeira.Credit, "")
@@ -39,9 +40,12 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
 	restart := restartCommand(t, n, "issuer:nubank")
 
-	t.Run("the other issuers' cards are still approved and nubank's get 91", func(t *testing.T) {
+	t.Run("the other issuers' cards are still approved and nubank's get stand-in, or 91", func(t *testing.T) {
 		require.Equal(t, "00", n.code(n.request("0100", sicredi, "000000", 1000)))
-		require.Equal(t, "91", n.code(n.request("0100", nubank, "000000", 1000)))
+		resp := n.send(n.request("0100", nubank, "000000", 1000))
+		require.Equal(t, "00", resp.Get(39))
+		require.Contains(t, []string{"1", "2"}, resp.Get(44), "approved in stand-in")
+		require.Equal(t, "91", n.code(n.request("0200", nubank, "200000", 1000)), "a refund is never stood in for")
 	})
 	t.Run("the restart command brings it back and its cards are approved within 5 s", func(t *testing.T) {
 		require.Equal(t, "node", restart[1])
@@ -57,8 +61,9 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 		})
 		start := time.Now()
 		require.Eventually(t, func() bool {
-			return n.code(n.request("0100", nubank, "000000", 1000)) == "00"
-		}, 30*time.Second, 50*time.Millisecond, "nubank's cards were never approved again")
+			resp := n.send(n.request("0100", nubank, "000000", 1000))
+			return resp.Get(39) == "00" && !resp.Has(44) // the issuer's own approval
+		}, 30*time.Second, 50*time.Millisecond, "nubank never approved its cards again")
 		t.Logf("approved again %s after the restart", time.Since(start).Round(time.Millisecond))
 		require.Less(t, time.Since(start), 5*time.Second, "the issue asks for approvals within 5 s")
 	})
@@ -149,7 +154,7 @@ nodes:
 	})
 	t.Run("bandeira fault sets a node's fault through the gateway's HTTPS port", func(t *testing.T) {
 		n.mustFault("set", "issuer:nubank", "--down")
-		require.Equal(t, "91", n.code(n.request("0100", n.card("nubank", bandeira.Credit, ""), "000000", 1000)))
+		require.Equal(t, "2", n.standIn(n.card("nubank", bandeira.Credit, "")), "stood in for: the issuer is down")
 		require.Len(t, n.faults(), 1)
 		n.mustFault("clear")
 		require.Equal(t, "00", n.code(n.request("0100", n.card("nubank", bandeira.Credit, ""), "000000", 1000)))

@@ -35,6 +35,11 @@ func (q *Queue) run() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		select {
+		case <-q.s.stop: // an item due at once must not keep a closing sender busy
+			return
+		default:
+		}
 		it, wait := q.next()
 		if it != nil {
 			q.attempt(it)

@@ -238,3 +238,37 @@ func TestDurability(t *testing.T) {
 		require.Empty(t, pending)
 	})
 }
+
+func TestCloseDuringAnAttempt(t *testing.T) {
+	t.Run("stops a sender whose item is due again at once, keeping the item", func(t *testing.T) {
+		dir := t.TempDir()
+		s := mustOpenAt(t, dir, nil)
+		called := make(chan struct{}, 1)
+		d := &deliverer{answer: func(int) (bandeira.Result, error) { return bandeira.Result{}, bandeira.ErrIssuerUnavailable }}
+		blocking := bandeira.AuthorizerFunc(func(ctx context.Context, a bandeira.Authorization) (bandeira.Result, error) {
+			select {
+			case called <- struct{}{}:
+			default:
+			}
+			<-ctx.Done() // in flight until Close cancels it
+			return d.Authorize(ctx, a)
+		})
+		s.Start("q", blocking)
+		require.NoError(t, s.Enqueue(context.Background(), "q", reversal(1)))
+		<-called
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		require.Eventually(t, func() bool {
+			select {
+			case err := <-closed:
+				require.NoError(t, err)
+				return true
+			default:
+				return false
+			}
+		}, 30*time.Second, 10*time.Millisecond, "Close never returned")
+		again := mustOpenAt(t, dir, nil)
+		defer again.Close()
+		require.Equal(t, 1, again.Depth()["q"], "the item stays for the next start")
+	})
+}
