@@ -72,7 +72,7 @@ server: {request_timeout: 20s}
 `)
 	addrFile := filepath.Join(b.TempDir(), "addr")
 	cmd := exec.Command(os.Args[0], "run", "--processes", "--config", path, "--addr-file", addrFile)
-	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+	cmd.Env = childEnv()
 	cmd.Stderr = os.Stderr
 	require.NoError(b, cmd.Start())
 	defer func() {

@@ -31,6 +31,13 @@ import (
 // tests: the crash test re-executes itself as the child it kills.
 const crashChildEnv = "BANDEIRA_TEST_CHILD"
 
+// childEnv is the environment of a child the tests run as `bandeira`. Under -race, it
+// turns off the race runtime's one-second sleep at exit, which would otherwise add a
+// second to every node's stop (GORACE set by the caller still wins).
+func childEnv() []string {
+	return append(os.Environ(), crashChildEnv+"=1", "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -119,7 +126,7 @@ func (r *crashRun) start() {
 	_ = os.Remove(addrFile)
 	cmd := exec.Command(os.Args[0], "run", "--data-dir", r.dir, "--gateway-addr", "127.0.0.1:0",
 		"--http-addr", "127.0.0.1:0", "--addr-file", addrFile, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+	cmd.Env = childEnv()
 	r.stderr = &bytes.Buffer{}
 	cmd.Stderr = r.stderr
 	require.NoError(r.t, cmd.Start())

@@ -193,7 +193,7 @@ func (n *testNet) start() {
 		args = append(args, "--processes")
 	}
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
 	require.NoError(n.t, cmd.Start())
 	n.cmd, n.exited = cmd, make(chan struct{})

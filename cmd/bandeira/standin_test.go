@@ -132,7 +132,7 @@ func TestStandInAdvicesPostWhenTheIssuerIsBack(t *testing.T) {
 	})
 	t.Run("delivers the advices once the issuer is back, and the queue drains", func(t *testing.T) {
 		cmd := exec.Command(restart[0], restart[1:]...)
-		cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+		cmd.Env = childEnv()
 		cmd.Stdout, cmd.Stderr = n.logs, n.logs
 		require.NoError(t, cmd.Start())
 		exited := make(chan struct{})

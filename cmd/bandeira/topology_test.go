@@ -50,7 +50,7 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	t.Run("the restart command brings it back and its cards are approved within 5 s", func(t *testing.T) {
 		require.Equal(t, "node", restart[1])
 		cmd := exec.Command(restart[0], restart[1:]...)
-		cmd.Env = append(os.Environ(), crashChildEnv+"=1")
+		cmd.Env = childEnv()
 		cmd.Stdout, cmd.Stderr = n.logs, n.logs
 		require.NoError(t, cmd.Start())
 		exited := make(chan struct{})
