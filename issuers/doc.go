@@ -57,7 +57,9 @@
 //  9. Processing code (field 3): 30 or 31 approves a balance inquiry with Result.Balances
 //     (ledger = balance; available = balance − holds + credit limit; currency 986).
 //     00 purchase and 01 cash hold field 4 (01xx) or post it at once (02xx); 20 refund
-//     credits field 4 with no funds check. Any other code: 12. For 00, 01 and 20, a missing
+//     credits field 4 with no funds check; 10 and 26 (the legs of a transfer) and an 0100
+//     of amount 0 with code 00 (an account verification) are in transfer.go. Any other
+//     code: 12. For 00, 01 and 20, a missing
 //     or non-positive amount answers 13, an amount above Config.MaxTransactionAmount 61,
 //     and a hold or debit beyond the available balance 51. Approvals carry a fresh
 //     6-character auth code (0-9A-Z). Advices (0120, and 0220 without field 90) are

@@ -8,13 +8,18 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// process applies the processing code: balance inquiry, purchase or cash (hold for class 1,
-// posting for class 2), refund (credit).
+// process applies the processing code: balance inquiry, account verification, purchase
+// or cash (hold for class 1, posting for class 2), refund (credit), and the account
+// funding and original credit legs of a transfer (transfer.go).
 func (b *Bank) process(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result) (bandeira.Result, error) {
 	var kind ledger.Kind
 	switch tx := a.TxType(); {
 	case a.IsBalanceInquiry():
 		return b.inquire(ctx, c, res)
+	case a.IsAccountVerification():
+		return b.verify(res), nil
+	case tx == bandeira.TxAccountFunding || tx == bandeira.TxOriginalCredit:
+		return b.transfer(ctx, a, c, res)
 	case tx == bandeira.TxPurchase || tx == bandeira.TxCash:
 		kind = ledger.Hold
 		if a.MTI.Class() == '2' {
