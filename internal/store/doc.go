@@ -1,7 +1,7 @@
 // Package store is the storage core under every party that keeps durable state: the
 // issuers' books, the acquirer's journal and, as they come, store-and-forward queues, the
-// gateway's durable duplicate keys, the networks' token vaults and the wallet's data. It owns the machinery those
-// stores share, so that it exists once:
+// gateway's durable duplicate keys, the networks' token vaults and the wallet's data. It
+// owns the machinery those stores share, so that it exists once:
 //
 //   - DB: an SQLite database (pure-Go driver modernc.org/sqlite) in WAL mode with a
 //     chosen synchronous setting, immediate write transactions and a busy timeout, its
