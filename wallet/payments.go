@@ -262,7 +262,6 @@ func (w *Wallet) settlePayment(pay *payment, out outcome, fee bandeira.Fee, rev 
 	}
 }
 
-
 // Payment returns a payment's view.
 func (w *Wallet) Payment(id string) (PaymentView, error) {
 	w.mu.Lock()

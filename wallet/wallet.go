@@ -124,8 +124,10 @@ func Open(ctx context.Context, cfg Config, gw bandeira.Authorizer, opts Options)
 	inserts := newInserts()
 	w.w = store.NewWriter(w.db, store.WriterConfig[store.Upserts, store.Upserts]{
 		Mu: &w.mu, Take: (*store.Upserts).Take, Inserts: inserts,
-		Stage:  func(u store.Upserts) { u.Stage(inserts) },
-		Failed: func(err error) { w.log.Error().Err(err).Msg("commit failed; the wallet takes nothing more until restarted") },
+		Stage: func(u store.Upserts) { u.Stage(inserts) },
+		Failed: func(err error) {
+			w.log.Error().Err(err).Msg("commit failed; the wallet takes nothing more until restarted")
+		},
 		ErrClosed: ErrClosed, ErrFailed: ErrFailed,
 	})
 	if err := w.openReversals(ctx); err != nil {
