@@ -98,16 +98,24 @@ func newHarnessWith(t *testing.T, cfg wallet.Config) *harness {
 	return h
 }
 
+// sharedMetrics, when set, are the metrics of every wallet a harness opens (a test that
+// counts over several harnesses sets them; tests do not run in parallel).
+var sharedMetrics *wallet.Metrics
+
 // open opens the wallet on the harness's directory with fresh metrics and serves it.
 func (h *harness) open() {
 	h.t.Helper()
 	h.reg = prometheus.NewRegistry()
 	h.safM = saf.NewMetrics(h.reg)
+	m := sharedMetrics
+	if m == nil {
+		m = wallet.NewMetrics(h.reg)
+	}
 	var err error
 	h.w, err = wallet.Open(context.Background(), h.cfg, h.gw, wallet.Options{
 		Dir: filepath.Join(h.dir, "wallet"), Synchronous: "off", AcquirerID: "10000000001", RequestorKey: requestorKey,
 		Merchants: testMerchants, Pricer: pricer{}, Log: zerolog.New(zerolog.NewTestWriter(h.t)),
-		Metrics: wallet.NewMetrics(h.reg), SAFMetrics: h.safM, Now: h.clock})
+		Metrics: m, SAFMetrics: h.safM, Now: h.clock})
 	require.NoError(h.t, err)
 	h.api = httptest.NewServer(h.w.Handler())
 	w, api := h.w, h.api

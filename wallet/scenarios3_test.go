@@ -84,6 +84,22 @@ func transfersScenario(t *testing.T, h *harness) {
 		require.Contains(t, r.str("error"), "")
 		require.Equal(t, before, h.net.paymentsSent())
 	})
+	t.Run("a transfer is confirmed like a payment: one-time challenges, and the PIN lock", func(t *testing.T) {
+		from := h.user("Zeca", h.phone(), "246810")
+		c := h.card(from, prepaidPAN)
+		key := newECDSAKey(t)
+		dev := h.register(from, "246810", key)
+		conf := h.deviceConfirmation(from, dev, key)
+		require.Equal(t, "completed", h.must(http.StatusCreated, "POST", "/v1/transfers", transferBody(from, c, receiver(h), 100, conf)).str("status"))
+		require.Equal(t, "challenge_used", h.must(http.StatusConflict, "POST", "/v1/transfers", transferBody(from, c, recipientPhone, 100, conf)).code())
+		conf = h.deviceConfirmation(from, dev, key)
+		h.advance(h.cfg.ChallengeTTL)
+		require.Equal(t, "challenge_expired", h.must(http.StatusGone, "POST", "/v1/transfers", transferBody(from, c, recipientPhone, 100, conf)).code())
+		for range 3 {
+			h.do("POST", "/v1/transfers", transferBody(from, c, recipientPhone, 100, pin("000001")))
+		}
+		require.Equal(t, "pin_locked", h.must(http.StatusLocked, "POST", "/v1/transfers", transferBody(from, c, recipientPhone, 100, pin("246810"))).code())
+	})
 	t.Run("a sender sends at most R$ 5,000.00 a month", func(t *testing.T) {
 		spent := int64(2500 + 100*(h.cfg.Limits.ReceivedPerDay-1))
 		var phones []string
@@ -102,6 +118,14 @@ func transfersScenario(t *testing.T, h *harness) {
 			transferBody(sender, debit, phones[4], left+1, pin("246810"))).code())
 		h.must(http.StatusCreated, "POST", "/v1/transfers", transferBody(sender, debit, phones[4], left, pin("246810")))
 	})
+}
+
+// receiver registers a fresh user with a card and returns its phone.
+func receiver(h *harness) string {
+	p := h.phone()
+	u := h.user("Ana Clara", p, "246810")
+	h.card(u, debit2PAN)
+	return p
 }
 
 func failedPushScenario(t *testing.T, h *harness) {
