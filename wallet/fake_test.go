@@ -25,6 +25,7 @@ type fakeNetwork struct {
 	reversed  map[string]bool
 	refuse    map[string]bandeira.ResponseCode // PAN → code for original credits
 	down      bool                             // answer 91 to everything
+	hold      chan struct{}                    // when set, financial requests wait for it to close
 	requests  []bandeira.Authorization
 	reversals int
 }
@@ -58,10 +59,19 @@ func keyOf(k bandeira.Key) string {
 }
 
 // Authorize answers one request as the network would.
-func (f *fakeNetwork) Authorize(_ context.Context, a bandeira.Authorization) (bandeira.Result, error) {
+func (f *fakeNetwork) Authorize(ctx context.Context, a bandeira.Authorization) (bandeira.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, a)
+	if hold := f.hold; hold != nil && a.MTI.Class() == '2' {
+		f.mu.Unlock()
+		select {
+		case <-hold:
+		case <-ctx.Done():
+		}
+		f.mu.Lock()
+		return bandeira.Result{}, ctx.Err()
+	}
 	if f.down {
 		return bandeira.Result{Code: bandeira.IssuerUnavailable}, nil
 	}
@@ -165,6 +175,23 @@ func opening(pan string) bandeira.Amount {
 		return 100
 	}
 	return 1_000_000
+}
+
+// holdPayments makes financial requests wait, unanswered, until release is called.
+func (f *fakeNetwork) holdPayments() (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hold := make(chan struct{})
+	f.hold = hold
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.hold = nil
+			f.mu.Unlock()
+			close(hold)
+		})
+	}
 }
 
 func (f *fakeNetwork) setDown(down bool) {

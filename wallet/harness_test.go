@@ -133,6 +133,16 @@ func (h *harness) restart() {
 	h.open()
 }
 
+// crash stops the wallet as a crash would, with requests in flight, and opens it again on
+// the same data. The old HTTP server is closed once its requests end.
+func (h *harness) crash() {
+	h.t.Helper()
+	old := h.api
+	require.NoError(h.t, h.w.Close())
+	go old.Close()
+	h.open()
+}
+
 // clock is the wallet's clock: real time, moved forward by advance.
 func (h *harness) clock() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }
 

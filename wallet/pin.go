@@ -52,7 +52,7 @@ func checkNewPIN(pin string) *Error {
 	}
 	if same || up || down {
 		return newError(http.StatusUnprocessableEntity, "weak_pin",
-			"choose a PIN that is not one digit repeated or a straight run such as 123456 or 654321")
+			"choose a PIN that is not one digit repeated or a straight run of digits up or down")
 	}
 	return nil
 }
