@@ -21,6 +21,7 @@ import (
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/network"
+	"github.com/bandeira/bandeira/wallet"
 )
 
 // Default is the embedded default configuration file, configs/bandeira.yaml.
@@ -56,6 +57,8 @@ type Config struct {
 	// reconnect back-off, echo, sign-on and TLS. Send timeouts follow the timers of the
 	// calling party.
 	Links iso.ClientConfig `yaml:"links"`
+	// Wallet is the wallet: its limits, PIN hashing, catalogs and P2P acceptor.
+	Wallet wallet.Config `yaml:"wallet"`
 }
 
 // Listen holds listen addresses.
@@ -65,6 +68,9 @@ type Listen struct {
 	// HTTPTLS, when its cert_file is set, serves the gateway's HTTP port over TLS (mutual
 	// TLS with ca_file). The ISO 8583 front door's TLS is server.tls.
 	HTTPTLS iso.TLSConfig `yaml:"http_tls"`
+	// Wallet is the wallet's API and page (and, as its own node, its /metrics), default
+	// 127.0.0.1:8580. Its TLS is nodes.wallet.tls.
+	Wallet string `yaml:"wallet"`
 }
 
 // Log configures the zerolog output.
@@ -76,7 +82,7 @@ type Log struct {
 // DefaultConfig returns the built-in defaults, before bandeira.yaml is applied.
 func DefaultConfig() Config {
 	return Config{
-		Listen:   Listen{Gateway: "127.0.0.1:8583", HTTP: "127.0.0.1:9583"},
+		Listen:   Listen{Gateway: "127.0.0.1:8583", HTTP: "127.0.0.1:9583", Wallet: "127.0.0.1:8580"},
 		DataDir:  "bandeira-data",
 		Log:      Log{Format: "json", Level: "info"},
 		Server:   iso.DefaultServerConfig(),
@@ -86,6 +92,7 @@ func DefaultConfig() Config {
 		Acquirer: acquirer.DefaultConfig(),
 		Nodes:    DefaultNodes(),
 		Links:    DefaultLinks(),
+		Wallet:   wallet.DefaultConfig(),
 	}
 }
 
@@ -124,6 +131,8 @@ func (c Config) Validate() error {
 	add("timers", nestedTimers(c))
 	add("nodes", c.validateNodes())
 	add("links", c.Links.Validate())
+	add("wallet", c.Wallet.Validate())
+	add("wallet", c.checkWallet())
 	return errors.Join(errs...)
 }
 
@@ -138,6 +147,7 @@ func nestedTimers(c Config) error {
 		{"network.issuer_timeout", c.Network.IssuerTimeout},
 		{"gateway.request_timeout", c.Gateway.RequestTimeout},
 		{"server.request_timeout", c.Server.RequestTimeout},
+		{"wallet.request_timeout", c.Wallet.RequestTimeout},
 	}
 	for i := 1; i < len(chain); i++ {
 		if chain[i-1].d >= chain[i].d {
@@ -150,7 +160,7 @@ func nestedTimers(c Config) error {
 
 func (l Listen) validate() error {
 	return errors.Join(keyed("gateway", CheckAddr(l.Gateway)), keyed("http", CheckAddr(l.HTTP)),
-		keyed("http_tls:", l.HTTPTLS.Validate()))
+		keyed("http_tls:", l.HTTPTLS.Validate()), keyed("wallet", CheckAddr(l.Wallet)))
 }
 
 // keyed prefixes err with key, as in "gateway address ...: ...".

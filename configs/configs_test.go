@@ -50,7 +50,7 @@ func TestGoodConfigs(t *testing.T) {
 		require.Equal(t, map[Role]string{"issuer:bancodobrasil": "127.0.0.1:8586", "issuer:sicredi": "127.0.0.1:8588",
 			"issuer:bancointer": "127.0.0.1:8589"}, visa.Dial)
 		require.Equal(t, []Role{"issuer:bancodobrasil", "issuer:nubank", "issuer:sicredi", "issuer:bancointer",
-			"network:mastercard", "network:visa", "gateway"}, cfg.Roles())
+			"network:mastercard", "network:visa", "gateway", "wallet"}, cfg.Roles())
 		require.Len(t, DefaultNodes()[NetworkRole("visa")].Dial, 2, "the defaults are not changed")
 	})
 }
@@ -75,9 +75,13 @@ func TestBadConfigs(t *testing.T) {
 			"want integer centavos (10000 = R$ 100.00)"},
 		"decimal-rate.bad.yaml": {`decimal-rate.bad.yaml:5: key "acquirer.plans.standard.visa.debit.mdr_bps": 199.5 is not a whole number`,
 			"want integer basis points (399 = 3.99%)"},
-		"decimal-count.bad.yaml": {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
-		"bad-port.bad.yaml":      {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
-		"bad-address.bad.yaml":   {`listen: http address "localhost": want host:port`},
+		"decimal-count.bad.yaml":            {`decimal-count.bad.yaml:2: key "server.max_in_flight": 1e3 is not a whole number: want an integer`},
+		"bad-port.bad.yaml":                 {"bad-port.bad.yaml: listen: gateway address \"127.0.0.1:85830\": port \"85830\" must be a number from 0 to 65535"},
+		"bad-address.bad.yaml":              {`listen: http address "localhost": want host:port`},
+		"wallet-unknown-requestor.bad.yaml": {"wallet: requestor_id 40000000099 is not one of network.tokens.requestors"},
+		"token-range-overlap.bad.yaml":      {"wallet: network.tokens.ranges.mastercard (52600000–52609999) overlaps the BIN row 52600101 of nubank"},
+		"wallet-timer.bad.yaml":             {"server.request_timeout (20s) must be shorter than wallet.request_timeout (20s)"},
+		"wallet-node-listen.bad.yaml":       {"nodes: wallet: set the wallet's address in listen.wallet"},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

@@ -33,6 +33,7 @@ type partyMetrics struct {
 	bank     *issuers.Metrics
 	books    *books.Metrics
 	acquirer *acquirer.Metrics
+	tokens   *network.TokenMetrics
 }
 
 func newParties(m *Main) *parties {
@@ -111,7 +112,11 @@ func (p *parties) network(brand bandeira.Brand) (bandeira.Authorizer, error) {
 	if p.metrics.network == nil {
 		p.metrics.network = network.NewMetrics(p.m.Registry)
 	}
-	return network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log, p.metrics.network)
+	r, err := network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log, p.metrics.network)
+	if err != nil {
+		return nil, err
+	}
+	return p.tokens(brand, r)
 }
 
 // gateway builds the acquirer host: the gateway over the networks, pricing with the
@@ -164,13 +169,16 @@ func serverConfig(cfg configs.Config, role configs.Role) iso.ServerConfig {
 }
 
 // linkConfig is the client side of the links from role to its callees: the links section,
-// with requests bounded by role's own timer for its callees unless links.send_timeout is
-// shorter.
+// with requests bounded by role's own timer for its callees (the wallet's is
+// wallet.request_timeout) unless links.send_timeout is shorter.
 func linkConfig(cfg configs.Config, role configs.Role) iso.ClientConfig {
 	lc := cfg.Links
 	timer := cfg.Network.IssuerTimeout
-	if role.Kind() == configs.KindGateway {
+	switch role.Kind() {
+	case configs.KindGateway:
 		timer = cfg.Gateway.RequestTimeout
+	case configs.KindWallet:
+		timer = cfg.Wallet.RequestTimeout
 	}
 	if lc.SendTimeout <= 0 || lc.SendTimeout > timer {
 		lc.SendTimeout = timer
