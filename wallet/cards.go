@@ -125,9 +125,10 @@ func checkCard(in NewCard, now time.Time) (bandeira.PAN, bandeira.Brand, *Error)
 // returns the approval, which carries the token.
 func (w *Wallet) tokenize(ctx context.Context, pan bandeira.PAN, in NewCard, brand bandeira.Brand, reference string) (bandeira.Result, error) {
 	acc := w.p2pAcceptor(brand)
-	w.mu.Lock()
-	k := w.newKey(acc)
-	w.mu.Unlock()
+	k, err := w.keyFor(ctx, acc)
+	if err != nil {
+		return bandeira.Result{}, err
+	}
 	a := w.request(bandeira.MTIAuthorization, procPurchase, pan, in.Expiry, 0, acc, k)
 	a.CVV2 = in.CVV2
 	a.TokenRequest = &bandeira.TokenRequest{RequestorID: w.cfg.RequestorID, Reference: reference}

@@ -57,12 +57,14 @@ type Limits struct {
 	SentPerMonth   bandeira.Amount `yaml:"sent_per_month"`   // what a user may send a calendar month
 }
 
-// P2PMerchant is the card acceptor of transfers: the wallet processor itself.
+// P2PMerchant is the wallet processor itself: the card acceptor of transfers, and the
+// terminal of every request the wallet sends (catalog payments name their merchant in
+// field 42 but come from the wallet's terminal).
 type P2PMerchant struct {
 	ID         string `yaml:"id"`             // field 42
 	Name       string `yaml:"name"`           // field 43
 	City       string `yaml:"city"`           // field 43
-	TerminalID string `yaml:"terminal_id"`    // field 41
+	TerminalID string `yaml:"terminal_id"`    // field 41 of every request the wallet sends
 	MCCVisa    string `yaml:"mcc_visa"`       // field 18 on Visa cards: 4829, money transfer
 	MCCMaster  string `yaml:"mcc_mastercard"` // field 18 on Mastercard cards: 6538, funding transactions
 }

@@ -47,9 +47,9 @@ func (pricer) Price(s bandeira.Sale) (bandeira.Fee, error) {
 }
 
 var testMerchants = []wallet.Merchant{
-	{ID: "WACATALOGO00001", Name: "Doces da Ana", MCC: "5441", City: "Sao Paulo", TerminalID: "WAPP0001"},
-	{ID: "PADARIA00000001", Name: "Padaria Pao Quente", MCC: "5462", City: "Sao Paulo", TerminalID: "PADA0001"},
-	{ID: "POSTO0000000001", Name: "Posto Estrada Real", MCC: "5541", City: "Curitiba", TerminalID: "POST0001"},
+	{ID: "WACATALOGO00001", Name: "Doces da Ana", MCC: "5441", City: "Sao Paulo"},
+	{ID: "PADARIA00000001", Name: "Padaria Pao Quente", MCC: "5462", City: "Sao Paulo"},
+	{ID: "POSTO0000000001", Name: "Posto Estrada Real", MCC: "5541", City: "Curitiba"},
 }
 
 // harness is a wallet over a fake network behind a real ISO 8583 server, with its API on

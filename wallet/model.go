@@ -88,8 +88,8 @@ type card struct {
 	Seq         int64            `json:"seq"`
 }
 
-// msgKey is what names a request the wallet sent: its STAN and transmission time (the
-// acquirer ID and terminal are the wallet's and the merchant's).
+// msgKey is what names a request the wallet sent: its terminal (the wallet's own), STAN
+// and transmission time; the acquirer ID is the wallet's.
 type msgKey struct {
 	STAN             string    `json:"stan"`
 	TransmissionTime string    `json:"transmission_time"`
@@ -181,9 +181,8 @@ type idempotency struct {
 // Merchant is an acquirer's merchant as the wallet knows it: what a wallet processor is
 // told when a business signs up.
 type Merchant struct {
-	ID         string // field 42
-	Name       string
-	MCC        string
-	City       string
-	TerminalID string // field 41 of the merchant's wallet sales
+	ID   string // field 42
+	Name string
+	MCC  string
+	City string
 }

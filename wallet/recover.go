@@ -14,31 +14,41 @@ import (
 // that never arrived is acknowledged and changes nothing), and it is recorded as failed.
 // It runs at Open, before the wallet serves.
 func (w *Wallet) recover(ctx context.Context) error {
-	var pending []bandeira.Authorization
 	var payments []*payment
 	var transfers []*transfer
 	for _, p := range w.payments {
 		if p.Status == statusPending {
-			pending = append(pending, w.reversalOfPayment(p))
 			payments = append(payments, p)
 		}
 	}
 	for _, t := range w.transfers {
 		if t.Status == statusPending || t.Status == statusPulled {
-			pending = append(pending, w.reversalsOfTransfer(t)...)
 			transfers = append(transfers, t)
 		}
 	}
-	if len(pending) == 0 {
+	if len(payments)+len(transfers) == 0 {
 		return nil
 	}
-	for _, r := range pending {
+	var reversals []bandeira.Authorization
+	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		for _, p := range payments {
+			reversals = append(reversals, w.reversalOfPayment(b, p))
+		}
+		for _, t := range transfers {
+			reversals = append(reversals, w.reversalsOfTransfer(b, t)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("taking keys for the reversals of interrupted requests: %w", err)
+	}
+	for _, r := range reversals {
 		if err := w.safStore.Enqueue(ctx, reversalQueue, r); err != nil {
 			return fmt.Errorf("queueing the reversals of interrupted requests: %w", err)
 		}
 		w.m.Reversals.WithLabelValues("queued").Inc()
 	}
-	w.log.Warn().Int("payments", len(payments)).Int("transfers", len(transfers)).Int("reversals", len(pending)).
+	w.log.Warn().Int("payments", len(payments)).Int("transfers", len(transfers)).Int("reversals", len(reversals)).
 		Msg("reversing what the last run left without an answer")
 	return w.write(ctx, func(b *store.Batch[store.Upserts]) error {
 		why := "interrupted before the network answered; reversed"
@@ -54,34 +64,35 @@ func (w *Wallet) recover(ctx context.Context) error {
 	})
 }
 
-// reversalOfPayment rebuilds the reversal of a payment's purchase.
-func (w *Wallet) reversalOfPayment(p *payment) bandeira.Authorization {
+// reversalOfPayment rebuilds the reversal of a payment's purchase. w.mu must be held.
+func (w *Wallet) reversalOfPayment(b *store.Batch[store.Upserts], p *payment) bandeira.Authorization {
 	c := w.cards[p.CardID]
 	acc := w.merchantAcceptor(w.merchants[p.MerchantID])
-	acc.terminal = p.Key.Terminal
+	acc.id, acc.terminal = p.MerchantID, p.Key.Terminal
 	orig := w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(c.Token), "", p.Amount, acc, p.Key)
-	return w.freshReversal(orig, acc)
+	return w.freshReversal(b, orig, acc)
 }
 
 // reversalsOfTransfer rebuilds the reversals of a transfer's legs that may have gone
-// out: the push (when it was about to be sent), then the pull.
-func (w *Wallet) reversalsOfTransfer(t *transfer) []bandeira.Authorization {
+// out: the push (when it was about to be sent), then the pull. w.mu must be held.
+func (w *Wallet) reversalsOfTransfer(b *store.Batch[store.Upserts], t *transfer) []bandeira.Authorization {
 	var out []bandeira.Authorization
 	if t.Status == statusPulled {
 		c := w.cards[t.ToCardID]
 		acc := w.p2pAcceptor(c.Brand)
-		out = append(out, w.freshReversal(w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(c.Token), "", t.Amount, acc, t.Push), acc))
+		push := w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(c.Token), "", t.Amount, acc, t.Push)
+		out = append(out, w.freshReversal(b, push, acc))
 	}
 	c := w.cards[t.CardID]
 	acc := w.p2pAcceptor(c.Brand)
-	return append(out, w.freshReversal(w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(c.Token), "", t.Amount, acc, t.Pull), acc))
+	pull := w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(c.Token), "", t.Amount, acc, t.Pull)
+	return append(out, w.freshReversal(b, pull, acc))
 }
 
-// freshReversal is the reversal of orig under a new key. It runs before the wallet is
-// shared, so it may take sequence numbers without the lock.
-func (w *Wallet) freshReversal(orig bandeira.Authorization, acc acceptor) bandeira.Authorization {
+// freshReversal is the reversal of orig under a new key. w.mu must be held.
+func (w *Wallet) freshReversal(b *store.Batch[store.Upserts], orig bandeira.Authorization, acc acceptor) bandeira.Authorization {
 	r := w.reversal(orig)
-	k := w.newKey(acc)
+	k := w.newKey(b, acc)
 	r.STAN, r.TransmissionTime = k.STAN, k.TransmissionTime
 	return r
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/bandeira/bandeira/internal/store"
 )
 
 // The tables, in the order of their Inserts. Every table keeps one JSON document per row,
-// by id, and the sequence number that orders the activity.
+// by id, and the sequence number that orders the activity; meta keeps counters (the last
+// STAN, as its doc and its seq).
 const (
 	tableUsers = iota
 	tableDevices
@@ -19,9 +21,13 @@ const (
 	tableTransfers
 	tableCharges
 	tableIdempotency
+	tableMeta
 )
 
-var tableNames = []string{"users", "devices", "challenges", "cards", "payments", "transfers", "charges", "idempotency"}
+var tableNames = []string{"users", "devices", "challenges", "cards", "payments", "transfers", "charges", "idempotency", "meta"}
+
+// metaSTAN is the meta row that keeps the last STAN the wallet used.
+const metaSTAN = "stan"
 
 // migrations are the wallet database's schema versions. A row is a whole document (the
 // JSON of the Go type in model.go); there is no PAN, CVV2 or PIN in any of them: cards are
@@ -112,6 +118,9 @@ func (w *Wallet) loadRow(table int, doc []byte) error {
 			w.addCard(c)
 			seq = c.Seq
 		}
+	case tableMeta:
+		w.stan, err = strconv.ParseInt(string(doc), 10, 64)
+		return err
 	default:
 		seq, err = w.loadMoney(table, doc)
 	}

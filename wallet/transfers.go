@@ -160,7 +160,7 @@ func (w *Wallet) startTransfer(ctx context.Context, call Call, t *transfer, tp t
 		if err := w.checkLimits(t); err != nil {
 			return err
 		}
-		t.Pull, t.Created, t.Seq = w.newKey(acc), w.now().UTC(), w.nextSeq()
+		t.Pull, t.Created, t.Seq = w.newKey(b, acc), w.now().UTC(), w.nextSeq()
 		pull = w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(tp.c.Token), tp.c.TokenExpiry, t.Amount, acc, t.Pull)
 		w.sign(&pull, tp.c)
 		w.save(b, tableCards, tp.c.ID, tp.c.Seq, tp.c)
@@ -227,7 +227,7 @@ func (w *Wallet) runTransfer(ctx context.Context, t *transfer, tp transferPartie
 	pushAcc := w.p2pAcceptor(tp.toC.Brand)
 	var push bandeira.Authorization
 	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
-		t.Status, t.Push = statusPulled, w.newKey(pushAcc)
+		t.Status, t.Push = statusPulled, w.newKey(b, pushAcc)
 		push = w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(tp.toC.Token), tp.toC.TokenExpiry, t.Amount, pushAcc, t.Push)
 		w.sign(&push, tp.toC)
 		w.save(b, tableCards, tp.toC.ID, tp.toC.Seq, tp.toC)

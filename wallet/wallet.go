@@ -80,6 +80,7 @@ type Wallet struct {
 
 	mu          sync.Mutex // guards what follows; the Writer's mutex
 	seq         int64
+	stan        int64 // the last STAN used
 	users       map[string]*user
 	phones      map[string]string // phone → user ID
 	devices     map[string]*device

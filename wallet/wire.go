@@ -3,10 +3,12 @@ package wallet
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 )
 
 // brasilia is Brazil's official time (UTC−3, no daylight saving since 2019): fields 12
@@ -26,8 +28,11 @@ type acceptor struct {
 	id, name, city, terminal, mcc string
 }
 
+// merchantAcceptor is a merchant as the acceptor of its wallet sales: its ID, name, city
+// and MCC, at the wallet's own terminal (wallet.p2p.terminal_id), so the wallet's STANs
+// never collide with those of the merchant's other terminals.
 func (w *Wallet) merchantAcceptor(m Merchant) acceptor {
-	return acceptor{id: m.ID, name: m.Name, city: m.City, terminal: m.TerminalID, mcc: m.MCC}
+	return acceptor{id: m.ID, name: m.Name, city: m.City, terminal: w.cfg.P2P.TerminalID, mcc: m.MCC}
 }
 
 func (w *Wallet) p2pAcceptor(brand bandeira.Brand) acceptor {
@@ -39,11 +44,26 @@ func (w *Wallet) p2pAcceptor(brand bandeira.Brand) acceptor {
 	return acceptor{id: p.ID, name: p.Name, city: p.City, terminal: p.TerminalID, mcc: mcc}
 }
 
-// newKey returns a fresh request key at acc's terminal. w.mu must be held.
-func (w *Wallet) newKey(acc acceptor) msgKey {
+// newKey returns a fresh request key at acc's terminal: the next STAN (1 to 999999, then
+// round again), recorded in b so that no STAN is used twice across restarts. w.mu must be
+// held (inside Writer.Do).
+func (w *Wallet) newKey(b *store.Batch[store.Upserts], acc acceptor) msgKey {
+	w.stan = w.stan%999_999 + 1
+	b.Changes.Put(tableMeta, metaSTAN, metaSTAN, w.stan, strconv.FormatInt(w.stan, 10))
 	at := w.now().UTC().Truncate(time.Second)
-	return msgKey{STAN: fmt.Sprintf("%06d", w.nextSeq()%1_000_000), TransmissionTime: at.Format("0102150405"),
+	return msgKey{STAN: fmt.Sprintf("%06d", w.stan), TransmissionTime: at.Format("0102150405"),
 		Terminal: acc.terminal, At: at}
+}
+
+// keyFor takes a fresh request key in a commit of its own, for requests that record
+// nothing else before they go out (verifications, reversals).
+func (w *Wallet) keyFor(ctx context.Context, acc acceptor) (msgKey, error) {
+	var k msgKey
+	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		k = w.newKey(b, acc)
+		return nil
+	})
+	return k, err
 }
 
 // request builds a card-not-present request (e-commerce, entry mode 812, condition 59)
@@ -110,10 +130,12 @@ func (w *Wallet) reversal(orig bandeira.Authorization) bandeira.Authorization {
 // store-and-forward queue, which repeats it until it is answered. It returns the reversal
 // state to record. The reversal's own key is fresh (it is taken under w.mu).
 func (w *Wallet) reverse(ctx context.Context, orig bandeira.Authorization, acc acceptor) string {
-	w.mu.Lock()
-	k := w.newKey(acc)
-	w.mu.Unlock()
 	r := w.reversal(orig)
+	k, err := w.keyFor(ctx, acc)
+	if err != nil { // the store failed: the next start reverses what is still in flight
+		w.log.Error().Err(err).Str("original_stan", orig.STAN).Msg("could not take a key for a reversal")
+		return reversalQueued
+	}
 	r.STAN, r.TransmissionTime = k.STAN, k.TransmissionTime
 	if out := w.send(ctx, r); !out.unknown && out.res.Code.Approved() {
 		w.m.Reversals.WithLabelValues("acknowledged").Inc()

@@ -99,7 +99,7 @@ func (b *syncBuffer) String() string {
 const testOverrides = `
 listen: {gateway: "127.0.0.1:0", http: "127.0.0.1:0", wallet: "127.0.0.1:0"}
 log: {level: debug}
-wallet: {pin: {iterations: 1000}}
+wallet: {pin: {iterations: 1000}, challenge_ttl: 1s}
 issuers: {cards_per_bin: 50, slow_delay: 100ms}
 network: {issuer_timeout: 400ms}
 gateway: {request_timeout: 800ms}

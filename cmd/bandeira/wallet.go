@@ -52,7 +52,7 @@ func (m *Main) buildWallet(ctx context.Context, gatewayAddr string) (*walletNode
 	}
 	var merchants []wallet.Merchant
 	for _, mc := range cfg.Acquirer.Merchants {
-		merchants = append(merchants, wallet.Merchant{ID: mc.ID, Name: mc.Name, MCC: mc.MCC, City: mc.City, TerminalID: mc.TerminalID})
+		merchants = append(merchants, wallet.Merchant{ID: mc.ID, Name: mc.Name, MCC: mc.MCC, City: mc.City})
 	}
 	w, err := wallet.Open(ctx, cfg.Wallet, gw, wallet.Options{
 		Dir: walletDir(cfg.DataDir), Synchronous: cfg.Issuers.Ledger.Synchronous, AcquirerID: cfg.Gateway.AcquirerID,
