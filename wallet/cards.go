@@ -65,10 +65,15 @@ func (w *Wallet) AddCard(ctx context.Context, call Call, userID string, in NewCa
 		return CardView{}, err
 	}
 	c.Token, c.TokenExpiry, c.Issuer, c.Product = res.Token.Number.Digits(), res.Token.Expiry, res.Issuer, res.Product
+	return w.storeCard(ctx, call, c)
+}
+
+// storeCard records a tokenized card, the user's default when it is the first.
+func (w *Wallet) storeCard(ctx context.Context, call Call, c *card) (CardView, error) {
 	var view CardView
-	err = w.write(ctx, func(b *store.Batch[store.Upserts]) error {
-		u := w.users[userID]
-		if w.cardWith(userID, fingerprint) != nil {
+	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		u := w.users[c.UserID]
+		if w.cardWith(c.UserID, c.Fingerprint) != nil {
 			return newError(http.StatusConflict, "card_exists", "this card is in the wallet already")
 		}
 		c.Created, c.Seq = w.now().UTC(), w.nextSeq()
@@ -83,7 +88,7 @@ func (w *Wallet) AddCard(ctx context.Context, call Call, userID string, in NewCa
 		return nil
 	})
 	if err == nil {
-		w.log.Info().Str("user", userID).Str("card", c.ID).Str("brand", string(brand)).Str("issuer", c.Issuer).
+		w.log.Info().Str("user", c.UserID).Str("card", c.ID).Str("brand", string(c.Brand)).Str("issuer", c.Issuer).
 			Stringer("token", bandeira.PAN(c.Token)).Msg("card added")
 	}
 	return view, err

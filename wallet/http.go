@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -308,5 +307,3 @@ func intParam(r *http.Request, name string) (int, error) {
 	}
 	return n, nil
 }
-
-var _ = fmt.Sprintf

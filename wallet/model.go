@@ -174,7 +174,6 @@ type idempotency struct {
 	Hash     string `json:"hash"`
 	Kind     string `json:"kind"`
 	Resource string `json:"resource"`
-	Status   int    `json:"status"`
 	Seq      int64  `json:"seq"`
 }
 

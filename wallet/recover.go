@@ -14,18 +14,7 @@ import (
 // that never arrived is acknowledged and changes nothing), and it is recorded as failed.
 // It runs at Open, before the wallet serves.
 func (w *Wallet) recover(ctx context.Context) error {
-	var payments []*payment
-	var transfers []*transfer
-	for _, p := range w.payments {
-		if p.Status == statusPending {
-			payments = append(payments, p)
-		}
-	}
-	for _, t := range w.transfers {
-		if t.Status == statusPending || t.Status == statusPulled {
-			transfers = append(transfers, t)
-		}
-	}
+	payments, transfers := w.interrupted()
 	if len(payments)+len(transfers) == 0 {
 		return nil
 	}
@@ -62,6 +51,23 @@ func (w *Wallet) recover(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// interrupted returns the payments and transfers recorded without an outcome.
+func (w *Wallet) interrupted() ([]*payment, []*transfer) {
+	var payments []*payment
+	var transfers []*transfer
+	for _, p := range w.payments {
+		if p.Status == statusPending {
+			payments = append(payments, p)
+		}
+	}
+	for _, t := range w.transfers {
+		if t.Status == statusPending || t.Status == statusPulled {
+			transfers = append(transfers, t)
+		}
+	}
+	return payments, transfers
 }
 
 // reversalOfPayment rebuilds the reversal of a payment's purchase. w.mu must be held.

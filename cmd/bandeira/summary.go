@@ -35,5 +35,6 @@ func printConfigSummary(w io.Writer, path string, cfg configs.Config) {
 		fmt.Fprintln(tw)
 	}
 	fmt.Fprintf(tw, "merchants\t%d\n", len(cfg.Acquirer.Merchants))
+	printWalletSummary(tw, cfg)
 	_ = tw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -157,4 +158,21 @@ func dialable(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// printWalletSummary adds the wallet's lines to --check-config's summary: its address,
+// the merchants it shows (those of the acquirer with a catalog) and the token ranges.
+func printWalletSummary(w io.Writer, cfg configs.Config) {
+	var shown []string
+	for _, m := range cfg.Acquirer.Merchants {
+		if _, ok := cfg.Wallet.Catalogs[m.ID]; ok {
+			shown = append(shown, m.ID)
+		}
+	}
+	fmt.Fprintf(w, "wallet\t%s, requestor %s, catalogs of %s\n", cfg.Listen.Wallet, cfg.Wallet.RequestorID, strings.Join(shown, ", "))
+	for _, brand := range cfg.Brands() {
+		if r, ok := cfg.Network.Tokens.Ranges[brand]; ok {
+			fmt.Fprintf(w, "tokens %s\t%s–%s\n", brand, r.From, r.To)
+		}
+	}
 }
