@@ -237,7 +237,11 @@ func decodeStrict(body []byte, v any) error {
 func jsonProblem(err error) string {
 	const unknown = "json: unknown field "
 	if s := err.Error(); len(s) > len(unknown) && s[:len(unknown)] == unknown {
-		return "unknown field " + s[len(unknown):]
+		name := s[len(unknown):]
+		if len(name) > 66 {
+			name = name[:64] + `…"`
+		}
+		return "unknown field " + name
 	}
 	return "malformed JSON"
 }

@@ -34,6 +34,7 @@ type walletNode struct {
 // gateway's front door at gatewayAddr, with the token requestor's key the networks hold
 // and the acquirer's published plans to quote merchant fees.
 func (m *Main) buildWallet(ctx context.Context, gatewayAddr string) (*walletNode, error) {
+	ctx = context.WithoutCancel(ctx) // a signal during start-up stops the process once it serves, not mid-open
 	cfg := m.Config
 	gw, err := m.link(configs.RoleWallet, configs.RoleGateway, dialable(gatewayAddr))
 	if err != nil {
