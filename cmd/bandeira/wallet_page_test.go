@@ -12,8 +12,8 @@ import (
 
 // TestWalletPageInChromium drives the wallet's page in headless Chromium against the real
 // network: create a user and a PIN, add a card, pay a catalog item with the PIN, send
-// money to a contact, and see both in the history; it saves a screenshot in the test's
-// temporary directory.
+// money to a contact, and see both in the history (saving a screenshot in the test's
+// temporary directory); then set up the fingerprint and pay with it.
 func TestWalletPageInChromium(t *testing.T) {
 	wd := startWebDriver(t)
 	n := mustStartNet(t)
@@ -75,11 +75,26 @@ func TestWalletPageInChromium(t *testing.T) {
 		require.Positive(t, fi.Size())
 		t.Logf("screenshot: %s", path)
 	})
+	t.Run("sets up the fingerprint and pays with it: WebCrypto's ECDSA P-256 signature verifies", func(t *testing.T) {
+		wd.click("#cards-btn")
+		wd.typeInto("#device-pin", "246810")
+		wd.click("#device-register")
+		wd.waitUntil("document.querySelector('#device-status').textContent.includes('ready')", "the fingerprint set up")
+		wd.click("#cards-dialog [data-close]")
+		wd.click(`li[data-chat="merchant:PADARIA00000001"]`)
+		wd.click(`[data-add-product="pao-de-queijo"]`)
+		wd.click("#cart-pay")
+		wd.waitUntil("document.querySelector('#confirm-dialog').open", "the confirmation")
+		wd.click("#confirm-fingerprint")
+		wd.waitUntil(`document.querySelector('.receipt[data-status="approved"]')`, "an approved receipt")
+		require.Equal(t, 1.0, n.metric("bandeira_wallet_confirmations_total", `method="device"`, `result="ok"`))
+	})
 	t.Run("the API agrees with the page", func(t *testing.T) {
 		ana := n.walletMust(http.StatusOK, "GET", "/v1/users?phone=%2B5511987650001", nil).body["users"].([]any)[0].(map[string]any)["id"].(string)
 		items := n.walletMust(http.StatusOK, "GET", "/v1/users/"+ana+"/activity", nil).body["items"].([]any)
-		require.Len(t, items, 2)
-		require.Equal(t, "completed", items[0].(map[string]any)["status"])
-		require.Equal(t, "approved", items[1].(map[string]any)["status"])
+		require.Len(t, items, 3)
+		require.Equal(t, "approved", items[0].(map[string]any)["status"])
+		require.Equal(t, "completed", items[1].(map[string]any)["status"])
+		require.Equal(t, "approved", items[2].(map[string]any)["status"])
 	})
 }

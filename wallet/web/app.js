@@ -228,14 +228,15 @@ async function saveDevice(userId, device) {
 }
 function b64(buf) { return btoa(String.fromCharCode(...new Uint8Array(buf))); }
 async function registerDevice() {
-  const pin = prompt('Your 6-digit PIN, to set up the fingerprint:');
-  if (!pin) return;
+  const pin = $('#device-pin').value;
+  if (!/^[0-9]{6}$/.test(pin)) return toast('Type your 6-digit PIN to set up the fingerprint', true);
   try {
     const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
     const spki = await crypto.subtle.exportKey('spki', pair.publicKey);
     const dev = await api('POST', `/v1/users/${state.user.id}/devices`, { name: navigator.platform || 'browser', public_key: b64(spki), confirmation: { pin } }, newKey());
     state.device = { id: dev.id, key: pair.privateKey };
     await saveDevice(state.user.id, state.device);
+    $('#device-pin').value = '';
     $('#device-status').textContent = 'Fingerprint ready on this device.'; toast('Fingerprint set up');
   } catch (e) { toast(e.message, true); }
 }
