@@ -145,13 +145,14 @@ func TestWalletEndToEnd(t *testing.T) {
 			closing := n.nthCard("nubank", bandeira.Mastercard, bandeira.Prepaid, 40)
 			n.walletCard(cleo, closing)
 			n.restartWith("issuers: {cards_per_bin: 30}") // Nubank closes the account of card 40
-			before := n.balance(anaDebit)
+			before, entries := n.balance(anaDebit), n.metric("bandeira_acquirer_journal_entries_total")
 			tr := n.walletMust(http.StatusCreated, "POST", "/v1/transfers", map[string]any{"from_user_id": ana,
 				"card_id": anaCard.str("id"), "to_phone": "+5531987650003", "amount": 3000, "confirmation": map[string]string{"pin": "246810"}})
 			require.Equal(t, "failed", tr.str("status"), "%s", tr.raw)
 			require.Equal(t, "14", tr.str("response_code"))
 			require.Equal(t, "reversed", tr.str("reversal"))
 			require.Equal(t, before, n.balance(anaDebit), "the pull was reversed at the issuer")
+			require.Equal(t, entries, n.metric("bandeira_acquirer_journal_entries_total"), "the acquirer journals neither leg nor the reversal")
 		})
 		t.Run("what was answered survives kill -9", func(t *testing.T) {
 			n.crash()
@@ -245,7 +246,7 @@ func walletBadInput(t *testing.T, n *testNet, ana, bia, anaCard, biaCard string)
 		{"a challenge that does not exist", "POST", "/v1/payments", pay(func(b map[string]any) {
 			b["confirmation"] = map[string]string{"device_id": "dev_0000000000000000", "challenge_id": "chl_0000000000000000", "signature": "AA"}
 		}), 404, "device_not_found"},
-		{"a credit card for a transfer", "POST", "/v1/transfers", transfer(func(b map[string]any) { b["card_id"] = biaCard }), 403, "card_not_owned"},
+		{"another user's card for a transfer", "POST", "/v1/transfers", transfer(func(b map[string]any) { b["card_id"] = biaCard }), 403, "card_not_owned"},
 		{"a body over the limit", "POST", "/v1/charges", `{"description":"` + strings.Repeat("x", 20_000) + `"}`, 413, "body_too_large"},
 		{"a replayed challenge", "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
 			"to_phone": "+5511987650001", "amount": 100, "confirmation": used}, 409, "challenge_used"},
