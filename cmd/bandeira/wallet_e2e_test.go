@@ -2,15 +2,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bandeira/bandeira"
+	"github.com/bandeira/bandeira/internal/store"
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 )
@@ -266,4 +270,37 @@ func walletBadInput(t *testing.T, n *testNet, ana, bia, anaCard, biaCard string)
 		require.Equal(t, "challenge_expired", r.code())
 	})
 	require.Equal(t, sent, n.gatewayRequests(), "nothing reached the gateway")
+}
+
+// TestWalletDataIsARolesData covers the wallet's data as a role's: its lock refuses a second
+// wallet on the same data, and --reset deletes the wallet's data and the token vaults.
+func TestWalletDataIsARolesData(t *testing.T) {
+	n := mustStartNet(t)
+	ana := n.walletUser("Ana", "+5511987650001", "246810")
+	n.walletCard(ana, n.card("sicredi", bandeira.Debit, ""))
+	t.Run("a wallet node on the data of a running network refuses to start", func(t *testing.T) {
+		code, _, errOut := run(t, "node", "--role", "wallet", "--config", n.cfgPath)
+		require.Equal(t, exitFail, code)
+		require.Contains(t, errOut, "is in use")
+	})
+	t.Run("run --reset starts the wallet and the vaults over", func(t *testing.T) {
+		n.stop()
+		require.FileExists(t, filepath.Join(n.dataDir(), "networks", "visa-tokens.db"))
+		m := NewMain(n.cfg, zerolog.New(zerolog.NewTestWriter(t)))
+		m.Reset = true
+		require.NoError(t, m.Run(context.Background()))
+		resp, err := http.Get("http://" + m.WalletAddr() + "/v1/users")
+		require.NoError(t, err)
+		var body struct{ Users []any }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		resp.Body.Close()
+		require.NoError(t, m.Close())
+		require.Empty(t, body.Users, "the wallet starts over")
+		vault, err := store.OpenReadOnly(filepath.Join(n.dataDir(), "networks", "visa-tokens.db"), 1)
+		require.NoError(t, err)
+		defer vault.Close()
+		var tokens int
+		require.NoError(t, vault.QueryRow("SELECT count(*) FROM tokens").Scan(&tokens))
+		require.Zero(t, tokens, "the vault starts over")
+	})
 }
