@@ -70,7 +70,10 @@ func NewMain(cfg configs.Config, log zerolog.Logger) *Main {
 // Close. On error everything opened so far is closed again.
 func (m *Main) Run(ctx context.Context) (err error) {
 	defer func() {
-		if err != nil {
+		switch {
+		case err != nil && m.http != nil: // serving already (the wallet failed to start)
+			_ = m.Close()
+		case err != nil:
 			_ = m.closeParties()
 		}
 	}()
@@ -233,13 +236,9 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	if m.host != nil && m.host.Journal() != nil {
 		settle = m.settlements
 	}
-	var h http.Handler = opsHandler(m.Registry, &m.ready, settle)
+	m.http = newHTTPServer(opsHandler(m.Registry, &m.ready, settle), m.Log)
 	if m.walletHTTP != nil {
-		h = walletHandler(h, m.walletHTTP)
-	}
-	m.http = newHTTPServer(h, m.Log)
-	if m.walletHTTP != nil {
-		m.http = newWalletServer(h, m.Config, m)
+		m.http = newWalletServer(walletHandler(m.http.Handler, m.walletHTTP), m.Config, m)
 	}
 	if m.isoLn != nil {
 		m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry))
