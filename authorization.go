@@ -113,6 +113,8 @@ type Authorization struct {
 	StandIn              StandInReason // field 44 position 1: in an 0120 advice, why the network stood in
 	CVV2                 string        // field 48 tag CV; never log
 	Installments         *Installments // field 48 tag IP
+	TokenRequest         *TokenRequest // field 48 tag TR: tokenize the card (account verification)
+	Cryptogram           *Cryptogram   // field 48 tags TC, TA: a token payment's one-time proof
 	Currency             string        // field 49
 	PINBlock             string        // field 52, 16 hex characters; never log
 	NetworkCode          string        // field 70
@@ -137,13 +139,21 @@ func (a *Authorization) IsBalanceInquiry() bool {
 
 // IsSale reports whether a is a purchase or cash withdrawal request: an 0100 or 0200 (or
 // their repeats) with processing code 00 or 01. Sales are what the acquirer prices and
-// settles; refunds, inquiries, advices and reversals are not sales.
+// settles; refunds, inquiries, advices, reversals and account verifications are not sales.
 func (a *Authorization) IsSale() bool {
 	if c := a.MTI.Class(); c != '1' && c != '2' || a.MTI[2] != '0' {
 		return false
 	}
 	tx := a.TxType()
-	return tx == TxPurchase || tx == TxCash
+	return (tx == TxPurchase || tx == TxCash) && !a.IsAccountVerification()
+}
+
+// IsAccountVerification reports whether a is an account verification: an 0100 (or 0101)
+// with processing code 00 and an amount of zero in field 4. The issuer screens the card
+// (status, expiry, CVV2) and holds nothing; a wallet verifies a card this way before it
+// keeps it, and a token service issues its token on the approval.
+func (a *Authorization) IsAccountVerification() bool {
+	return a.MTI.Original() == MTIAuthorization && a.TxType() == TxPurchase && a.AmountPresent && a.Amount == 0
 }
 
 // OriginalData is field 90: the data elements of the message a reversal refers to.
@@ -187,6 +197,9 @@ type Result struct {
 	Remaining *Amount
 	// StandIn is field 44 position 1: who decided (zero: not said, the issuer).
 	StandIn StandInReason
+	// Token is the network token a token service issued on an approved account
+	// verification that asked for one (response field 48 tags TK and TE).
+	Token *Token
 }
 
 // Balances are the amounts returned in field 54 (amount types 01 ledger, 02 available).

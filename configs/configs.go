@@ -23,6 +23,7 @@ import (
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/network"
+	"github.com/bandeira/bandeira/wallet"
 )
 
 // Default is the embedded default configuration file, configs/bandeira.yaml.
@@ -69,6 +70,8 @@ type Config struct {
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
 	// SAF paces the store-and-forward queues (advices and reversals owed to a party).
 	SAF SAF `yaml:"saf"`
+	// Wallet is the wallet: its limits, PIN hashing, catalogs and P2P acceptor.
+	Wallet wallet.Config `yaml:"wallet"`
 }
 
 // Listen holds listen addresses.
@@ -78,6 +81,9 @@ type Listen struct {
 	// HTTPTLS, when its cert_file is set, serves the gateway's HTTP port over TLS (mutual
 	// TLS with ca_file). The ISO 8583 front door's TLS is server.tls.
 	HTTPTLS iso.TLSConfig `yaml:"http_tls"`
+	// Wallet is the wallet's API and page (and, as its own node, its /metrics), default
+	// 127.0.0.1:8580. Its TLS is nodes.wallet.tls.
+	Wallet string `yaml:"wallet"`
 }
 
 // Log configures the zerolog output.
@@ -89,7 +95,7 @@ type Log struct {
 // DefaultConfig returns the built-in defaults, before bandeira.yaml is applied.
 func DefaultConfig() Config {
 	return Config{
-		Listen:   Listen{Gateway: "127.0.0.1:8583", HTTP: "127.0.0.1:9583"},
+		Listen:   Listen{Gateway: "127.0.0.1:8583", HTTP: "127.0.0.1:9583", Wallet: "127.0.0.1:8580"},
 		DataDir:  "bandeira-data",
 		Log:      Log{Format: "json", Level: "info"},
 		Server:   iso.DefaultServerConfig(),
@@ -103,6 +109,7 @@ func DefaultConfig() Config {
 		// server.request_timeout (20 s) + server.write_timeout (5 s) + a margin
 		DrainTimeout: 30 * time.Second,
 		SAF:          DefaultSAF(),
+		Wallet:       wallet.DefaultConfig(),
 	}
 }
 
@@ -144,6 +151,8 @@ func (c Config) Validate() error {
 	add("faults", c.validateFaults())
 	add("saf", c.SAF.validate())
 	add("network", c.standInIssuers())
+	add("wallet", c.Wallet.Validate())
+	add("wallet", c.checkWallet())
 	return errors.Join(errs...)
 }
 
@@ -174,6 +183,7 @@ func nestedTimers(c Config) error {
 		{"network.issuer_timeout", c.Network.IssuerTimeout},
 		{"gateway.request_timeout", c.Gateway.RequestTimeout},
 		{"server.request_timeout", c.Server.RequestTimeout},
+		{"wallet.request_timeout", c.Wallet.RequestTimeout},
 	}
 	for i := 1; i < len(chain); i++ {
 		if chain[i-1].d >= chain[i].d {
@@ -190,7 +200,7 @@ func nestedTimers(c Config) error {
 
 func (l Listen) validate() error {
 	return errors.Join(keyed("gateway", CheckAddr(l.Gateway)), keyed("http", CheckAddr(l.HTTP)),
-		keyed("http_tls:", l.HTTPTLS.Validate()))
+		keyed("http_tls:", l.HTTPTLS.Validate()), keyed("wallet", CheckAddr(l.Wallet)))
 }
 
 // keyed prefixes err with key, as in "gateway address ...: ...".

@@ -74,7 +74,7 @@ func TestGoodConfigs(t *testing.T) {
 		require.Equal(t, map[Role]string{"issuer:bancodobrasil": "127.0.0.1:8586", "issuer:sicredi": "127.0.0.1:8588",
 			"issuer:bancointer": "127.0.0.1:8589"}, visa.Dial)
 		require.Equal(t, []Role{"issuer:bancodobrasil", "issuer:nubank", "issuer:sicredi", "issuer:bancointer",
-			"network:mastercard", "network:visa", "gateway"}, cfg.Roles())
+			"network:mastercard", "network:visa", "gateway", "wallet"}, cfg.Roles())
 		require.Len(t, DefaultNodes()[NetworkRole("visa")].Dial, 2, "the defaults are not changed")
 	})
 }
@@ -108,10 +108,14 @@ func TestBadConfigs(t *testing.T) {
 		"faults-bad-values.bad.yaml": {"target issuer:nubank: drop 1.5: want a probability from 0 to 1",
 			`target issuer:sicredi: code "051": want two upper-case letters or digits`,
 			"target network:visa: latency -1s: want a duration from 0 to 1h0m0s"},
-		"faults-unknown-key.bad.yaml":    {`faults-unknown-key.bad.yaml:2: unknown key "faults.issuer:nubank.delay"`},
-		"stand-in-unknown-bank.bad.yaml": {"network: stand_in.issuers.itau: no such bank in issuers.banks"},
-		"stand-in-limit.bad.yaml":        {"network: stand_in.transaction_limit 0: must be above 0 centavos"},
-		"saf-retry.bad.yaml":             {"saf: retry_max 1s: must be at least retry_min (2s)"},
+		"faults-unknown-key.bad.yaml":       {`faults-unknown-key.bad.yaml:2: unknown key "faults.issuer:nubank.delay"`},
+		"stand-in-unknown-bank.bad.yaml":    {"network: stand_in.issuers.itau: no such bank in issuers.banks"},
+		"stand-in-limit.bad.yaml":           {"network: stand_in.transaction_limit 0: must be above 0 centavos"},
+		"saf-retry.bad.yaml":                {"saf: retry_max 1s: must be at least retry_min (2s)"},
+		"wallet-unknown-requestor.bad.yaml": {"wallet: requestor_id 40000000099 is not one of network.tokens.requestors"},
+		"token-range-overlap.bad.yaml":      {"wallet: network.tokens.ranges.mastercard (52600000–52609999) overlaps the BIN row 52600101 of nubank"},
+		"wallet-timer.bad.yaml":             {"server.request_timeout (20s) must be shorter than wallet.request_timeout (20s)"},
+		"wallet-node-listen.bad.yaml":       {"nodes: wallet: set the wallet's address in listen.wallet"},
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

@@ -34,8 +34,11 @@ func (c Config) CheckFaultTarget(t fault.Target) error {
 	roles := c.Roles()
 	caller, callee, link := t.Link()
 	if !link {
-		if !slices.Contains(roles, Role(t)) {
-			return fmt.Errorf("target %s: no such party (the parties are %s)", t, RoleList(roles[:len(roles)-1]))
+		parties := slices.DeleteFunc(slices.Clone(roles), func(r Role) bool {
+			return r.Kind() != KindIssuer && r.Kind() != KindNetwork
+		})
+		if !slices.Contains(parties, Role(t)) {
+			return fmt.Errorf("target %s: no such party (the parties are %s)", t, RoleList(parties))
 		}
 		return nil
 	}

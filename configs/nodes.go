@@ -15,8 +15,9 @@ import (
 )
 
 // Role names one party of the network as a node: "gateway" (the acquirer host: gateway,
-// pricing, journal), "network:<brand>" (a card network, e.g. network:visa) or
-// "issuer:<bank>" (e.g. issuer:nubank). The networks and issuers that exist are those the
+// pricing, journal), "network:<brand>" (a card network, e.g. network:visa),
+// "issuer:<bank>" (e.g. issuer:nubank) or "wallet" (the wallet, a client of the gateway
+// over ISO 8583 with an HTTP API). The networks and issuers that exist are those the
 // configuration names: adding a partner is configuration, not code.
 type Role string
 
@@ -25,10 +26,14 @@ const (
 	KindGateway = "gateway"
 	KindNetwork = "network"
 	KindIssuer  = "issuer"
+	KindWallet  = "wallet"
 )
 
 // RoleGateway is the acquirer host's role.
 const RoleGateway Role = KindGateway
+
+// RoleWallet is the wallet's role.
+const RoleWallet Role = KindWallet
 
 // NetworkRole returns the role of a brand's network.
 func NetworkRole(b bandeira.Brand) Role { return Role(KindNetwork + ":" + string(b)) }
@@ -36,35 +41,38 @@ func NetworkRole(b bandeira.Brand) Role { return Role(KindNetwork + ":" + string
 // IssuerRole returns the role of an issuer.
 func IssuerRole(bank string) Role { return Role(KindIssuer + ":" + bank) }
 
-// Kind returns gateway, network or issuer ("" for a malformed role).
+// Kind returns gateway, network, issuer or wallet ("" for a malformed role).
 func (r Role) Kind() string {
 	kind, name, found := strings.Cut(string(r), ":")
 	switch {
-	case kind == KindGateway && !found:
-		return KindGateway
+	case (kind == KindGateway || kind == KindWallet) && !found:
+		return kind
 	case (kind == KindNetwork || kind == KindIssuer) && bandeira.IsPartyName(name):
 		return kind
 	}
 	return ""
 }
 
-// Name returns the part after the colon: the brand or the bank ("" for the gateway).
+// Name returns the part after the colon: the brand or the bank ("" for the gateway and
+// the wallet).
 func (r Role) Name() string {
 	_, name, _ := strings.Cut(string(r), ":")
 	return name
 }
 
 // Node is one role's place on the wire, for `bandeira run --processes` and
-// `bandeira node --role`. The gateway's own addresses are listen.gateway and listen.http.
+// `bandeira node --role`. The gateway's own addresses are listen.gateway and listen.http;
+// the wallet's one address (its API, page and /metrics) is listen.wallet.
 type Node struct {
 	// Listen is the ISO 8583 address the node serves its callers on (not for the gateway).
 	Listen string `yaml:"listen"`
 	// HTTP is the node's /metrics, /healthz and /readyz address (not for the gateway).
 	HTTP string `yaml:"http"`
 	// Dial maps each role this node calls to the address it dials: the gateway dials the
-	// networks, each network the issuers of its brand. An address must be one the role
-	// listens on (the same address, or the same port when that role listens on every
-	// interface, as across hosts).
+	// networks, each network the issuers of its brand, the wallet the gateway's front door
+	// (listen.gateway when not set). An address must be one the role listens on (the same
+	// address, or the same port when that role listens on every interface, as across
+	// hosts).
 	Dial map[Role]string `yaml:"dial"`
 	// TLS, when its cert_file is set, serves the node's ISO 8583 and HTTP ports over TLS
 	// (mutual TLS with ca_file). The links that dial it need links.tls to trust it.
@@ -117,7 +125,8 @@ func DefaultNodes() Nodes {
 }
 
 // Roles returns every role the configuration's parties make, in the order they start: the
-// issuers (in configuration order), the networks (by brand name), then the gateway.
+// issuers (in configuration order), the networks (by brand name), the gateway, then the
+// wallet.
 func (c Config) Roles() []Role {
 	var roles, networks []Role
 	for _, b := range c.Issuers.Banks {
@@ -126,7 +135,7 @@ func (c Config) Roles() []Role {
 	for _, brand := range c.Brands() {
 		networks = append(networks, NetworkRole(brand))
 	}
-	return append(append(roles, networks...), RoleGateway)
+	return append(append(roles, networks...), RoleGateway, RoleWallet)
 }
 
 // Brands returns the brands of the issuers' BIN rows, sorted: the networks that exist.
@@ -144,10 +153,13 @@ func (c Config) Brands() []bandeira.Brand {
 }
 
 // Callees returns the roles that role calls, sorted: the gateway calls every network,
-// a network the issuers holding BIN rows of its brand, an issuer nobody.
+// a network the issuers holding BIN rows of its brand, the wallet the gateway, an issuer
+// nobody.
 func (c Config) Callees(role Role) []Role {
 	var out []Role
 	switch role.Kind() {
+	case KindWallet:
+		out = append(out, RoleGateway)
 	case KindGateway:
 		for _, brand := range c.Brands() {
 			out = append(out, NetworkRole(brand))
@@ -165,13 +177,29 @@ func (c Config) Callees(role Role) []Role {
 	return out
 }
 
-// NodeAddrs returns where role serves: its ISO 8583 and HTTP addresses.
+// NodeAddrs returns where role serves: its ISO 8583 and HTTP addresses. The wallet has no
+// ISO 8583 port ("") and its HTTP address is listen.wallet.
 func (c Config) NodeAddrs(role Role) (listen, http string) {
-	if role == RoleGateway {
+	switch role {
+	case RoleGateway:
 		return c.Listen.Gateway, c.Listen.HTTP
+	case RoleWallet:
+		return "", c.Listen.Wallet
 	}
 	n := c.Nodes[role]
 	return n.Listen, n.HTTP
+}
+
+// DialAddr returns the address role dials to reach target: nodes.<role>.dial, or for the
+// wallet's gateway, listen.gateway when that is not set. False when there is none.
+func (c Config) DialAddr(role, target Role) (string, bool) {
+	if addr, ok := c.Nodes[role].Dial[target]; ok {
+		return addr, true
+	}
+	if role == RoleWallet && target == RoleGateway {
+		return c.Listen.Gateway, true
+	}
+	return "", false
 }
 
 // validateNodes checks the nodes section against the parties: every role present, no
@@ -186,6 +214,9 @@ func (c Config) validateNodes() error {
 	}
 	if n := c.Nodes[RoleGateway]; n.Listen != "" || n.HTTP != "" {
 		return errors.New("gateway: set the gateway's addresses in listen.gateway and listen.http")
+	}
+	if n := c.Nodes[RoleWallet]; n.Listen != "" || n.HTTP != "" {
+		return errors.New("wallet: set the wallet's address in listen.wallet")
 	}
 	if err := c.checkNodeAddrs(roles); err != nil {
 		return err
@@ -208,15 +239,18 @@ func (c Config) checkNodeAddrs(roles []Role) error {
 	owner := make(map[string]string)
 roles:
 	for _, role := range roles {
-		if role != RoleGateway {
+		if role != RoleGateway && role != RoleWallet {
 			if _, ok := c.Nodes[role]; !ok {
 				return fmt.Errorf("%s: missing: every role needs listen and http addresses", role)
 			}
 		}
 		listen, http := c.NodeAddrs(role)
 		for _, a := range []struct{ what, addr string }{{"listen", listen}, {"http", http}} {
+			if role == RoleWallet && a.what == "listen" {
+				continue // the wallet serves no ISO 8583
+			}
 			if err := CheckAddr(a.addr); err != nil {
-				if role == RoleGateway {
+				if role == RoleGateway || role == RoleWallet {
 					continue roles // the listen section reports it
 				}
 				return fmt.Errorf("%s: %s %w", role, a.what, err)
@@ -244,7 +278,7 @@ func (c Config) checkDials(role Role) error {
 		}
 	}
 	for _, target := range callees {
-		addr, ok := dial[target]
+		addr, ok := c.DialAddr(role, target)
 		if !ok {
 			return fmt.Errorf("%s: dial: no address for %s", role, target)
 		}

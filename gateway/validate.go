@@ -19,7 +19,8 @@ type requirement struct {
 // * Field 14 (expiry) is required except for balance inquiries (processing code 30/31):
 // the domain never keeps track 2, so field 14 is the only expiry the issuer can check.
 // Field 4 must be present everywhere; a zero amount answers 13 unless it is a balance
-// inquiry. 0220/0221 is a completion advice: it captures the hold of the 0100 that field 90
+// inquiry or an account verification (an 0100 with processing code 00: the issuer screens
+// the card and holds nothing; bandeira.Authorization.IsAccountVerification). 0220/0221 is a completion advice: it captures the hold of the 0100 that field 90
 // names (field 4 is the captured amount; the rest of the hold is released), so field 90 is
 // mandatory and, like a reversal, it needs no expiry or merchant. Any other MTI (the 0120
 // authorization advice included) answers 12. So does network management (0800): package
@@ -127,7 +128,7 @@ func checkContent(a *bandeira.Authorization) (rejection, bool) {
 	case a.Currency != "" && a.Currency != bandeira.CurrencyBRL:
 		// We simulate domestic acceptance only: a foreign currency is an invalid amount.
 		return rejection{code: bandeira.InvalidAmount}, false
-	case a.Amount == 0 && !a.IsBalanceInquiry():
+	case a.Amount == 0 && !a.IsBalanceInquiry() && !a.IsAccountVerification():
 		return rejection{code: bandeira.InvalidAmount}, false
 	}
 	return rejection{}, true

@@ -139,7 +139,15 @@ func TestMessageTypeAndContentRules(t *testing.T) {
 		{"an empty MTI is a format error", func(a *bandeira.Authorization) { a.MTI = "" }, bandeira.FormatError},
 		{"an unsupported transaction type answers 12", func(a *bandeira.Authorization) { a.ProcessingCode = "990000" }, bandeira.InvalidTransaction},
 		{"a foreign currency answers 13", func(a *bandeira.Authorization) { a.Currency = "840" }, bandeira.InvalidAmount},
-		{"a zero-amount purchase answers 13", func(a *bandeira.Authorization) { a.Amount = 0 }, bandeira.InvalidAmount},
+		{"a zero-amount cash withdrawal answers 13", func(a *bandeira.Authorization) {
+			a.ProcessingCode, a.Amount = "010000", 0
+		}, bandeira.InvalidAmount},
+		{"a zero-amount financial request answers 13", func(a *bandeira.Authorization) {
+			a.MTI, a.Amount = bandeira.MTIFinancial, 0
+		}, bandeira.InvalidAmount},
+		{"a zero-amount refund answers 13", func(a *bandeira.Authorization) {
+			a.ProcessingCode, a.Amount = "200000", 0
+		}, bandeira.InvalidAmount},
 		{"a PAN failing Luhn answers 14", func(a *bandeira.Authorization) { a.PAN = "4000010100000002" }, bandeira.InvalidCardNumber},
 	}
 	for _, c := range cases {
@@ -161,6 +169,16 @@ func TestMessageTypeAndContentRules(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bandeira.InvalidAmount, res.Code)
 		require.Zero(t, h.routed())
+	})
+	t.Run("an account verification (an 0100 of amount 0) is routed and nothing is priced", func(t *testing.T) {
+		h := newHarness(t, nil)
+		a := purchase()
+		a.Amount = 0
+		require.True(t, a.IsAccountVerification())
+		res, err := h.g.Authorize(context.Background(), a)
+		require.NoError(t, err)
+		require.Equal(t, bandeira.Approved, res.Code)
+		require.EqualValues(t, 1, h.routed())
 	})
 	t.Run("a balance inquiry with a zero amount and no expiry is routed", func(t *testing.T) {
 		h := newHarness(t, nil)

@@ -22,7 +22,23 @@ const (
 	// TagIssuer, in responses, holds the short name of the issuer that decided, as the
 	// network routed it (e.g. nubank). The acquirer journals and clears by it.
 	TagIssuer = "IS"
+	// TagTokenRequest, in an account verification, asks the brand's token service for a
+	// network token: the 11-digit token requestor ID, then the requestor's reference of the
+	// card (1 to 32 letters, digits, '-' or '_').
+	TagTokenRequest = "TR"
+	// TagCryptogram holds a token payment's one-time cryptogram: 16 hex characters.
+	TagCryptogram = "TC"
+	// TagCounter holds a token payment's application transaction counter: 1 to 10 digits.
+	TagCounter = "TA"
+	// TagToken, in responses, holds the network token issued for the card: its number.
+	// It is masked like a PAN wherever it is shown.
+	TagToken = "TK"
+	// TagTokenExpiry, in responses, holds the token's expiry: YYMM.
+	TagTokenExpiry = "TE"
 )
+
+// requestorIDLen is the length of a token requestor ID in tag TR.
+const requestorIDLen = 11
 
 // Element is one element of field 48: a 2-character tag, then a 3-digit length, then the
 // value, e.g. "CV003123".
@@ -87,12 +103,19 @@ func validTag(t string) bool { return len(t) == 2 && isAlnum(t) }
 // CV or IP tag is malformed; unknown tags are ignored.
 func applyTLV(a *bandeira.Authorization, s string) error {
 	var seenCV, seenIP bool
+	var tc, ta string
 	for s != "" {
 		tag, v, rest, reason := nextTLV(s)
 		if reason != "" {
 			return fieldErr(48, reason)
 		}
 		s = rest
+		if tokenTag(tag) {
+			if err := applyTokenTag(a, tag, v, &tc, &ta); err != nil {
+				return err
+			}
+			continue
+		}
 		switch tag {
 		case TagCVV2:
 			if seenCV {
@@ -113,7 +136,7 @@ func applyTLV(a *bandeira.Authorization, s string) error {
 			seenIP, a.Installments = true, inst
 		}
 	}
-	return nil
+	return cryptogram(a, tc, ta)
 }
 
 // parseInstallments decodes tag IP: plan digit, 2-digit count, optional 12-digit amount.
@@ -134,9 +157,9 @@ func parseInstallments(v string) (*bandeira.Installments, string) {
 	return &bandeira.Installments{Plan: plan, Count: count}, ""
 }
 
-// buildTLV encodes the field 48 elements of a (CV, then IP); "" when it has neither.
-// Every element is well-formed whatever a holds; out-of-range content is the receiver's
-// to reject.
+// buildTLV encodes the field 48 elements of a (CV, IP, TR, then TC and TA); "" when it has
+// none. Every element is well-formed whatever a holds; out-of-range content is the
+// receiver's to reject.
 func buildTLV(a bandeira.Authorization) string {
 	var b []byte
 	if a.CVV2 != "" {
@@ -145,7 +168,7 @@ func buildTLV(a bandeira.Authorization) string {
 	if a.Installments != nil {
 		b = appendTLV(b, TagInstallments, fmt.Sprintf("%c%02d", byte(a.Installments.Plan), a.Installments.Count))
 	}
-	return string(b)
+	return string(appendTokenTLV(b, a))
 }
 
 // appendTLV appends one element; a value over 999 characters is cut to fit.
@@ -167,13 +190,18 @@ func resultTLV(res bandeira.Result) string {
 	if bandeira.IsPartyName(res.Issuer) {
 		b = appendTLV(b, TagIssuer, res.Issuer)
 	}
+	if t := res.Token; t != nil {
+		b = appendTLV(appendTLV(b, TagToken, t.Number.Digits()), TagTokenExpiry, t.Expiry)
+	}
 	return string(b)
 }
 
-// applyResultTLV reads a response's field 48 into r: PR to Product and IS to Issuer.
-// Other tags are ignored; a malformed element, a repeated PR or IS, an unknown product
-// or an issuer that is not a valid name is a *FieldError for field 48.
+// applyResultTLV reads a response's field 48 into r: PR to Product, IS to Issuer, TK and
+// TE to Token. Other tags are ignored; a malformed element, a repeated PR or IS, an
+// unknown product, an issuer that is not a valid name, or a token that is not a
+// Luhn-valid PAN with its YYMM expiry is a *FieldError for field 48.
 func applyResultTLV(r *bandeira.Result, s string) error {
+	var tk, te string
 	for s != "" {
 		tag, v, rest, reason := nextTLV(s)
 		if reason != "" {
@@ -191,12 +219,17 @@ func applyResultTLV(r *bandeira.Result, s string) error {
 				return fieldErr(48, "tag IS is repeated or not a name of 1 to 32 letters, digits, '-' or '_'")
 			}
 			r.Issuer = v
+		case TagToken:
+			tk = v
+		case TagTokenExpiry:
+			te = v
 		}
 	}
-	return nil
+	return resultToken(r, tk, te)
 }
 
-// describeTLV renders field 48 for Describe with the CVV2 hidden, or hides the whole field
+// describeTLV renders field 48 for Describe with the CVV2 and the cryptogram hidden and the
+// token masked, or hides the whole field
 // when it is not valid TLV.
 func describeTLV(s string) string {
 	var parts []string
@@ -205,8 +238,11 @@ func describeTLV(s string) string {
 		if reason != "" {
 			return "[malformed TLV, hidden]"
 		}
-		if tag == TagCVV2 {
+		switch tag {
+		case TagCVV2, TagCryptogram:
 			v = hidden
+		case TagToken:
+			v = bandeira.MaskPAN(v)
 		}
 		parts = append(parts, tag+"="+v)
 		s = rest

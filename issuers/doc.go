@@ -56,9 +56,12 @@
 //  8. Field 48 CVV2 present and not the card's: N7.
 //  9. Processing code (field 3): 30 or 31 is a balance inquiry, approved with
 //     Result.Balances (ledger = balance; available = balance − holds + credit limit;
-//     currency 986); 00 purchase and 01 cash hold field 4 (01xx) or post it at once
-//     (02xx); 20 refund credits field 4 with no funds check. Any other code: 12, and
-//     nothing is remembered (the code is part of the request's body).
+//     currency 986), and an 0100 with code 00 and amount 0 an account verification,
+//     approved with nothing held or shown; 00 purchase, 01 cash and 10 account funding
+//     (a transfer's pull) hold field 4 (01xx) or post it at once (02xx); 20 refund and,
+//     on an 0200 only, 26 original credit (a transfer's push) credit field 4 with no funds
+//     check. Any other code, or an 0100 original credit: 12, and nothing is remembered
+//     (the code is part of the request's body).
 //  10. The ledger decides the rest and remembers it under the request's key (acquirer ID,
 //     terminal, STAN, transmission time) with the body the key binds (message class,
 //     processing code, amount, card) and the answer: a field 52 PIN block is decoded as a

@@ -8,21 +8,24 @@ import (
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
-// process applies the processing code: balance inquiry, purchase or cash (hold for class 1,
-// posting for class 2), refund (credit). Every decision it makes is remembered under the
-// request's key by the ledger, with the screens' outcome (sc), so that a retransmit gets
-// the same answer.
+// process applies the processing code: balance inquiry and account verification (moving
+// nothing), purchase, cash and account funding (hold for class 1, posting for class 2),
+// refund and original credit (credit; an original credit has no authorization-only form,
+// so an 0100 gets 12). Every decision it makes is remembered under the request's key by
+// the ledger, with the screens' outcome (sc), so that a retransmit gets the same answer.
+// The two legs of a wallet's transfer are the account funding (10, the pull from the
+// sender) and the original credit (26, the push to the recipient): docs/wallet.md.
 func (b *Bank) process(ctx context.Context, a *bandeira.Authorization, c *cardData, res bandeira.Result, sc screening) (bandeira.Result, error) {
 	var kind ledger.Kind
 	switch tx := a.TxType(); {
-	case a.IsBalanceInquiry():
+	case a.IsBalanceInquiry(), a.IsAccountVerification():
 		kind = ledger.Inquiry
-	case tx == bandeira.TxPurchase || tx == bandeira.TxCash:
+	case tx == bandeira.TxPurchase || tx == bandeira.TxCash || tx == bandeira.TxAccountFunding:
 		kind = ledger.Hold
 		if a.MTI.Class() == '2' {
 			kind = ledger.Debit
 		}
-	case tx == bandeira.TxRefund:
+	case tx == bandeira.TxRefund, tx == bandeira.TxOriginalCredit && a.MTI.Class() == '2':
 		kind = ledger.Credit
 	default:
 		res.Code = bandeira.InvalidTransaction
@@ -36,7 +39,11 @@ func (b *Bank) process(ctx context.Context, a *bandeira.Authorization, c *cardDa
 			sc.code = bandeira.ExceedsAmountLimit
 		}
 	}
-	return b.post(ctx, b.entry(a, c, kind, &sc), res)
+	res, err := b.post(ctx, b.entry(a, c, kind, &sc), res)
+	if a.IsAccountVerification() {
+		res.Balances = nil // the card is good; what it holds is not the merchant's to know
+	}
+	return res, err
 }
 
 // entry is the ledger entry of a request of kind on card c, screened as sc: its key, the

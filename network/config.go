@@ -25,12 +25,14 @@ type Config struct {
 	// StandIn is what the network decides on an issuer's behalf when the issuer times
 	// out, cannot be reached or has signed off (stand-in processing, STIP).
 	StandIn StandInConfig `yaml:"stand_in"`
+	// Tokens are the brands' token services (token_config.go).
+	Tokens TokenConfig `yaml:"tokens"`
 }
 
 // DefaultConfig returns the simulator defaults: a 10 s issuer timeout, at most 128
 // requests in flight per issuer, and DefaultStandIn.
 func DefaultConfig() Config {
-	return Config{IssuerTimeout: 10 * time.Second, MaxInFlightPerIssuer: 128, StandIn: DefaultStandIn()}
+	return Config{IssuerTimeout: 10 * time.Second, MaxInFlightPerIssuer: 128, StandIn: DefaultStandIn(), Tokens: DefaultTokenConfig()}
 }
 
 // Validate reports every invalid setting.
@@ -41,6 +43,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlightPerIssuer < 0 || c.MaxInFlightPerIssuer > 1_000_000 {
 		errs = append(errs, fmt.Errorf("max_in_flight_per_issuer %d: must be between 1 and 1000000 (0: the default)", c.MaxInFlightPerIssuer))
+	}
+	if err := c.Tokens.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("tokens: %w", err))
 	}
 	return errors.Join(append(errs, c.StandIn.Validate())...)
 }

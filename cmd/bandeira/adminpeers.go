@@ -27,7 +27,8 @@ type peers struct {
 	client *http.Client
 }
 
-// newPeers returns the nodes of cfg other than hosted.
+// newPeers returns the nodes of cfg other than hosted that can hold faults: every node
+// but the gateway and the wallet (which no fault targets).
 func newPeers(cfg configs.Config, hosted []configs.Role) (*peers, error) {
 	var clientTLS *tls.Config
 	if cfg.Links.TLS.Enabled() {
@@ -39,7 +40,7 @@ func newPeers(cfg configs.Config, hosted []configs.Role) (*peers, error) {
 	p := &peers{base: map[configs.Role]string{}, client: &http.Client{Timeout: peerTimeout,
 		Transport: &http.Transport{TLSClientConfig: clientTLS, Proxy: nil}}}
 	for _, role := range cfg.Roles() {
-		if role == configs.RoleGateway || slices.Contains(hosted, role) {
+		if role == configs.RoleGateway || role == configs.RoleWallet || slices.Contains(hosted, role) {
 			continue
 		}
 		p.roles = append(p.roles, role)

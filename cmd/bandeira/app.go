@@ -23,6 +23,7 @@ import (
 	"github.com/bandeira/bandeira/gateway"
 	"github.com/bandeira/bandeira/internal/fault"
 	"github.com/bandeira/bandeira/internal/lock"
+	"github.com/bandeira/bandeira/internal/saf"
 	"github.com/bandeira/bandeira/iso"
 )
 
@@ -59,7 +60,10 @@ type Main struct {
 	closers        []func() error   // closed in reverse order of opening
 	host           *acquirer.Host   // set when this process hosts the gateway
 	gateway        *gateway.Gateway // likewise, unless in memory
+	wallet         *walletNode      // set when this process hosts the wallet beside the gateway
+	walletHTTP     http.Handler     // set when this process is the wallet's node
 	links          *iso.LinkMetrics
+	saf            *saf.Metrics // the store-and-forward queues' metrics, shared by every party here
 	closeOnce      sync.Once
 	closeErr       error
 
@@ -79,7 +83,10 @@ func NewMain(cfg configs.Config, log zerolog.Logger) *Main {
 // Close. On error everything opened so far is closed again.
 func (m *Main) Run(ctx context.Context) (err error) {
 	defer func() {
-		if err != nil {
+		switch {
+		case err != nil && m.http != nil: // serving already (the wallet failed to start)
+			_ = m.Close()
+		case err != nil:
 			_ = m.closeParties()
 		}
 	}()
@@ -100,13 +107,42 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	p := newParties(m)
 	for _, role := range hosted {
+		if role == configs.RoleWallet {
+			continue // built once the gateway it dials is served
+		}
 		if _, err := p.build(role); err != nil {
 			return err
 		}
 	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Registry.MustRegister(opsCollectors(m.Config)...)
-	return m.serve(ctx, p.built[m.served])
+	return m.serveHosted(ctx, p, slices.Contains(hosted, configs.RoleWallet))
+}
+
+// serveHosted serves the served role and, when this process hosts it, the wallet: as a
+// node of its own it dials the gateway's configured address; beside the gateway it dials
+// the front door this process just bound, over ISO 8583 like any client.
+func (m *Main) serveHosted(ctx context.Context, p *parties, wallet bool) error {
+	if m.served == configs.RoleWallet {
+		addr, _ := m.Config.DialAddr(configs.RoleWallet, configs.RoleGateway)
+		wn, err := m.buildWallet(ctx, addr)
+		if err != nil {
+			return fmt.Errorf("building %s: %w", configs.RoleWallet, err)
+		}
+		m.walletHTTP = wn.w.Handler()
+		return m.serve(ctx, nil)
+	}
+	if err := m.serve(ctx, p.built[m.served]); err != nil {
+		return err
+	}
+	if !wallet {
+		return nil
+	}
+	wn, err := m.buildWallet(ctx, m.GatewayAddr())
+	if err != nil {
+		return fmt.Errorf("building %s: %w", configs.RoleWallet, err)
+	}
+	return m.serveWallet(ctx, wn)
 }
 
 // hosted returns the roles to host in start order (callees first) and sets the served
@@ -158,8 +194,9 @@ func (m *Main) lock(roles []configs.Role) error {
 }
 
 // reset deletes the durable data of roles: an issuer's books (with their WAL and
-// shared-memory files), a network's store and store-and-forward queues, the gateway's
-// journal. The keys under <data-dir>/keys stay.
+// shared-memory files), a network's store, store-and-forward queues and token vault (with
+// the key its PANs are sealed under), the gateway's journal, the wallet's data. The keys
+// under <data-dir>/keys stay.
 func (m *Main) reset(roles []configs.Role) error {
 	for _, r := range roles {
 		for _, pattern := range roleData(m.Config.DataDir, r) {
@@ -181,51 +218,62 @@ func roleData(dataDir string, role configs.Role) []string {
 		return []string{booksPath(dataDir, role.Name()) + "*"}
 	case configs.KindNetwork:
 		brand := bandeira.Brand(role.Name())
-		return []string{networkStorePath(dataDir, brand) + "*", networkSAFPath(dataDir, brand) + "*"}
+		return []string{networkStorePath(dataDir, brand) + "*", networkSAFPath(dataDir, brand) + "*",
+			tokensPath(dataDir, brand, ".*")}
 	case configs.KindGateway:
 		return []string{filepath.Join(dataDir, "acquirer")}
+	case configs.KindWallet:
+		return []string{walletDir(dataDir)}
 	}
 	return nil
 }
 
-// serve binds the served role's ISO 8583 and HTTP addresses and starts both servers.
+// serve binds the served role's ISO 8583 and HTTP addresses and starts both servers. The
+// wallet's node has no ISO 8583 port; its HTTP port serves the wallet too.
 func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	isoAddr, httpAddr := m.Config.NodeAddrs(m.served)
 	var lc net.ListenConfig
 	var err error
-	if m.isoLn, err = lc.Listen(ctx, "tcp", isoAddr); err != nil {
-		return fmt.Errorf("listening for ISO 8583: %w", err)
+	if isoAddr != "" {
+		if m.isoLn, err = lc.Listen(ctx, "tcp", isoAddr); err != nil {
+			return fmt.Errorf("listening for ISO 8583: %w", err)
+		}
 	}
 	if m.httpLn, err = lc.Listen(ctx, "tcp", httpAddr); err != nil {
-		_ = m.isoLn.Close()
+		m.closeISOListener()
 		return fmt.Errorf("listening for HTTP: %w", err)
 	}
 	tlsCfg, err := httpTLS(m.Config, m.served)
 	if err != nil {
-		_ = m.isoLn.Close()
+		m.closeISOListener()
 		_ = m.httpLn.Close()
 		return fmt.Errorf("loading the HTTP port's TLS: %w", err)
 	}
 	if tlsCfg != nil {
 		m.httpLn = tls.NewListener(m.httpLn, tlsCfg)
 	}
-	var opts []iso.ServerOption
-	if m.served == configs.RoleGateway && m.gateway != nil {
-		opts = append(opts, iso.WithUndelivered(m.undelivered))
-	}
-	m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry), opts...)
 	var settle settleFunc
 	if m.host != nil && m.host.Journal() != nil {
 		settle = m.settlements
 	}
 	handler, err := m.withAdmin(opsHandler(m.Registry, &m.ready, settle))
 	if err != nil {
-		_ = m.isoLn.Close()
+		m.closeISOListener()
 		_ = m.httpLn.Close()
 		return err
 	}
 	m.http = newHTTPServer(handler, m.Log)
-	go func() { m.errc <- m.iso.Serve(m.isoLn) }()
+	if m.walletHTTP != nil {
+		m.http = newWalletServer(walletHandler(handler, m.walletHTTP), m.Config, m)
+	}
+	if m.isoLn != nil {
+		var opts []iso.ServerOption
+		if m.served == configs.RoleGateway && m.gateway != nil {
+			opts = append(opts, iso.WithUndelivered(m.undelivered))
+		}
+		m.iso = iso.NewServer(serverConfig(m.Config, m.served), a, m.Log, iso.NewServerMetrics(m.Registry), opts...)
+		go func() { m.errc <- m.iso.Serve(m.isoLn) }()
+	}
 	go func() { m.errc <- m.http.Serve(m.httpLn) }()
 	m.ready.Store(true)
 	ev := m.Log.Info().Str("iso", m.GatewayAddr()).Str("http", m.HTTPAddr())
@@ -238,6 +286,12 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 		ev.Str("role", string(m.served)).Msg("node is running")
 	}
 	return nil
+}
+
+func (m *Main) closeISOListener() {
+	if m.isoLn != nil {
+		_ = m.isoLn.Close()
+	}
 }
 
 // link returns the ISO 8583 link from role to target at addr, closed with the process. It
@@ -280,8 +334,13 @@ func (m *Main) settlements(ctx context.Context, f acquirer.SettlementFilter) ([]
 }
 
 // GatewayAddr returns the served ISO 8583 listener's address, e.g. "127.0.0.1:8583": the
-// gateway's front door, or a node's port.
-func (m *Main) GatewayAddr() string { return m.isoLn.Addr().String() }
+// gateway's front door, or a node's port; "-" for the wallet's node, which has none.
+func (m *Main) GatewayAddr() string {
+	if m.isoLn == nil {
+		return "-"
+	}
+	return m.isoLn.Addr().String()
+}
 
 // HTTPAddr returns the HTTP listener's address.
 func (m *Main) HTTPAddr() string { return m.httpLn.Addr().String() }
@@ -301,17 +360,17 @@ func (m *Main) Wait(ctx context.Context) error {
 	}
 }
 
-// Close marks the process not ready, drains in-flight ISO 8583 requests (bounded by the
-// configuration's drain_timeout, which exceeds every request timer), stops both servers,
-// then closes the store-and-forward queues, the links, the issuers' books, the gateway's
-// keys and the acquirer's journal (committing what is pending) and releases the data
-// locks. It is idempotent.
+// Close marks the process not ready, lets the wallet's requests finish, drains in-flight
+// ISO 8583 requests (bounded by the configuration's drain_timeout, which exceeds every
+// request timer), stops the servers, then closes the wallet, the store-and-forward queues,
+// the links, the issuers' books, the token vaults, the gateway's keys and the acquirer's
+// journal (committing what is pending) and releases the data locks. It is idempotent.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		m.ready.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.DrainTimeout)
 		defer cancel()
-		var errs []error
+		errs := []error{m.shutdownWallet(ctx)}
 		if m.iso != nil {
 			errs = append(errs, m.iso.Shutdown(ctx))
 		}

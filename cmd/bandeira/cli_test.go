@@ -192,7 +192,7 @@ func TestRunCommandConfig(t *testing.T) {
 		var out, errOut bytes.Buffer
 		go func() {
 			done <- Run(ctx, []string{"run", "--gateway-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
-				"--data-dir", t.TempDir()}, strings.NewReader(""), &out, &errOut)
+				"--wallet-addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, strings.NewReader(""), &out, &errOut)
 		}()
 		time.Sleep(200 * time.Millisecond) // let it bind; the outcome, not the time, is asserted
 		cancel()
@@ -208,7 +208,8 @@ func TestRunCommandConfig(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		defer ln.Close()
-		code, _, errOut := run(t, "run", "--gateway-addr", ln.Addr().String(), "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+		code, _, errOut := run(t, "run", "--gateway-addr", ln.Addr().String(), "--http-addr", "127.0.0.1:0",
+			"--wallet-addr", "127.0.0.1:0", "--data-dir", t.TempDir())
 		require.Equal(t, exitFail, code)
 		require.Contains(t, errOut, "listening for ISO 8583")
 	})

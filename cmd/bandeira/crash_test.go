@@ -125,7 +125,7 @@ func (r *crashRun) start() {
 	addrFile := filepath.Join(r.dir, "addr")
 	_ = os.Remove(addrFile)
 	cmd := exec.Command(os.Args[0], "run", "--data-dir", r.dir, "--gateway-addr", "127.0.0.1:0",
-		"--http-addr", "127.0.0.1:0", "--addr-file", addrFile, "--log-level", "warn")
+		"--http-addr", "127.0.0.1:0", "--wallet-addr", "127.0.0.1:0", "--addr-file", addrFile, "--log-level", "warn")
 	cmd.Env = childEnv()
 	r.stderr = &bytes.Buffer{}
 	cmd.Stderr = r.stderr

@@ -58,6 +58,7 @@ type testNet struct {
 	exited      chan struct{}
 	logs        *syncBuffer // the child's stderr: every node's log lines
 	gatewayAddr string
+	walletAddr  string          // the wallet's page and API
 	httpAddrs   []string        // the gateway's first, then every node's
 	nodes       map[string]node // by role, in the processes topology
 	client      *iso.Client
@@ -96,8 +97,9 @@ func (b *syncBuffer) String() string {
 // default: free ports everywhere, fewer cards and short timers, so the no-answer and slow
 // scenario cards resolve quickly and stored advices are retried within half a second.
 const testOverrides = `
-listen: {gateway: "127.0.0.1:0", http: "127.0.0.1:0"}
+listen: {gateway: "127.0.0.1:0", http: "127.0.0.1:0", wallet: "127.0.0.1:0"}
 log: {level: debug}
+wallet: {pin: {iterations: 1000}, challenge_ttl: 1s}
 issuers: {cards_per_bin: 50, slow_delay: 100ms}
 network: {issuer_timeout: 400ms}
 gateway: {request_timeout: 800ms}
@@ -219,8 +221,11 @@ func (n *testNet) start() {
 		pid, err := strconv.Atoi(f[1])
 		require.NoError(n.t, err)
 		n.nodes[f[0]] = node{pid: pid, iso: f[2], http: f[3]}
-		if f[0] != string(configs.RoleGateway) {
-			n.httpAddrs = append(n.httpAddrs, f[3])
+		if f[0] == string(configs.RoleWallet) {
+			n.walletAddr = f[3]
+		}
+		if f[0] != string(configs.RoleGateway) && (n.topo == processes || f[0] != string(configs.RoleWallet)) {
+			n.httpAddrs = append(n.httpAddrs, f[3]) // in one process the wallet's port has no /metrics
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -16,11 +16,15 @@ import (
 //
 // Every duration in Bandeira's logs is a float64 number of milliseconds in a field whose
 // name ends in _ms (latency_ms, retry_in_ms, took_ms); TestLogDurationsCarryTheirUnit
-// keeps it so.
+// keeps it so. A writer that is not a file (a buffer given to Run) is wrapped in
+// zerolog.SyncWriter, since lines come from several goroutines.
 func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || level == "" {
 		return zerolog.Logger{}, fmt.Errorf("log level %q: want trace, debug, info, warn or error", level)
+	}
+	if _, ok := w.(*os.File); !ok {
+		w = zerolog.SyncWriter(w) // a buffer is not safe for the lines of several goroutines; a file is
 	}
 	switch format {
 	case "json":

@@ -23,14 +23,17 @@ Runs one party of the network as its own process, linked to the others over ISO 
 a deployment across hosts, or one node of 'bandeira run --processes'. ROLE is one of
 
   gateway              the acquirer host: ISO 8583 front door, pricing, journal
-  network:BRAND        a card network routing by BIN, e.g. network:visa
+  network:BRAND        a card network routing by BIN, with its token service, e.g. network:visa
   issuer:BANK          an issuer bank with its books, e.g. issuer:nubank
+  wallet               the wallet: its page and JSON API, a client of the gateway
 
 for the brands and banks the configuration names. Addresses come from the config's
-nodes section (the gateway's from listen.gateway and listen.http); the flags override
-them. The node dials every role it calls (the gateway each network, a network the
-issuers of its brand), signs on, and reconnects by itself when a link drops; while a
-link is down, requests that need it are answered 91.
+nodes section (the gateway's from listen.gateway and listen.http, the wallet's from
+listen.wallet); the flags override them. The node dials every role it calls (the
+gateway each network, a network the issuers of its brand, the wallet the gateway's
+front door), signs on, and reconnects by itself when a link drops; while a link is
+down, requests that need it are answered 91. The wallet has no ISO 8583 port: its one
+HTTP address (--http-addr) serves its page, its API, /metrics, /healthz and /readyz.
 
 The HTTP port serves the admin API (/admin/faults, docs/faults.md) with the bearer token
 of --admin-token-file (default admin.token_file, else DIR/admin-token, made on first
@@ -39,7 +42,8 @@ gateway's port takes every target and forwards each to its node, found at
 nodes.<role>.http or --peer-http.
 
 Data lives under DIR exactly as with 'bandeira run': DIR/issuers/BANK.db for an issuer,
-DIR/acquirer/journal.db for the gateway, so 'bandeira audit', 'settlement' and
+DIR/acquirer/journal.db for the gateway, DIR/networks/BRAND-tokens.db for a network's
+token vault, DIR/wallet/ for the wallet, so 'bandeira audit', 'settlement' and
 'clearing' work on it. A node refuses to start on data another process is serving.
 SIGINT or SIGTERM drains in-flight requests, signs off, commits and exits.
 
@@ -47,6 +51,7 @@ Examples:
   bandeira node --role issuer:nubank
   bandeira node --role network:mastercard --dial issuer:nubank=10.0.0.7:8587
   bandeira node --role gateway --data-dir /var/lib/bandeira --listen 0.0.0.0:8583
+  bandeira node --role wallet --dial gateway=10.0.0.5:8583 --http-addr 127.0.0.1:8580
 `
 
 // roleFlags are the node flags that place a role on the wire.
@@ -94,12 +99,15 @@ func (d dialFlag) Set(v string) error {
 // apply writes the flags into cfg's place for role. A node moved by --listen is dialed at
 // its new address by the other roles too, so the configuration stays consistent.
 func (f roleFlags) apply(cfg *configs.Config, role configs.Role) {
-	if role == configs.RoleGateway {
+	switch role {
+	case configs.RoleGateway:
 		override(&cfg.Listen.Gateway, f.listen)
 		override(&cfg.Listen.HTTP, f.httpAddr)
+	case configs.RoleWallet:
+		override(&cfg.Listen.Wallet, f.httpAddr)
 	}
 	n := cfg.Nodes[role]
-	if role != configs.RoleGateway {
+	if role != configs.RoleGateway && role != configs.RoleWallet {
 		if f.listen != "" && f.listen != n.Listen {
 			redial(cfg, role, f.listen)
 		}
@@ -142,7 +150,7 @@ func redial(cfg *configs.Config, role configs.Role, addr string) {
 
 func nodeCommand(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("node", nodeHelp, s)
-	role := fs.String("role", "", "the `role` to run: gateway, network:BRAND or issuer:BANK")
+	role := fs.String("role", "", "the `role` to run: gateway, network:BRAND, issuer:BANK or wallet")
 	var rf roleFlags
 	rf.dials, rf.peers = dialFlag{}, peerFlag{}
 	fs.StringVar(&rf.listen, "listen", "", "ISO 8583 listen `address` (default from the config's nodes section)")
@@ -156,7 +164,11 @@ func nodeCommand(ctx context.Context, args []string, s stdio) int {
 	}
 	r := configs.Role(*role)
 	if r.Kind() == "" {
-		fmt.Fprintf(s.err, "bandeira node: --role %q: want gateway, network:BRAND or issuer:BANK\n", *role)
+		fmt.Fprintf(s.err, "bandeira node: --role %q: want gateway, network:BRAND, issuer:BANK or wallet\n", *role)
+		return exitUsage
+	}
+	if r == configs.RoleWallet && rf.listen != "" {
+		fmt.Fprintln(s.err, "bandeira node: --listen: the wallet has no ISO 8583 port; its address is --http-addr")
 		return exitUsage
 	}
 	cfg, code := common.load("node", s, func(cfg *configs.Config) { rf.apply(cfg, r) })
@@ -199,7 +211,11 @@ func serveMain(ctx context.Context, cmd string, m *Main, f serveFlags, s stdio) 
 		return exitFail
 	}
 	if addrFile != "" {
-		if err := writeAddrFile(addrFile, m.GatewayAddr()+"\n"+m.HTTPAddr()+"\n"); err != nil {
+		body := m.GatewayAddr() + "\n" + m.HTTPAddr() + "\n"
+		if m.wallet != nil { // beside the gateway: a line like the nodes' of --processes
+			body += fmt.Sprintf("%s %d - %s\n", configs.RoleWallet, os.Getpid(), m.WalletAddr())
+		}
+		if err := writeAddrFile(addrFile, body); err != nil {
 			_ = m.Close()
 			fmt.Fprintf(s.err, "bandeira %s: %v\n", cmd, err)
 			return exitFail

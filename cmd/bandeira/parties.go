@@ -38,16 +38,17 @@ type partyMetrics struct {
 	bank     *issuers.Metrics
 	books    *books.Metrics
 	acquirer *acquirer.Metrics
-	saf      *saf.Metrics
+	tokens   *network.TokenMetrics
 }
 
 // safMetrics returns the process's store-and-forward metrics, registering them on first
-// use: every party with queues in this process shares them.
-func (p *parties) safMetrics() *saf.Metrics {
-	if p.metrics.saf == nil {
-		p.metrics.saf = saf.NewMetrics(p.m.Registry)
+// use: every party with queues in this process (the gateway, the networks, the wallet)
+// shares them.
+func (m *Main) safMetrics() *saf.Metrics {
+	if m.saf == nil {
+		m.saf = saf.NewMetrics(m.Registry)
 	}
-	return p.metrics.saf
+	return m.saf
 }
 
 func newParties(m *Main) *parties {
@@ -146,8 +147,12 @@ func (p *parties) network(brand bandeira.Brand) (bandeira.Authorizer, error) {
 		}
 		opts = append(opts, network.WithStandIn(st, fwd))
 	}
-	return network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log,
+	r, err := network.NewRouter(brand, p.m.Config.Network, routesFor(p.m.Config.Issuers, brand), byName, p.m.Log,
 		p.metrics.network, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return p.tokens(brand, r)
 }
 
 // networkStores opens a network's store and its store-and-forward queues and starts one
@@ -170,7 +175,7 @@ func (p *parties) networkStores(brand bandeira.Brand, issuers map[string]bandeir
 		return nil, nil, err
 	}
 	q, err := saf.Open(ctx, networkSAFPath(cfg.DataDir, brand), saf.Options{
-		Synchronous: cfg.Issuers.Ledger.Synchronous, Sealer: sealer, Log: p.m.Log, Metrics: p.safMetrics(),
+		Synchronous: cfg.Issuers.Ledger.Synchronous, Sealer: sealer, Log: p.m.Log, Metrics: p.m.safMetrics(),
 		BackoffMin: cfg.SAF.RetryMin, BackoffMax: cfg.SAF.RetryMax, MaxAge: cfg.SAF.MaxAge,
 		AttemptTimeout: cfg.Network.IssuerTimeout,
 	})
@@ -261,7 +266,7 @@ func (p *parties) durableGateway() ([]gateway.Option, *saf.Store, error) {
 		return nil, nil, err
 	}
 	queues, err := saf.Open(ctx, gatewaySAFPath(cfg.DataDir), saf.Options{Synchronous: cfg.Issuers.Ledger.Synchronous,
-		Sealer: sealer, Log: p.m.Log, Metrics: p.safMetrics(),
+		Sealer: sealer, Log: p.m.Log, Metrics: p.m.safMetrics(),
 		BackoffMin: cfg.SAF.RetryMin, BackoffMax: cfg.SAF.RetryMax, MaxAge: cfg.SAF.MaxAge,
 		AttemptTimeout: cfg.Gateway.RequestTimeout})
 	if err != nil {
@@ -296,13 +301,16 @@ func serverConfig(cfg configs.Config, role configs.Role) iso.ServerConfig {
 }
 
 // linkConfig is the client side of the links from role to its callees: the links section,
-// with requests bounded by role's own timer for its callees unless links.send_timeout is
-// shorter.
+// with requests bounded by role's own timer for its callees (the wallet's is
+// wallet.request_timeout) unless links.send_timeout is shorter.
 func linkConfig(cfg configs.Config, role configs.Role) iso.ClientConfig {
 	lc := cfg.Links
 	timer := cfg.Network.IssuerTimeout
-	if role.Kind() == configs.KindGateway {
+	switch role.Kind() {
+	case configs.KindGateway:
 		timer = cfg.Gateway.RequestTimeout
+	case configs.KindWallet:
+		timer = cfg.Wallet.RequestTimeout
 	}
 	if lc.SendTimeout <= 0 || lc.SendTimeout > timer {
 		lc.SendTimeout = timer

@@ -130,9 +130,12 @@ func (sv *supervisor) start(ctx context.Context) error {
 // nodeArgs are the arguments of `bandeira node` for role, with the callees' actual
 // addresses; boot adds what only the first start needs.
 func (sv *supervisor) nodeArgs(role configs.Role, listen, http string) []string {
-	args := []string{"node", "--role", string(role), "--data-dir", sv.cfg.DataDir,
-		"--listen", listen, "--http-addr", http, "--log-format", sv.cfg.Log.Format, "--log-level", sv.cfg.Log.Level,
-		"--admin-token-file", sv.cfg.Admin.TokenFile, "--fault-seed", strconv.FormatUint(sv.cfg.Admin.FaultSeed, 10)}
+	args := []string{"node", "--role", string(role), "--data-dir", sv.cfg.DataDir}
+	if listen != "" && listen != "-" { // the wallet has no ISO 8583 port
+		args = append(args, "--listen", listen)
+	}
+	args = append(args, "--http-addr", http, "--log-format", sv.cfg.Log.Format, "--log-level", sv.cfg.Log.Level,
+		"--admin-token-file", sv.cfg.Admin.TokenFile, "--fault-seed", strconv.FormatUint(sv.cfg.Admin.FaultSeed, 10))
 	if p := *sv.flags.configPath; p != "" {
 		if abs, err := filepath.Abs(p); err == nil {
 			p = abs

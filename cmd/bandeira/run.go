@@ -10,17 +10,21 @@ import (
 
 const runHelp = `
 Usage: bandeira run [--processes] [--config FILE] [--gateway-addr ADDR] [--http-addr ADDR]
-                    [--data-dir DIR] [--reset] [--addr-file FILE] [--admin-token-file FILE]
-                    [--fault-seed N] [--log-format json|console] [--log-level LEVEL]
-                    [--check-config]
+                    [--wallet-addr ADDR] [--data-dir DIR] [--reset] [--addr-file FILE]
+                    [--admin-token-file FILE] [--fault-seed N] [--log-format json|console]
+                    [--log-level LEVEL] [--check-config]
 
 Runs the whole simulated card network: the acquirer's ISO 8583 gateway, the Visa and
-Mastercard networks, the issuers Banco do Brasil, Nubank and Sicredi, and the acquirer's
-MDR pricing. With no flags it uses the embedded configs/bandeira.yaml.
+Mastercard networks with their token services, the issuers Banco do Brasil, Nubank and
+Sicredi, the acquirer's MDR pricing, and the wallet. With no flags it uses the embedded
+configs/bandeira.yaml.
 
   ISO 8583 gateway   127.0.0.1:8583  (2-byte big-endian length header; docs/spec.md)
   HTTP               127.0.0.1:9583  /metrics /healthz /readyz /acquirer/settlements
                                      /admin/faults (bearer token)
+  wallet             127.0.0.1:8580  the wallet's page at / and its JSON API under /v1
+                                     (docs/wallet.md); it reaches the gateway only over
+                                     ISO 8583, at its front door
 
 By default every party runs in this process, linked by Go calls. With --processes each
 party runs as its own OS process ('bandeira node --role ROLE'), linked over ISO 8583 on
@@ -32,9 +36,10 @@ first.
 
 Each issuer keeps durable books in DIR/issuers/<issuer>.db and the acquirer journals every
 approved sale in DIR/acquirer/journal.db (SQLite, WAL, fsync per group commit;
-docs/ledger.md, docs/economics.md), in both modes. Restarting on the same directory
-continues from them: balances, holds, idempotency keys, the sales to settle. --reset
-deletes both first. 'bandeira audit' checks the books. A second run on data another
+docs/ledger.md, docs/economics.md), in both modes; the networks keep their token vaults
+in DIR/networks/ and the wallet its users, cards (tokens) and payments in DIR/wallet/.
+Restarting on the same directory continues from them: balances, holds, idempotency keys,
+the sales to settle. --reset deletes them first. 'bandeira audit' checks the books. A second run on data another
 process serves refuses to start.
 
 Faults (latency, drops, a party or link down, a forced response code) are injected live
@@ -113,6 +118,7 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	processes := fs.Bool("processes", false, "run each party as its own OS process, linked over ISO 8583 (bandeira node)")
 	gatewayAddr := fs.String("gateway-addr", "", "ISO 8583 listen `address` (default from config: 127.0.0.1:8583)")
 	httpAddr := fs.String("http-addr", "", "HTTP listen `address` for /metrics /healthz /readyz (default 127.0.0.1:9583)")
+	walletAddr := fs.String("wallet-addr", "", "the wallet's page and API listen `address` (default 127.0.0.1:8580)")
 	common := addServeFlags(fs)
 	if code, ok := fs.parse(args); !ok {
 		return code
@@ -120,6 +126,7 @@ func runCommand(ctx context.Context, args []string, s stdio) int {
 	cfg, code := common.load("run", s, func(cfg *configs.Config) {
 		override(&cfg.Listen.Gateway, *gatewayAddr)
 		override(&cfg.Listen.HTTP, *httpAddr)
+		override(&cfg.Listen.Wallet, *walletAddr)
 	})
 	if code >= 0 {
 		return code

@@ -56,5 +56,6 @@ func printConfigSummary(w io.Writer, path string, cfg configs.Config) {
 	for _, t := range slices.Sorted(maps.Keys(cfg.Faults)) {
 		fmt.Fprintf(tw, "fault %s\t%s\n", t, cfg.Faults[t])
 	}
+	printWalletSummary(tw, cfg)
 	_ = tw.Flush()
 }

@@ -105,8 +105,9 @@ func restartCommand(t *testing.T, n *testNet, role string) []string {
 }
 
 // TestTLSOnEveryPort runs the network as processes with TLS on every ISO 8583 link and
-// HTTP port, from certificates made for the test: mutual TLS at the front door and between
-// the nodes, HTTPS on every node's HTTP port.
+// HTTP port, from certificates made for the test: mutual TLS at the front door (the
+// wallet's link presents the nodes' certificate) and between the nodes, HTTPS on every
+// node's HTTP port, the wallet's included.
 func TestTLSOnEveryPort(t *testing.T) {
 	ca := testcerts.NewCA(t, "bandeira-test")
 	node := ca.Issue("node", testcerts.Server, testcerts.Client)
@@ -123,7 +124,8 @@ nodes:
   "issuer:bancodobrasil": {tls: %s}
   "issuer:nubank": {tls: %s}
   "issuer:sicredi": {tls: %s}
-`, front.Cert, front.Key, ca.File, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS)
+  wallet: {tls: %s}
+`, front.Cert, front.Key, ca.File, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS, nodeTLS)
 	clientCfg := iso.DefaultClientConfig()
 	clientCfg.TLS = iso.TLSConfig{CAFile: ca.File, CertFile: integrator.Cert, KeyFile: integrator.Key}
 	pool := x509.NewCertPool()
@@ -140,7 +142,7 @@ nodes:
 		for _, issuer := range []string{"bancodobrasil", "nubank", "sicredi"} {
 			require.Equal(t, "00", n.code(n.request("0100", n.card(issuer, bandeira.Credit, ""), "000000", 1000)), issuer)
 		}
-		require.Equal(t, 7.0, n.metric("bandeira_link_up"), "the gateway's 2 links and the networks' 5, all up")
+		require.Equal(t, 8.0, n.metric("bandeira_link_up"), "the gateway's 2 links, the networks' 5 and the wallet's, all up")
 	})
 	t.Run("every HTTP port serves HTTPS and refuses plain HTTP", func(t *testing.T) {
 		for _, addr := range n.httpAddrs {

@@ -48,12 +48,30 @@ func New(key []byte) (*Sealer, error) {
 // size is an error: a new key would make every sealed value unreadable. Processes racing
 // to create it end up with the same key.
 func LoadOrCreate(path string) (*Sealer, error) {
+	key, err := LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	return New(key)
+}
+
+// LoadOrCreateKey returns the KeySize bytes of the key file at path, creating it as
+// LoadOrCreate does: for parties that need the key itself (an HMAC key shared by two
+// parties, such as a token requestor's key). A file of another size is an error.
+func LoadOrCreateKey(path string) ([]byte, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if err := createKey(path); err != nil {
 			return nil, err
 		}
 	}
-	return Load(path)
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seal: reading the key: %w", err)
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("seal: key file %s has %d bytes, want %d", path, len(key), KeySize)
+	}
+	return key, nil
 }
 
 // Load returns the Sealer of the existing key file at path.

@@ -69,3 +69,21 @@ func TestSeal(t *testing.T) {
 		}
 	})
 }
+
+func TestLoadOrCreateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens", "requestor.key")
+	key, err := seal.LoadOrCreateKey(path)
+	require.NoError(t, err)
+	t.Run("returns the same 32 bytes to every caller", func(t *testing.T) {
+		require.Len(t, key, seal.KeySize)
+		again, err := seal.LoadOrCreateKey(path)
+		require.NoError(t, err)
+		require.Equal(t, key, again)
+	})
+	t.Run("refuses a file of another size, naming it", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.key")
+		require.NoError(t, os.WriteFile(bad, []byte("short"), 0o600))
+		_, err := seal.LoadOrCreateKey(bad)
+		require.ErrorContains(t, err, "bad.key")
+	})
+}

@@ -1,7 +1,7 @@
 // Package store is the storage core under every party that keeps durable state: the
 // issuers' books, the acquirer's journal and, as they come, store-and-forward queues, the
-// gateway's durable duplicate keys and the wallet's data. It owns the machinery those
-// stores share, so that it exists once:
+// gateway's durable duplicate keys, the networks' token vaults and the wallet's data. It
+// owns the machinery those stores share, so that it exists once:
 //
 //   - DB: an SQLite database (pure-Go driver modernc.org/sqlite) in WAL mode with a
 //     chosen synchronous setting, immediate write transactions and a busy timeout, its
@@ -13,6 +13,8 @@
 //     transaction and only then releases its calls, in order. A failed commit fails the
 //     writer for good.
 //   - Insert: a multi-row INSERT prepared once per row count, written in chunks.
+//   - Upserts: a batch's changes for owners that keep whole rows by key (the network's
+//     token vaults, the wallet): the last row of a key in a batch is written, as an upsert.
 //   - Index: a compact index from a 64-bit hash of a key to an id, with an exact map for
 //     the keys whose hash another key already has.
 //   - Cache: a bounded two-generation cache of items by id that never drops an item whose

@@ -55,3 +55,16 @@ func insertSQL(head, tail string, cols, rows int) string {
 	tuple := "(?" + strings.Repeat(", ?", cols-1) + ")"
 	return head + tuple + strings.Repeat(", "+tuple, rows-1) + tail
 }
+
+// upsertSQL spells an INSERT into table of cols that replaces, on a conflict on key, every
+// other column with the new row's value (SQLite's UPSERT; PostgreSQL spells it alike).
+func upsertSQL(table, key string, cols []string) (head, tail string) {
+	head = "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	var set []string
+	for _, c := range cols {
+		if c != key {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return head, " ON CONFLICT (" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
