@@ -100,6 +100,7 @@ func (s *Store) expire(q *Queue, it *item) {
 		Int("attempts", it.attempts).Float64("age_ms", float64(s.opts.Now().Sub(it.enqueued))/float64(time.Millisecond)).
 		Msg("dropping an undelivered message older than the queue's maximum age")
 	s.opts.Metrics.sent(q.name, resultExpired)
+	delete(s.waiting, it.waitKey())
 	now := s.opts.Now()
 	s.w.Batch().Changes.outcomes = append(s.w.Batch().Changes.outcomes, outcomeRow{itemID: it.id,
 		at: now.UnixNano(), attempts: it.attempts, result: resultExpired})

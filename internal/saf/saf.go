@@ -104,9 +104,35 @@ type Store struct {
 	nextID int64
 	queues map[string]*Queue
 	loaded map[string][]*item // loaded at Open for queues not started yet
-	closed bool
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// waiting indexes the items not yet delivered (or being committed), so that the same
+	// message is queued once however often it is enqueued.
+	waiting map[waitKey]*waiter
+	closed  bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// waitKey names a message in a queue: its key and its MTI, a repeat counting as its
+// original (0421 is 0420).
+type waitKey struct {
+	queue, key string
+	mti        bandeira.MTI
+}
+
+func (it *item) waitKey() waitKey { return waitKey{it.queue, it.key, it.msg.MTI.Original()} }
+
+// waiter is an item in the waiting index: done is closed once its commit ended, with err
+// its failure (then it is no longer in the index).
+type waiter struct {
+	done chan struct{}
+	err  error
+}
+
+// committed is the waiter of an item already stored.
+func committed() *waiter {
+	w := &waiter{done: make(chan struct{})}
+	close(w.done)
+	return w
 }
 
 // item is one message waiting in a queue.
@@ -133,7 +159,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{opts: opts, log: opts.Log.With().Str("component", "saf").Logger(), db: db,
 		items: store.NewInsert(insertItem, "", itemColumns), outs: store.NewInsert(insertOutcome, "", outcomeColumns),
-		queues: make(map[string]*Queue), loaded: make(map[string][]*item), stop: make(chan struct{})}
+		queues: make(map[string]*Queue), loaded: make(map[string][]*item), waiting: make(map[waitKey]*waiter),
+		stop: make(chan struct{})}
 	if err := s.load(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening the store-and-forward queues %s: %w", path, err)
@@ -175,31 +202,64 @@ func (s *Store) Start(name string, d Deliverer) *Queue {
 
 // Enqueue stores a to be delivered on queue name (which need not be started yet) and
 // returns once it is committed. The CVV2 and PIN block are dropped first: they are never
-// stored. The error is ErrClosed, ErrFailed, ctx's, or a message that cannot be packed.
+// stored. A message that waits in the queue already (the same key and MTI, a repeat
+// counting as its original) is not stored twice: Enqueue returns once that one is
+// committed, so a party that gives up on the same request again and again owes its
+// receiver one message. The error is ErrClosed, ErrFailed, ctx's, or a message that cannot
+// be packed.
 func (s *Store) Enqueue(ctx context.Context, name string, a bandeira.Authorization) error {
 	a.CVV2, a.PINBlock, a.Track2Present = "", "", false
-	body, err := iso.Pack(iso.FromAuthorization(a))
-	if err != nil {
-		return fmt.Errorf("enqueueing a %s: %w", a.MTI, err)
-	}
-	sealed := s.opts.Sealer.Seal(body)
 	now := s.opts.Now()
 	it := &item{queue: name, key: keyText(a.Key()), enqueued: now, msg: a, due: now}
+	wk := it.waitKey()
+	s.mu.Lock()
+	w, queued := s.waiting[wk]
+	if !queued {
+		w = &waiter{done: make(chan struct{})}
+		s.waiting[wk] = w
+	}
+	s.mu.Unlock()
+	if queued { // the same message waits already: it goes, once its commit is done
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			return fmt.Errorf("enqueueing a %s: %w", a.MTI, ctx.Err())
+		}
+		if w.err != nil {
+			return fmt.Errorf("enqueueing a %s: %w", a.MTI, w.err)
+		}
+		return nil
+	}
+	if w.err = s.store(ctx, it); w.err != nil {
+		s.mu.Lock()
+		delete(s.waiting, wk)
+		s.mu.Unlock()
+		close(w.done)
+		return fmt.Errorf("enqueueing a %s: %w", a.MTI, w.err)
+	}
+	close(w.done)
+	s.add(it)
+	return nil
+}
+
+// store commits it, sealed, and gives it its id.
+func (s *Store) store(ctx context.Context, it *item) error {
+	body, err := iso.Pack(iso.FromAuthorization(it.msg))
+	if err != nil {
+		return err
+	}
+	sealed := s.opts.Sealer.Seal(body)
 	bt, err := s.w.Do(func(b *store.Batch[changes]) error {
 		it.id = s.nextID
 		s.nextID++
-		b.Changes.items = append(b.Changes.items, itemRow{id: it.id, queue: name, at: now.UnixNano(),
-			mti: string(a.MTI), key: it.key, payload: sealed})
+		b.Changes.items = append(b.Changes.items, itemRow{id: it.id, queue: it.queue, at: it.enqueued.UnixNano(),
+			mti: string(it.msg.MTI), key: it.key, payload: sealed})
 		return nil
 	})
-	if err == nil {
-		err = bt.Wait(ctx)
-	}
 	if err != nil {
-		return fmt.Errorf("enqueueing a %s: %w", a.MTI, err)
+		return err
 	}
-	s.add(it)
-	return nil
+	return bt.Wait(ctx)
 }
 
 // add puts a committed item in its queue, or aside until the queue starts.
@@ -235,6 +295,9 @@ func (s *Store) Depth() map[string]int {
 // finish records an item's outcome; the commit is not waited for (a crash before it only
 // makes the item go again, which its receiver recognises).
 func (s *Store) finish(it *item, result, code string) {
+	s.mu.Lock()
+	delete(s.waiting, it.waitKey())
+	s.mu.Unlock()
 	now := s.opts.Now()
 	_, _ = s.w.Do(func(b *store.Batch[changes]) error {
 		b.Changes.outcomes = append(b.Changes.outcomes, outcomeRow{itemID: it.id, at: now.UnixNano(),

@@ -107,6 +107,7 @@ func (s *Store) load(ctx context.Context) error {
 		it.enqueued = time.Unix(0, at)
 		it.due = it.enqueued
 		s.loaded[it.queue] = append(s.loaded[it.queue], &it)
+		s.waiting[it.waitKey()] = committed()
 	}
 	return rs.Err()
 }
