@@ -135,7 +135,7 @@ func (b *payoutBook) sorted() []Payout {
 // (completions record that day), so it is cleared and paid from then. An uncaptured hold
 // is never presented (OpenHolds lists them).
 func Effective(entries []Entry) []Entry {
-	out, captured := amended(entries)
+	out, captured := Amended(entries)
 	kept := out[:0]
 	for i, e := range out {
 		if e.Fee.Gross != 0 && (!e.isHold() || captured[i]) {
@@ -149,7 +149,7 @@ func Effective(entries []Entry) []Entry {
 // completion captured and that are neither reversed in full nor expired, each with its Fee
 // plus its amendments': what the issuers still hold for the acquirer's merchants.
 func OpenHolds(entries []Entry) []Entry {
-	out, captured := amended(entries)
+	out, captured := Amended(entries)
 	kept := out[:0]
 	for i, e := range out {
 		if e.isHold() && !captured[i] && e.Fee.Gross != 0 {
@@ -159,9 +159,11 @@ func OpenHolds(entries []Entry) []Entry {
 	return kept
 }
 
-// amended returns the sales and refunds of entries with their amendments' fees added, and
-// which of them a completion captured; a captured hold takes its first completion's day.
-func amended(entries []Entry) (out []Entry, captured []bool) {
+// Amended returns the sales and refunds of entries (every entry, in id order) with their
+// amendments' fees added (reversals, completions, expiries), so that each one's Fee.Gross
+// is its amount in effect, and which of them a completion captured; a captured hold takes
+// its first completion's day. Fully reversed and expired ones are kept, at zero.
+func Amended(entries []Entry) (out []Entry, captured []bool) {
 	index := make(map[int64]int, len(entries))
 	for _, e := range entries {
 		switch e.Kind {

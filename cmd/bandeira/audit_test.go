@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,12 +87,22 @@ func TestDurableBooksEndToEnd(t *testing.T) {
 			// The requests: the hold, the late original and the five balance inquiries, which
 			// the books remember under their keys like every request.
 			require.Contains(t, out, "nubank         ok: 1 accounts, 7 requests (6 approved), 4 postings, 0 open holds (R$ 0.00 held), 1 tombstones, settlement R$ 60.00")
+			require.Contains(t, out, "network        ok: 1 keys compared across the issuers and the acquirer, 0 stand-in approvals, R$ 60.00 presented, 0 queued")
 			code, out = runAudit(t, "--data-dir", dir, "--json")
 			require.Equal(t, exitOK, code, out)
-			var results []map[string]any
-			require.NoError(t, json.Unmarshal([]byte(out), &results))
-			require.Len(t, results, 3)
-			nubank := results[1]
+			var report struct {
+				Passed      bool             `json:"passed"`
+				Issuers     []map[string]any `json:"issuers"`
+				Network     map[string]any   `json:"network"`
+				Divergences []any            `json:"divergences"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &report))
+			require.True(t, report.Passed)
+			require.Len(t, report.Issuers, 3)
+			require.NotNil(t, report.Divergences, "divergences is [] when all agree")
+			require.Empty(t, report.Divergences)
+			require.Equal(t, map[string]any{"keys": 1.0, "stand_ins": 0.0, "queued": 0.0, "presented_centavos": 6000.0}, report.Network)
+			nubank := report.Issuers[1]
 			require.Equal(t, map[string]any{"issuer": "nubank", "passed": true, "accounts": 1.0, "requests": 7.0,
 				"approved": 6.0, "postings": 4.0, "open_holds": 0.0, "held_centavos": 0.0, "tombstones": 1.0,
 				"funding_centavos": nubank["funding_centavos"], "settlement_centavos": 6000.0, "violations": []any{}}, nubank)
@@ -116,6 +127,42 @@ func TestAuditCommand(t *testing.T) {
 		require.Equal(t, exitFail, code)
 		require.Contains(t, out, "sicredi        2 VIOLATIONS")
 		require.Contains(t, out, "violation: I1 the holds account differs from the sum of open holds")
+	})
+	t.Run("exits 1 and names the divergence when the journal lost a sale the issuer posted", func(t *testing.T) {
+		n := mustStartNet(t)
+		c := n.card(issuers.Nubank, bandeira.Credit, "")
+		sale := n.request("0200", c, "000000", 2_345)
+		require.Equal(t, "00", n.code(sale))
+		dir := n.dataDir()
+		n.stop()
+		code, out := runAudit(t, "--data-dir", dir)
+		require.Equal(t, exitOK, code, out)
+		db, err := sql.Open("sqlite", "file:"+acquirer.JournalPath(dir))
+		require.NoError(t, err)
+		_, err = db.Exec("DELETE FROM entries")
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		code, out = runAudit(t, "--data-dir", dir)
+		require.Equal(t, exitFail, code)
+		key := strings.TrimLeft(sale.Get(32), "0") + "/" + sale.Get(41) + "/" + strings.TrimLeft(sale.Get(11), "0") + "/" + sale.Get(7)
+		require.Contains(t, out, "network        2 DIVERGENCES")
+		require.Contains(t, out, "divergence: issuer_only "+key+" at nubank: the issuer has R$ 23.45 in effect; the acquirer booked nothing")
+		require.Contains(t, out, "divergence: clearing at nubank: presented R$ 0.00 net of refunds; the issuer's books settled R$ 23.45")
+		code, out = runAudit(t, "--data-dir", dir, "--issuers-only")
+		require.Equal(t, exitOK, code, "the books alone still pass:\n%s", out)
+		require.NotContains(t, out, "network")
+	})
+	t.Run("exits 1 without a journal unless told to audit the issuers only", func(t *testing.T) {
+		n := mustStartNet(t)
+		require.Equal(t, "00", n.code(n.request("0100", n.card(issuers.Sicredi, bandeira.Debit, ""), "000000", 100)))
+		dir := n.dataDir()
+		n.stop()
+		require.NoError(t, os.Remove(acquirer.JournalPath(dir)))
+		code, out := runAudit(t, "--data-dir", dir)
+		require.Equal(t, exitFail, code)
+		require.Contains(t, out, "no acquirer journal at")
+		code, _ = runAudit(t, "--data-dir", dir, "--issuers-only")
+		require.Equal(t, exitOK, code)
 	})
 	t.Run("exits 1 when the directory holds no books", func(t *testing.T) {
 		code, out := runAudit(t, "--data-dir", t.TempDir())

@@ -31,6 +31,7 @@ import (
 // pass the audit.
 func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	n := mustStartNetIn(t, processes)
+	outer := t // the restarted node lives until the test ends, not its subtest
 	nubank := n.card("nubank", bandeira.Credit, "")
 	sicredi := n.card("sicredi", bandeira.Debit, "")
 	require.Equal(t, "00", n.code(n.request("0100", nubank, "000000", 1000)))
@@ -55,7 +56,7 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 		require.NoError(t, cmd.Start())
 		exited := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(exited) }()
-		t.Cleanup(func() {
+		outer.Cleanup(func() {
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			<-exited
 		})
@@ -75,7 +76,16 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 		}
 		require.Equal(t, 1, strings.Count(n.logs.String(), `"message":"node exited`), "the death is logged once")
 	})
-	t.Run("the books pass the audit", func(t *testing.T) {
+	t.Run("the stand-in advices and reversals reach it, and the network-wide audit passes", func(t *testing.T) {
+		n.waitFor("the store-and-forward queues to drain", func() bool {
+			depth := sumSamples(t, n.get("/metrics"), "bandeira_saf_depth", nil)
+			for role, nd := range n.nodes {
+				if role != "issuer:nubank" { // killed: its old address serves nothing
+					depth += sumSamples(t, n.getFrom(nd.http, "/metrics"), "bandeira_saf_depth", nil)
+				}
+			}
+			return depth == 0
+		})
 		n.stop()
 		code, out := runAudit(t, "--data-dir", n.dataDir())
 		require.Equal(t, exitOK, code, out)
