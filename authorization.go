@@ -174,7 +174,7 @@ type Installments struct {
 // InstallmentPlan says who finances an installment sale.
 type InstallmentPlan byte
 
-// The installment plans of domain.md §2.
+// The installment plans (docs/economics.md, "Installments"; field 48 tag IP in docs/spec.md).
 const (
 	PlanLojista InstallmentPlan = '1' // merchant-financed, settled in monthly legs
 	PlanEmissor InstallmentPlan = '2' // issuer-financed, settled à vista

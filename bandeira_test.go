@@ -16,7 +16,7 @@ import (
 )
 
 func TestLuhn(t *testing.T) {
-	t.Run("accepts the domain reference vectors", func(t *testing.T) {
+	t.Run("accepts the well-known Luhn test numbers", func(t *testing.T) {
 		require.True(t, bandeira.LuhnValid("4111111111111111"))
 		require.True(t, bandeira.LuhnValid("4539319503436467"))
 	})
@@ -147,7 +147,7 @@ func TestPINBlockFormat0(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "041234EFEFFFFFFE", block)
 	})
-	t.Run("matches the domain.md vector for PIN 123456 and PAN 4111111111111111", func(t *testing.T) {
+	t.Run("matches the docs/spec.md vector for PIN 123456 and PAN 4111111111111111", func(t *testing.T) {
 		block, err := bandeira.EncodePINBlock("123456", "4111111111111111")
 		require.NoError(t, err)
 		require.Equal(t, "06122547EEEEEEEE", block)

@@ -19,7 +19,7 @@ const (
 	BandLojista7To12 Band = "lojista_7_12" // merchant-financed, 7–12 monthly legs
 )
 
-// Installment count limits of domain.md §2.
+// Installment count limits (docs/economics.md, "Installments").
 const (
 	MaxLojistaInstallments = 12
 	MaxEmissorInstallments = 24

@@ -17,7 +17,7 @@ func emissor(n int) *bandeira.Installments {
 }
 
 func TestDefaultPlanTiers(t *testing.T) {
-	// domain.md §1.3: the SIM DEFAULT fee table and the flat WhatsApp 2020 plan.
+	// docs/economics.md, "Default fee tables": the standard plan and the flat WhatsApp 2020 plan.
 	want := map[string]map[Tier]Rate{
 		PlanStandard: {
 			TierDebit:       {MDR: 199, Interchange: 50, BrandFee: 10, Margin: 139},
@@ -38,7 +38,7 @@ func TestDefaultPlanTiers(t *testing.T) {
 	require.Len(t, plans, len(want))
 	for name, tiers := range want {
 		for _, b := range []bandeira.Brand{bandeira.Visa, bandeira.Mastercard} {
-			t.Run(name+" prices every "+string(b)+" tier as domain.md §1.3 says", func(t *testing.T) {
+			t.Run(name+" prices every "+string(b)+" tier as docs/economics.md says", func(t *testing.T) {
 				require.Equal(t, tiers, plans[name][b])
 			})
 		}

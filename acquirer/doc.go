@@ -4,15 +4,17 @@
 //
 // A sale of Gross centavos pays the merchant discount rate (MDR), split three ways:
 // interchange to the issuer, a brand fee to the network, and the acquirer's margin
-// (domain.md §1.2–1.4). Each part is computed in integer centavos on the gross with
-// bandeira.BasisPoints.Of (round half up); the acquirer margin is what is left of the MDR,
-// so it absorbs the rounding and the parts always add up to the MDR exactly.
+// (docs/economics.md, "How a fee is computed"). Each part is computed in integer centavos
+// on the gross with bandeira.BasisPoints.Of (round half up); the acquirer margin is what is
+// left of the MDR, so it absorbs the rounding and the parts always add up to the MDR
+// exactly.
 //
 // A Plan prices each brand in five tiers: debit, prepaid, credit à vista, and credit
-// parcelado lojista in the 2–6 and 7–12 installment bands (domain.md §2); parcelado emissor
-// is priced as à vista. The Calendar turns a priced sale into payout legs: debit D+1
-// business day, prepaid D+2, credit D+30 and lojista installment k at D+30·k, rolled past
-// weekends and the configured national holidays.
+// parcelado lojista in the 2–6 and 7–12 installment bands (docs/economics.md,
+// "Installments"); parcelado emissor is priced as à vista. The Calendar turns a priced
+// sale into payout legs: debit D+1 business day, prepaid D+2, credit D+30 and lojista
+// installment k at D+30·k, rolled past weekends and the configured national holidays
+// (docs/economics.md, "The payout calendar").
 //
 // The Journal records every approved sale (with its fee split), refund, reversal and
 // completion durably in SQLite (WAL, group commit) before the gateway answers, moving an

@@ -15,7 +15,7 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// journalClock is 2026-11-24 12:00 in Brasília, the day of domain.md's worked example.
+// journalClock is 2026-11-24 12:00 in Brasília, the day of docs/economics.md's worked example.
 var journalClock = time.Date(2026, time.November, 24, 15, 0, 0, 0, time.UTC)
 
 func mustJournal(tb testing.TB, path string) (*Journal, *Acquirer) {

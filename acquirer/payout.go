@@ -7,7 +7,8 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// The payout calendar of domain.md §1.5, with no pre-payment (antecipação).
+// The payout calendar of docs/economics.md ("The payout calendar"), with no pre-payment
+// (antecipação).
 const (
 	// DebitPayoutBusinessDays: a debit sale is paid D+1 business day.
 	DebitPayoutBusinessDays = 1

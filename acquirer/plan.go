@@ -3,8 +3,9 @@ package acquirer
 import "github.com/bandeira/bandeira"
 
 // Tier names one line of a plan's price list: a product sold à vista, or credit sold in
-// parcelado lojista installments of one band (domain.md §2). Parcelado emissor is priced
-// as à vista (the issuer finances it), so it has no tier of its own.
+// parcelado lojista installments of one band (docs/economics.md, "Installments").
+// Parcelado emissor is priced as à vista (the issuer finances it), so it has no tier of its
+// own.
 type Tier string
 
 // The tiers every plan prices, for each brand.
@@ -42,7 +43,7 @@ type Plan map[bandeira.Brand]map[Tier]Rate
 
 // The plans DefaultConfig defines.
 const (
-	// PlanStandard is the ordinary small-merchant plan of domain.md §1.3.
+	// PlanStandard is the ordinary small-merchant plan of docs/economics.md.
 	PlanStandard = "standard"
 	// PlanWhatsApp2020 is the flat 3.99% WhatsApp charged merchants at its 2020 launch, for
 	// any card and any installment band; interchange per tier as in PlanStandard, brand fee
@@ -50,7 +51,7 @@ const (
 	PlanWhatsApp2020 = "whatsapp-2020"
 )
 
-// The default rates of domain.md §1.3, indexed like tiers.
+// The default rates (docs/economics.md, "Default fee tables"), indexed like tiers.
 var (
 	standardRates = [...]Rate{
 		{MDR: 199, Interchange: 50, BrandFee: 10, Margin: 139},  // debit
@@ -68,7 +69,7 @@ var (
 	}
 )
 
-// DefaultPlans returns the plans of domain.md §1.3, PlanStandard and PlanWhatsApp2020, the
+// DefaultPlans returns the plans of docs/economics.md, PlanStandard and PlanWhatsApp2020, the
 // same for Visa and Mastercard. Each call returns new maps the caller may change.
 func DefaultPlans() map[string]Plan {
 	return map[string]Plan{

@@ -27,7 +27,7 @@ func TestRateFee(t *testing.T) {
 		gross bandeira.Amount
 		want  bandeira.Fee
 	}{
-		{"prices the domain.md worked example: R$100.00 credit on whatsapp-2020",
+		{"prices the worked example of docs/economics.md: R$100.00 credit on whatsapp-2020",
 			wa[TierCredit], 10000, fee(10000, 399, 165, 10, 224)},
 		{"prices R$100.00 standard debit at 1.99%", std[TierDebit], 10000, fee(10000, 199, 50, 10, 139)},
 		{"prices R$100.00 standard prepaid at 2.49%", std[TierPrepaid], 10000, fee(10000, 249, 70, 10, 169)},

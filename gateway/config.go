@@ -11,7 +11,8 @@ import (
 // Config holds the gateway's settings. Load it over DefaultConfig and call Validate.
 type Config struct {
 	// RequestTimeout bounds each call to a network: the acquirer's timer, which must stay
-	// above the network's issuer timer (10 s) so the network answers first (reliability R4).
+	// above the network's issuer timer (10 s) so the network answers first (timers nest:
+	// docs/architecture.md, "Timers").
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// DuplicateWindow is how long a request key is remembered for duplicate detection.
 	// STANs roll over daily, so keep it at 24 h or more.

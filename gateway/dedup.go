@@ -8,7 +8,8 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// Duplicate detection (domain.md §6, reliability R1 and I4).
+// Duplicate detection (docs/spec.md, "Validation at the gateway"; invariant K1 of
+// docs/architecture.md).
 //
 // The store maps a request key to the request's fingerprint and outcome. It is split into
 // shards, each a mutex and two generations of keys: new keys go into the current
@@ -177,8 +178,8 @@ func (d *dupStore) insert(s *shard, key packedKey, e *entry) int {
 
 // claim looks key up and, when the request is to be processed, records it as in flight.
 //
-// Following reliability.md invariant I4, a key binds to one body and one outcome: an
-// identical retransmit gets the stored outcome whether or not it is flagged as a repeat
+// Following invariant K1 (docs/architecture.md), a key binds to one body and one outcome:
+// an identical retransmit gets the stored outcome whether or not it is flagged as a repeat
 // (a client that lost the reply must be able to ask again safely), and the same key with
 // another body (MTI class, processing code, amount or PAN) gets 94.
 func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {

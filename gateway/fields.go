@@ -2,7 +2,7 @@ package gateway
 
 import "github.com/bandeira/bandeira"
 
-// Field size limits from ISO 8583:1987 (domain.md §4.2).
+// Field size limits of ISO 8583:1987, as docs/spec.md ("Fields") lists them.
 const (
 	maxAmount       = 999_999_999_999 // n12
 	maxTerminalLen  = 8               // ans8

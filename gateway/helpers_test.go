@@ -15,7 +15,7 @@ import (
 	"github.com/bandeira/bandeira"
 )
 
-// Fictitious test BINs from design.md.
+// Fictitious test BINs of the default BIN table (README.md, "Test cards").
 const (
 	visaBIN   = "40000101"
 	masterBIN = "51000101"

@@ -2,8 +2,8 @@ package iso
 
 import "net"
 
-// Bulkheads keep one client from taking what every client shares (reliability: limits on
-// everything):
+// Bulkheads keep one client from taking what every client shares (docs/architecture.md,
+// "Limits"):
 //
 //   - per connection: at most MaxInFlightPerConn requests are decided at once; the read
 //     loop then stops reading until one is answered, so a pipelined burst is read as fast

@@ -102,8 +102,8 @@ func TestPackRejects(t *testing.T) {
 	})
 }
 
-// pathological are malformed bodies from reliability.md's bad-input catalogue, with the
-// UnpackError each must produce.
+// pathological are malformed bodies from the catalogue of docs/spec.md ("Malformed
+// input"), with the UnpackError each must produce.
 var pathological = []struct {
 	name  string
 	body  string

@@ -77,11 +77,11 @@ type AmountRange struct {
 	Max bandeira.Amount `yaml:"max"`
 }
 
-// DefaultConfig returns the BIN table of design.md ("Test data"; fictitious BINs) with
-// 10,000 cards per row, seed 2020, a R$ 5,000.00 per-transaction limit and a 2 s slow delay.
-// One row differs from design.md: Sicredi's Mastercard debit BIN is 55748102, because
-// design.md's 57480102 is outside the Mastercard ranges (51-55, 2221-2720) and so fails the
-// brand check of Validate.
+// DefaultConfig returns the fictitious BIN table of README.md ("Test cards") with 10,000
+// cards per row, seed 2020, a R$ 5,000.00 per-transaction limit and a 2 s slow delay.
+// Sicredi's Mastercard debit BIN is 55748102 rather than 5748… (its bank code 748 after the
+// brand digit, as its Visa BINs have it): 57 is outside the Mastercard ranges (51–55,
+// 2221–2720), so such a row would fail the brand check of Validate.
 func DefaultConfig() Config {
 	row := func(bin string, b bandeira.Brand, p bandeira.Product) BINConfig {
 		return BINConfig{BIN: bin, Brand: b, Product: p}

@@ -13,7 +13,7 @@ import (
 )
 
 func TestDefaultConfig(t *testing.T) {
-	t.Run("is valid and holds design.md's BIN table", func(t *testing.T) {
+	t.Run("is valid and holds the BIN table of README.md", func(t *testing.T) {
 		c := issuers.DefaultConfig()
 		require.NoError(t, c.Validate())
 		require.Equal(t, uint64(2020), c.Seed)

@@ -96,7 +96,8 @@ type sent struct {
 	count  uint8                    // Installments only: the number of installments
 }
 
-// The installment counts the Installments kind draws from (domain.md §2).
+// The installment counts the Installments kind draws from (docs/economics.md,
+// "Installments").
 const (
 	maxLojistaInstallments = 12
 	maxEmissorInstallments = 24

@@ -14,9 +14,9 @@ const MaxIssuerTimeout = time.Minute
 type Config struct {
 	// IssuerTimeout bounds each call to an issuer (the network's issuer SLA timer, Visa's
 	// "assured transaction response": 10 s for POS). It must be shorter than the acquirer's
-	// and the gateway's request timeouts (15 s and 20 s by default, domain.md §6), so the
-	// network answers (in stand-in, or 91) before the acquirer gives up and reverses.
-	// Keep it so when changing either side.
+	// and the gateway's request timeouts (15 s and 20 s by default; docs/architecture.md,
+	// "Timers"), so the network answers (in stand-in, or 91) before the acquirer gives up
+	// and reverses. Keep it so when changing either side.
 	IssuerTimeout time.Duration `yaml:"issuer_timeout"`
 	// MaxInFlightPerIssuer caps the requests the network has in flight to one issuer;
 	// beyond it that issuer's cards are answered at once as if it were unreachable, so a

@@ -298,7 +298,7 @@ func TestSendCommand(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(out), &resp))
 		require.Equal(t, broke.PAN.Digits(), resp.Get(2))
 	})
-	t.Run("prices domain.md's worked example through the whole stack: R$100.00 credit at 3.99%", func(t *testing.T) {
+	t.Run("prices the worked example of docs/economics.md through the whole stack: R$100.00 credit at 3.99%", func(t *testing.T) {
 		credit := n.card("bancodobrasil", "credit", "")
 		code, out, errOut := run(t, "send", "--addr", addr, "--pan", credit.PAN.Digits(), "--expiry", credit.Expiry,
 			"--amount", "10000", "--json")
@@ -346,7 +346,7 @@ func TestSendCommand(t *testing.T) {
 			installments: "lojista:6", fields: fieldFlags{}, set: map[string]bool{}}
 		m, err := buildSendMessage(o, cfg, time.Now())
 		require.NoError(t, err)
-		require.Equal(t, "CV003123IP003106", m.Get(48), "domain.md's example")
+		require.Equal(t, "CV003123IP003106", m.Get(48), "the example of docs/spec.md, field 48")
 		file := filepath.Join(t.TempDir(), "sale.json")
 		m.Set(48, "XX002abIP003105")
 		data, err := json.Marshal(m)

@@ -245,9 +245,10 @@ func clearingFileRecords(t *testing.T, path string) []map[string]any {
 	return recs
 }
 
-// TestReconciliationEndToEnd is reliability.md AT-19: after mixed traffic, the issuers'
-// books, the clearing positions and the merchant settlement agree to the centavo per
-// issuer and brand, and every merchant is paid gross − refunds − MDR.
+// TestReconciliationEndToEnd checks invariant A1 of docs/architecture.md (docs/economics.md,
+// "Reconciliation"): after mixed traffic, the issuers' books, the clearing positions and the
+// merchant settlement agree to the centavo per issuer and brand, and every merchant is paid
+// gross − refunds − MDR.
 func TestReconciliationEndToEnd(t *testing.T) {
 	eachTopology(t, func(t *testing.T, n *testNet) {
 		mixedTraffic(t, n)
