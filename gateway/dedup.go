@@ -240,7 +240,9 @@ func (d *dupStore) complete(e *entry, res bandeira.Result, err error) { d.finish
 
 // completeAgain stores an outcome that binds the key only until the next identical
 // retransmit or repeat, which is routed again (a fresh claim), and wakes the waiters.
-func (d *dupStore) completeAgain(e *entry, res bandeira.Result, err error) { d.finish(e, res, err, true) }
+func (d *dupStore) completeAgain(e *entry, res bandeira.Result, err error) {
+	d.finish(e, res, err, true)
+}
 
 func (d *dupStore) finish(e *entry, res bandeira.Result, err error, again bool) {
 	s := e.shard

@@ -25,8 +25,9 @@ func aboutOriginal(mti bandeira.MTI, own, stan string) bandeira.Authorization {
 // is due first, while another transaction's messages are not held back; a newcomer has the
 // messages it waits behind tried at once.
 func TestOrderWithinATransaction(t *testing.T) {
-	const held = "000007" // the original whose receiver is down at first
-	advice := aboutOriginal(bandeira.MTIAuthorizationAdvice, held, held) // an advice's key is its original's
+	// The original whose receiver is down at first; its advice's key is the original's.
+	const held = "000007"
+	advice := aboutOriginal(bandeira.MTIAuthorizationAdvice, held, held)
 	partial := aboutOriginal(bandeira.MTIReversalAdvice, "000008", held)
 	full := aboutOriginal(bandeira.MTIReversalAdvice, "000009", held)
 	other := aboutOriginal(bandeira.MTIReversalAdvice, "000010", "000005")
