@@ -77,6 +77,7 @@ type entry struct {
 	shard *shard
 	seen  int64 // arrival, Unix nanoseconds of the injected clock
 	done  bool
+	again bool          // done without a decision on a message its sender repeats until decided
 	wait  chan struct{} // made by the first waiter, closed on completion
 	res   bandeira.Result
 	err   error
@@ -194,6 +195,10 @@ func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
 		return claim{kind: claimFresh, entry: e, evicted: d.insert(s, key, e)}
 	case e.fp != fp:
 		return claim{kind: claimRejected}
+	case e.done && e.again:
+		// Routed again under a new entry: the old one stays as it was for its waiters.
+		e = &entry{fp: fp, shard: s, seen: now}
+		return claim{kind: claimFresh, entry: e, evicted: d.insert(s, key, e)}
 	case e.done:
 		return claim{kind: claimReplay, res: e.res, err: e.err}
 	}
@@ -232,10 +237,18 @@ func (d *dupStore) rotate(s *shard) (evicted int) {
 }
 
 // complete stores the outcome of a fresh claim and wakes its waiters.
-func (d *dupStore) complete(e *entry, res bandeira.Result, err error) {
+func (d *dupStore) complete(e *entry, res bandeira.Result, err error) { d.finish(e, res, err, false) }
+
+// completeAgain stores an outcome that binds the key only until the next identical
+// retransmit or repeat, which is routed again (a fresh claim), and wakes the waiters.
+func (d *dupStore) completeAgain(e *entry, res bandeira.Result, err error) {
+	d.finish(e, res, err, true)
+}
+
+func (d *dupStore) finish(e *entry, res bandeira.Result, err error, again bool) {
 	s := e.shard
 	s.mu.Lock()
-	e.res, e.err, e.done = res, err, true
+	e.res, e.err, e.done, e.again = res, err, true, again
 	if e.wait != nil {
 		close(e.wait)
 	}

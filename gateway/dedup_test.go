@@ -159,6 +159,64 @@ func TestDuplicateRepeats(t *testing.T) {
 	})
 }
 
+// TestRepeatsOfUndecidedReversalsAndCompletions: a reversal or completion its sender
+// repeats until it is decided is routed again when the network gave no decision on it
+// (the issuer applies it once by field 90 however often it comes), while a decided one is
+// replayed; an original that failed stays failed (the gateway reversed it).
+func TestRepeatsOfUndecidedReversalsAndCompletions(t *testing.T) {
+	undecided := []struct {
+		name string
+		fn   func(context.Context, bandeira.Authorization) (bandeira.Result, error)
+	}{
+		{"no answer", func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+			return bandeira.Result{}, bandeira.ErrIssuerUnavailable
+		}},
+		{"91", func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+			return bandeira.Result{Code: bandeira.IssuerUnavailable}, nil
+		}},
+		{"96", func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+			return bandeira.Result{Code: bandeira.SystemMalfunction}, nil
+		}},
+	}
+	for _, mti := range []bandeira.MTI{bandeira.MTIReversal, bandeira.MTIReversalAdvice, bandeira.MTIFinancialAdvice} {
+		for _, u := range undecided {
+			t.Run(fmt.Sprintf("a repeat of an %s answered with %s is routed again, then replayed once decided", mti, u.name), func(t *testing.T) {
+				d := newDurable(t)
+				h := d.start()
+				h.visa.fn = u.fn
+				_, _ = h.g.Authorize(context.Background(), request(mti))
+				h.visa.fn = nil
+				repeat := request(mti.Repeat())
+				require.Equal(t, bandeira.Approved, authorizeOK(t, h, repeat).Code)
+				require.Equal(t, bandeira.Approved, authorizeOK(t, h, request(mti)).Code, "an identical retransmit too")
+				require.EqualValues(t, 2, h.routed())
+				h = d.start()
+				require.Equal(t, bandeira.Approved, authorizeOK(t, h, repeat).Code, "decided for good, restarts included")
+				require.Zero(t, h.routed())
+			})
+		}
+	}
+	t.Run("a repeat of a reversal in flight waits for its answer", func(t *testing.T) {
+		h := newHarness(t, nil)
+		entered, release := blockingNetwork(h)
+		first := make(chan outcome, 1)
+		go func() {
+			res, err := h.g.Authorize(context.Background(), request(bandeira.MTIReversal))
+			first <- outcome{res, err}
+		}()
+		<-entered
+		repeat := make(chan outcome, 1)
+		go func() {
+			res, err := h.g.Authorize(context.Background(), request(bandeira.MTIReversalRepeat))
+			repeat <- outcome{res, err}
+		}()
+		require.Eventually(t, func() bool { return waitingOn(h, request(bandeira.MTIReversal)) }, 5*time.Second, time.Millisecond)
+		close(release)
+		require.Equal(t, <-first, <-repeat)
+		require.EqualValues(t, 1, h.routed())
+	})
+}
+
 // blockingNetwork makes the Visa fake wait for release and reports each call on entered.
 func blockingNetwork(h *harness) (entered chan struct{}, release chan struct{}) {
 	entered, release = make(chan struct{}, 16), make(chan struct{})
@@ -175,10 +233,12 @@ func blockingNetwork(h *harness) (entered chan struct{}, release chan struct{}) 
 }
 
 // waiting reports whether the in-flight entry for the purchase key has a waiter.
-func waiting(h *harness) bool {
-	a := purchase()
+func waiting(h *harness) bool { return waitingOn(h, purchase()) }
+
+// waitingOn reports whether the in-flight entry for a's key has a waiter.
+func waitingOn(h *harness, a bandeira.Authorization) bool {
 	a.AcquirerID = h.g.cfg.AcquirerID
-	key := packKey(a.Key(), '1')
+	key := packKey(a.Key(), a.MTI.Class())
 	for i := range h.g.dups.shards {
 		s := &h.g.dups.shards[i]
 		s.mu.Lock()

@@ -160,9 +160,27 @@ func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira
 		g.metrics.evicted.Add(float64(c.evicted))
 	}
 	res, err := g.route(ctx, a)
+	if redeliverable(a) && undecided(res, err) {
+		g.dups.completeAgain(c.entry, res, err)
+		return res, err
+	}
 	res, err = g.remember(ctx, a, c.entry, res, err)
 	g.dups.complete(c.entry, res, err)
 	return res, err
+}
+
+// redeliverable reports whether a is a message its sender repeats until it is decided:
+// a reversal (0400, 0420 and repeats) or a completion advice (0220, 0221). The issuer
+// applies each once by field 90, whatever the number of copies, so a repeat of one the
+// gateway got no decision on is routed again rather than answered as before.
+func redeliverable(a *bandeira.Authorization) bool {
+	return a.MTI.Class() == '4' || a.MTI.Original() == bandeira.MTIFinancialAdvice
+}
+
+// undecided reports whether an outcome is no decision: an error (no answer in time, no
+// network), or 91 or 96 from the network.
+func undecided(res bandeira.Result, err error) bool {
+	return err != nil || res.Code == bandeira.IssuerUnavailable || res.Code == bandeira.SystemMalfunction
 }
 
 // remember commits the outcome of a fresh key to the durable keys, when there are any,

@@ -33,6 +33,24 @@ func originalOf(a *bandeira.Authorization) *bandeira.OriginalData {
 		AcquirerID: a.AcquirerID, ForwardingID: a.ForwardingID}
 }
 
+// followsUp reports whether a is a message about an earlier request, which the issuer
+// matches by field 90: a reversal (0400, 0420 and repeats) or a completion (0220, 0221).
+func followsUp(a *bandeira.Authorization) bool {
+	return (a.MTI.Class() == '4' && a.MTI.IsRequest()) || a.MTI.Original() == bandeira.MTIFinancialAdvice
+}
+
+// queuedFollowUp is the form in which a reversal or completion a is stored for the issuer:
+// a reversal as an 0420 reversal advice, a completion as an 0220, with a's other fields.
+func queuedFollowUp(a bandeira.Authorization) bandeira.Authorization {
+	if a.MTI.Class() == '4' {
+		a.MTI = bandeira.MTIReversalAdvice
+	} else {
+		a.MTI = bandeira.MTIFinancialAdvice
+	}
+	a.CVV2, a.PINBlock, a.Track2Present = "", "", false
+	return a
+}
+
 // giveUpMessage is what the network stores for an issuer that gave no decision on a when
 // the network does not stand in: a reversal (0420) of an authorization or financial
 // request that may have moved money there (all but balance inquiries), or a reversal a

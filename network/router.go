@@ -210,6 +210,11 @@ func (r *Router) route(a *bandeira.Authorization) (*issuer, bandeira.Product, bo
 // otherwise, and when the caller's own context ended first, Authorize returns an error
 // wrapping bandeira.ErrIssuerUnavailable (the edge answers 91), or relays the issuer's 91.
 //
+// A reversal or completion whose original still has a message waiting in the issuer's
+// store-and-forward queue (a stand-in advice not yet delivered) is not sent now, where it
+// would reach the issuer before that message: it is stored behind it, and the caller gets
+// an error wrapping bandeira.ErrIssuerUnavailable (91) until the queue has delivered it.
+//
 // The timeout reaches the issuer through its context; an issuer that ignores its context
 // is waited for, so issuers must honour it (the banks and the links do).
 func (r *Router) Authorize(ctx context.Context, a bandeira.Authorization) (bandeira.Result, error) {
@@ -225,6 +230,9 @@ func (r *Router) Authorize(ctx context.Context, a bandeira.Authorization) (bande
 		if res, done, err := r.decidedBefore(ctx, is, a, product); done {
 			return res, err
 		}
+	}
+	if r.fwd != nil && followsUp(&a) && r.fwd.Holds(is.queue, a.OriginalKey()) {
+		return r.behind(ctx, is, a)
 	}
 	ictx, cancel := context.WithTimeout(ctx, r.timeout)
 	start := time.Now()

@@ -10,9 +10,28 @@ import (
 
 // Forwarder keeps messages for an issuer until it takes them: store-and-forward
 // (internal/saf's Store). Enqueue returns once a is durably queued on queue; the queue
-// delivers it, and repeats it, until the issuer answers.
+// delivers it, and repeats it, until the issuer answers, the messages naming one original
+// in the order they were queued. Holds reports whether queue still holds a message about
+// the transaction whose original has key k (bandeira.Authorization.OriginalKey).
 type Forwarder interface {
 	Enqueue(ctx context.Context, queue string, a bandeira.Authorization) error
+	Holds(queue string, k bandeira.Key) bool
+}
+
+// errBehind is why a reversal or completion is not sent to its issuer now: the issuer's
+// queue still holds a message about its original, which it must not overtake.
+var errBehind = errors.New("network: queued behind the messages the issuer has yet to take about its original")
+
+// behind stores the reversal or completion a for the issuer behind the messages the
+// issuer's queue still holds about its original (the advice of a stand-in approval, an
+// earlier reversal), rather than sending it now and overtaking them: the queue delivers it
+// once they are answered. The caller gets no decision (91); its repeat, once the queue has
+// delivered them, goes to the issuer and is answered as the issuer applies it.
+func (r *Router) behind(ctx context.Context, is *issuer, a bandeira.Authorization) (bandeira.Result, error) {
+	r.log.Debug().Str("issuer", is.name).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+		Msg("queued behind the issuer's pending messages about its original")
+	r.forward(ctx, is, queuedFollowUp(a))
+	return bandeira.Result{}, unavailable(is, errBehind)
 }
 
 // gaveUp handles a request the issuer gave no decision on (res is its 91, when err is

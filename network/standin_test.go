@@ -21,11 +21,31 @@ type queued struct {
 	msg   bandeira.Authorization
 }
 
-// forwarder is a fake store-and-forward that records what it is given, or fails.
+// forwarder is a fake store-and-forward that records what it is given, or fails. It
+// delivers nothing: with holding set, Holds reports what it was given as still queued.
 type forwarder struct {
-	mu   sync.Mutex
-	got  []queued
-	fail error
+	mu      sync.Mutex
+	got     []queued
+	fail    error
+	holding bool
+}
+
+func (f *forwarder) Holds(queue string, k bandeira.Key) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, q := range f.got {
+		if f.holding && q.queue == queue && q.msg.OriginalKey().Normal() == k.Normal() {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver has the queue deliver what it holds: Holds reports nothing any more.
+func (f *forwarder) deliver() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holding = false
 }
 
 func (f *forwarder) Enqueue(_ context.Context, queue string, a bandeira.Authorization) error {
@@ -263,5 +283,59 @@ func TestStandInDecisions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bandeira.Result{Code: "51", Product: bandeira.Credit, Issuer: "bb", Brand: bandeira.Visa}, res)
 		require.Empty(t, n.fwd.queued())
+	})
+}
+
+// TestFollowUpsWaitBehindTheIssuersQueue: a reversal or completion of an original whose
+// stand-in advice the issuer's queue still holds is stored behind the advice rather than
+// sent, where it would reach the issuer first; once the queue has delivered, they go to
+// the issuer.
+func TestFollowUpsWaitBehindTheIssuersQueue(t *testing.T) {
+	up := atomic.Bool{}
+	issuer := bandeira.AuthorizerFunc(func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+		if !up.Load() {
+			return bandeira.Result{}, bandeira.ErrIssuerUnavailable
+		}
+		return bandeira.Result{Code: bandeira.Approved}, nil
+	})
+	n := newStandInNet(t, issuer)
+	n.fwd.holding = true
+	orig := request(bbCard, "000001", 5000)
+	res, err := n.r.Authorize(context.Background(), orig)
+	require.NoError(t, err)
+	require.Equal(t, bandeira.Approved, res.Code, "approved in stand-in, its advice queued")
+	up.Store(true)
+	partial := request(bbCard, "000002", 5000)
+	partial.MTI, partial.Original = bandeira.MTIReversal, &bandeira.OriginalData{MTI: "0100", STAN: "000001",
+		TransmissionTime: "1126130000", AcquirerID: "10000000001"}
+	kept := bandeira.Amount(2000)
+	partial.Replacement = &kept
+	completion := partial
+	completion.MTI, completion.STAN, completion.Replacement = "0221", "000003", nil
+	calls := n.bb.calls.Load()
+
+	t.Run("stored behind the advice, in the issuer's queue, and answered 91", func(t *testing.T) {
+		for _, a := range []bandeira.Authorization{partial, completion} {
+			_, err := n.r.Authorize(context.Background(), a)
+			require.ErrorIs(t, err, bandeira.ErrIssuerUnavailable, "%s", a.MTI)
+		}
+		require.Equal(t, calls, n.bb.calls.Load(), "the issuer was not called")
+		q := n.fwd.queued()
+		require.Len(t, q, 3)
+		require.Equal(t, bandeira.MTIAuthorizationAdvice, q[0].msg.MTI)
+		require.Equal(t, bandeira.MTIReversalAdvice, q[1].msg.MTI)
+		require.Equal(t, &kept, q[1].msg.Replacement, "a partial reversal stays partial")
+		require.Equal(t, bandeira.MTIFinancialAdvice, q[2].msg.MTI)
+		for _, m := range q {
+			require.Equal(t, "network:visa->issuer:bb", m.queue)
+			require.Equal(t, orig.Key().Normal(), m.msg.OriginalKey().Normal())
+		}
+	})
+	t.Run("sent to the issuer once the queue has delivered the advice", func(t *testing.T) {
+		n.fwd.deliver()
+		res, err := n.r.Authorize(context.Background(), partial)
+		require.NoError(t, err)
+		require.Equal(t, bandeira.Approved, res.Code)
+		require.Equal(t, calls+1, n.bb.calls.Load())
 	})
 }

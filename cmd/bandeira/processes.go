@@ -33,7 +33,8 @@ type supervisor struct {
 	flags    *serveFlags
 	s        stdio
 	exe      string
-	tmp      string // the children's address files
+	tmp      string     // the children's address files
+	mu       sync.Mutex // guards nodes, and their addresses, against the watchers' reads
 	nodes    []*child
 	stopping atomic.Bool
 	wg       sync.WaitGroup
@@ -117,7 +118,9 @@ func (sv *supervisor) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		sv.mu.Lock()
 		sv.nodes = append(sv.nodes, c)
+		sv.mu.Unlock()
 		if err := sv.awaitServing(c); err != nil {
 			return err
 		}
@@ -128,8 +131,11 @@ func (sv *supervisor) start(ctx context.Context) error {
 }
 
 // nodeArgs are the arguments of `bandeira node` for role, with the callees' actual
-// addresses; boot adds what only the first start needs.
+// addresses; boot adds what only the first start needs. A watcher calls it while start
+// may still be adding nodes, hence the lock.
 func (sv *supervisor) nodeArgs(role configs.Role, listen, http string) []string {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
 	args := []string{"node", "--role", string(role), "--data-dir", sv.cfg.DataDir}
 	if listen != "" && listen != "-" { // the wallet has no ISO 8583 port
 		args = append(args, "--listen", listen)
@@ -149,7 +155,8 @@ func (sv *supervisor) nodeArgs(role configs.Role, listen, http string) []string 
 	}
 	if role == configs.RoleGateway { // its admin API forwards to the nodes where they bound
 		for _, c := range sv.nodes {
-			if c.role != role {
+			// The wallet applies no fault (and its address is listen.wallet, not a node's).
+			if c.role != role && c.role != configs.RoleWallet {
 				args = append(args, "--peer-http", string(c.role)+"="+c.http)
 			}
 		}
@@ -202,7 +209,9 @@ func (sv *supervisor) awaitServing(c *child) error {
 		if b, err := os.ReadFile(path); err == nil {
 			lines := strings.Fields(string(b))
 			if len(lines) == 2 {
+				sv.mu.Lock()
 				c.iso, c.http = lines[0], lines[1]
+				sv.mu.Unlock()
 				return nil
 			}
 		}
@@ -223,7 +232,10 @@ func (sv *supervisor) watch(c *child) {
 	if sv.stopping.Load() {
 		return
 	}
-	restart := append([]string{sv.exe}, sv.nodeArgs(c.role, c.iso, c.http)...)
+	sv.mu.Lock()
+	iso, http := c.iso, c.http
+	sv.mu.Unlock()
+	restart := append([]string{sv.exe}, sv.nodeArgs(c.role, iso, http)...)
 	sv.log.Error().Str("node", string(c.role)).Int("pid", c.cmd.Process.Pid).Str("exit", exitText(c.err)).
 		Str("restart", strings.Join(restart, " ")).
 		Msg("node exited; the other nodes keep running and it is not restarted: start it again with the restart command")

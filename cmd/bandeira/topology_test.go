@@ -92,6 +92,44 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	})
 }
 
+// TestAKilledGatewayNodeComesBack kills the gateway node of `run --processes` with SIGKILL
+// and starts it again with the command the supervisor logged: it serves again on its
+// addresses, the client's link reconnects, and the network approves through it.
+func TestAKilledGatewayNodeComesBack(t *testing.T) {
+	n := mustStartNetIn(t, processes)
+	card := n.card("sicredi", bandeira.Credit, "")
+	require.Equal(t, "00", n.purchase(card))
+	require.NoError(t, syscall.Kill(n.nodes["gateway"].pid, syscall.SIGKILL))
+	restart := restartCommand(t, n, "gateway")
+	require.NotContains(t, strings.Join(restart, " "), "--peer-http wallet=", "the wallet is no peer of the admin API")
+	cmd := exec.Command(restart[0], restart[1:]...)
+	cmd.Env = childEnv()
+	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	})
+	require.Eventually(t, func() bool {
+		select {
+		case <-exited:
+			return true // reported below
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		resp, err := n.client.Send(ctx, n.request("0100", card, "000000", 1000))
+		return err == nil && resp.Get(39) == "00"
+	}, 30*time.Second, 50*time.Millisecond, "the gateway never approved again")
+	select {
+	case <-exited:
+		t.Fatalf("the gateway exited after its restart: %s", cmd.ProcessState)
+	default:
+	}
+}
+
 // restartCommand waits for the supervisor's line about role's death and returns the
 // command it says starts the node again.
 func restartCommand(t *testing.T, n *testNet, role string) []string {

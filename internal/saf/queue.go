@@ -58,14 +58,21 @@ func (q *Queue) run() {
 	}
 }
 
-// next returns the earliest due item, or none and how long to wait for the next one. It
-// drops the items that are too old, and refreshes the queue's gauges.
+// next returns the earliest due item that no earlier item about the same transaction
+// holds back, or none and how long to wait for the next one. It drops the items that are
+// too old, and refreshes the queue's gauges.
 func (q *Queue) next() (*item, time.Duration) {
 	s := q.s
 	now := s.opts.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var best *item
+	var (
+		best   *item
+		before map[bandeira.Key]bool // the transactions of the items kept so far
+	)
+	if len(q.pending) > 1 {
+		before = make(map[bandeira.Key]bool, len(q.pending))
+	}
 	kept := q.pending[:0]
 	for _, it := range q.pending {
 		if now.Sub(it.enqueued) > s.opts.MaxAge {
@@ -73,6 +80,12 @@ func (q *Queue) next() (*item, time.Duration) {
 			continue
 		}
 		kept = append(kept, it)
+		if before[it.orig] {
+			continue // behind an earlier message about its transaction
+		}
+		if before != nil {
+			before[it.orig] = true
+		}
 		if best == nil || it.due.Before(best.due) {
 			best = it
 		}

@@ -9,7 +9,10 @@
 // (0400, 0420, 0120...), every later one with the repeat MTI (0401, 0421, 0121...), after a
 // capped exponential back-off with jitter. An answer ends an item: acknowledged when it
 // is 00, refused for any other code but 91 and 96, which (like an error or a timeout) mean
-// the receiver could not decide and the item is tried again. An item older than MaxAge is
+// the receiver could not decide and the item is tried again. Messages about one
+// transaction (items naming the same original, bandeira.Authorization.OriginalKey) go in
+// the order they were enqueued: an item waits until those before it are answered, so that
+// a reversal never overtakes the stand-in advice of its original. An item older than MaxAge is
 // dropped with an error log. Receivers deduplicate by the request key, so a message
 // delivered twice (its outcome was not yet committed when the process died) is applied
 // once.
@@ -140,6 +143,7 @@ type item struct {
 	id       int64
 	queue    string
 	key      string
+	orig     bandeira.Key // the transaction it is about: its original's key (field 90), normal form
 	enqueued time.Time
 	msg      bandeira.Authorization
 	attempts int
@@ -210,7 +214,7 @@ func (s *Store) Start(name string, d Deliverer) *Queue {
 func (s *Store) Enqueue(ctx context.Context, name string, a bandeira.Authorization) error {
 	a.CVV2, a.PINBlock, a.Track2Present = "", "", false
 	now := s.opts.Now()
-	it := &item{queue: name, key: keyText(a.Key()), enqueued: now, msg: a, due: now}
+	it := &item{queue: name, key: keyText(a.Key()), orig: a.OriginalKey().Normal(), enqueued: now, msg: a, due: now}
 	wk := it.waitKey()
 	s.mu.Lock()
 	w, queued := s.waiting[wk]
@@ -267,15 +271,50 @@ func (s *Store) add(it *item) {
 	s.mu.Lock()
 	q := s.queues[it.queue]
 	if q == nil {
-		s.loaded[it.queue] = append(s.loaded[it.queue], it)
+		s.loaded[it.queue] = inOrder(s.loaded[it.queue], it)
 		s.opts.Metrics.depth(it.queue, len(s.loaded[it.queue]))
 		s.mu.Unlock()
 		return
 	}
-	q.pending = append(q.pending, it)
+	for _, p := range q.pending {
+		if p.orig == it.orig && p.due.After(it.due) {
+			p.due = it.due // a newcomer waits behind them: try them now
+		}
+	}
+	q.pending = inOrder(q.pending, it)
 	s.opts.Metrics.depth(q.name, len(q.pending))
 	s.mu.Unlock()
 	q.poke()
+}
+
+// inOrder appends it to its, items in id order (the order of enqueueing), and keeps that
+// order: a concurrent Enqueue committed in the same batch may be added first.
+func inOrder(its []*item, it *item) []*item {
+	its = append(its, it)
+	for i := len(its) - 1; i > 0 && its[i-1].id > it.id; i-- {
+		its[i-1], its[i] = its[i], its[i-1]
+	}
+	return its
+}
+
+// Holds reports whether queue name holds a message about the transaction whose original
+// has key k (bandeira.Authorization.OriginalKey): an item enqueued after it is delivered
+// only once those before it are answered, so a party can keep a later message about the
+// transaction from overtaking them.
+func (s *Store) Holds(name string, k bandeira.Key) bool {
+	k = k.Normal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	its := s.loaded[name]
+	if q := s.queues[name]; q != nil {
+		its = q.pending
+	}
+	for _, it := range its {
+		if it.orig == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Depth returns how many items wait in each queue, started or not.

@@ -104,6 +104,7 @@ func (s *Store) load(ctx context.Context) error {
 		if it.msg, err = s.unseal(payload); err != nil {
 			return fmt.Errorf("reading item %d: %w", it.id, err)
 		}
+		it.orig = it.msg.OriginalKey().Normal()
 		it.enqueued = time.Unix(0, at)
 		it.due = it.enqueued
 		s.loaded[it.queue] = append(s.loaded[it.queue], &it)
