@@ -51,6 +51,7 @@ type Gateway struct {
 	keys         *Keys
 	reversals    Reversals
 	institutions map[string]string
+	turns        *turns
 }
 
 var _ bandeira.Authorizer = (*Gateway)(nil)
@@ -76,6 +77,7 @@ func New(cfg Config, networks map[bandeira.Brand]bandeira.Authorizer, acq Acquir
 		metrics:  m,
 		now:      now,
 		dups:     newDupStore(int64(cfg.DuplicateWindow), cfg.DuplicateCapacity),
+		turns:    newTurns(),
 	}
 	for _, o := range opts {
 		o(g)
@@ -159,7 +161,7 @@ func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira
 	if c.evicted > 0 {
 		g.metrics.evicted.Add(float64(c.evicted))
 	}
-	res, err := g.route(ctx, a)
+	res, err := g.routeInTurn(ctx, a)
 	if redeliverable(a) && undecided(res, err) {
 		g.dups.completeAgain(c.entry, res, err)
 		return res, err
@@ -167,6 +169,21 @@ func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira
 	res, err = g.remember(ctx, a, c.entry, res, err)
 	g.dups.complete(c.entry, res, err)
 	return res, err
+}
+
+// routeInTurn routes a once no other message of its transaction is being routed (turns).
+// When its turn does not come within the request timer, a is answered 91 without being
+// routed, and an original among them is reversed as any 91 is.
+func (g *Gateway) routeInTurn(ctx context.Context, a *bandeira.Authorization) (bandeira.Result, error) {
+	end, ok := g.turns.take(ctx, a.OriginalKey(), g.cfg.RequestTimeout)
+	if !ok {
+		g.log.Warn().Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+			Msg("another message of the transaction was still being routed; answering 91")
+		g.autoReverse(ctx, a, bandeira.Result{}, reasonNoDecision)
+		return bandeira.Result{Code: bandeira.IssuerUnavailable, Brand: bandeira.BrandOf(a.PAN)}, nil
+	}
+	defer end()
+	return g.route(ctx, a)
 }
 
 // redeliverable reports whether a is a message its sender repeats until it is decided:
