@@ -33,14 +33,22 @@ type packedKey [1 + maxAcquirerIDLen + 1 + maxTerminalLen + stanLen + transmissi
 
 // Key spaces, the last byte of a packedKey.
 const (
-	spaceRequests  byte = 0 // authorizations, financial requests and advices
-	spaceReversals byte = 4 // reversals and reversal advices (class 4)
+	spaceRequests   byte = 0 // authorizations, financial requests and advices
+	spaceReversals  byte = 4 // reversals and reversal advices (class 4)
+	spaceTombstones byte = 5 // originals whose reversal came first (tombstone)
 )
+
+// classTombstone is the class of a tombstone's fingerprint: the mark that a reversal was
+// routed for an original the gateway had not seen (turns.go, "tombstones").
+const classTombstone byte = 'T'
 
 // spaceOf returns the key space of a request of MTI class class.
 func spaceOf(class byte) byte {
-	if class == '4' {
+	switch class {
+	case '4':
 		return spaceReversals
+	case classTombstone:
+		return spaceTombstones
 	}
 	return spaceRequests
 }

@@ -54,3 +54,23 @@ func (d *dupStore) rebind(key packedKey, now int64, res bandeira.Result) (seen i
 	e.res, e.err = res, nil
 	return e.seen, e.fp, true
 }
+
+// known reports whether key is remembered, answered or in flight.
+func (d *dupStore) known(key packedKey, now int64) bool {
+	s := d.shardOf(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return d.lookup(s, key, now) != nil
+}
+
+// bury remembers key as answered with res unless it is remembered already, and returns
+// how many keys the capacity made it forget.
+func (d *dupStore) bury(key packedKey, fp fingerprint, now int64, res bandeira.Result) (evicted int) {
+	s := d.shardOf(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.lookup(s, key, now) != nil {
+		return 0
+	}
+	return d.insert(s, key, &entry{fp: fp, shard: s, seen: now, done: true, res: res})
+}

@@ -173,9 +173,12 @@ func (g *Gateway) once(ctx context.Context, a *bandeira.Authorization) (bandeira
 
 // routeInTurn routes a once no other message of its transaction is being routed (turns).
 // When its turn does not come within the request timer, a is answered 91 without being
-// routed, and an original among them is reversed as any 91 is.
+// routed, and an original among them is reversed as any 91 is. A reversal of an original
+// the gateway has not seen leaves a tombstone, and an original with a tombstone is
+// declined 05 without being routed.
 func (g *Gateway) routeInTurn(ctx context.Context, a *bandeira.Authorization) (bandeira.Result, error) {
-	end, ok := g.turns.take(ctx, a.OriginalKey(), g.cfg.RequestTimeout)
+	k := a.OriginalKey()
+	end, ok := g.turns.take(ctx, k, g.cfg.RequestTimeout)
 	if !ok {
 		g.log.Warn().Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
 			Msg("another message of the transaction was still being routed; answering 91")
@@ -183,6 +186,15 @@ func (g *Gateway) routeInTurn(ctx context.Context, a *bandeira.Authorization) (b
 		return bandeira.Result{Code: bandeira.IssuerUnavailable, Brand: bandeira.BrandOf(a.PAN)}, nil
 	}
 	defer end()
+	switch {
+	case a.MTI.Class() == '4':
+		g.buryUnseen(ctx, a, k)
+	case g.buried(a, k):
+		g.metrics.afterReversal.Inc()
+		g.log.Info().Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+			Msg("its reversal came first; declining the original without routing it")
+		return bandeira.Result{Code: bandeira.DoNotHonour, Brand: bandeira.BrandOf(a.PAN)}, nil
+	}
 	return g.route(ctx, a)
 }
 

@@ -23,13 +23,14 @@ type Metrics struct {
 	autoReversalFailures prometheus.Counter
 	keysCommit           prometheus.Histogram
 
-	rejected, replayed prometheus.Counter
+	rejected, replayed, afterReversal prometheus.Counter
 }
 
 // Duplicate kinds, the values of the kind label of bandeira_gateway_duplicates_total.
 const (
-	duplicateRejected = "rejected" // answered 94
-	duplicateReplayed = "replayed" // a repeat answered with the stored original outcome
+	duplicateRejected = "rejected"       // answered 94
+	duplicateReplayed = "replayed"       // a repeat answered with the stored original outcome
+	duplicateReversed = "after_reversal" // an original whose reversal came first: answered 05
 )
 
 // NewMetrics builds the gateway's collectors and registers them on reg; a nil reg leaves
@@ -50,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bandeira_gateway_duplicates_total",
-			Help: "Requests whose key was already known: rejected with 94, or replayed to a repeat.",
+			Help: "Requests whose key was already known: rejected with 94, replayed to a repeat, or an original declined with 05 because its reversal came first (after_reversal).",
 		}, []string{"kind"}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bandeira_gateway_duplicate_keys_evicted_total",
@@ -79,6 +80,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	m.rejected = m.duplicates.WithLabelValues(duplicateRejected)
 	m.replayed = m.duplicates.WithLabelValues(duplicateReplayed)
+	m.afterReversal = m.duplicates.WithLabelValues(duplicateReversed)
 	for _, r := range reversalReasons {
 		m.autoReversals.WithLabelValues(r)
 	}

@@ -65,3 +65,43 @@ func (t *turns) end(k bandeira.Key, done chan struct{}) {
 	t.mu.Unlock()
 	close(done)
 }
+
+// Tombstones. A reversal the gateway routes for an original it has not seen (a timeout
+// reversal that overtook its original, or one whose original is lost) leaves a tombstone
+// under the original's key, as it does at the issuer (invariant L4 of
+// docs/architecture.md): the original, when it comes, is declined 05 without being routed.
+// Otherwise the network could stand in for it and approve, the issuer would void that
+// approval's advice against its own tombstone, and the journal would keep a sale no issuer
+// holds. A tombstone is durable with the keys, and lasts the duplicate window.
+
+// buryUnseen leaves a tombstone for the original of reversal a, named k, unless the
+// gateway has seen that original. The caller holds k's turn, so the original is not in
+// flight. A tombstone that cannot be recorded durably is logged: the reversal is routed
+// anyway, and the issuer's own tombstone still declines the original.
+func (g *Gateway) buryUnseen(ctx context.Context, a *bandeira.Authorization, k bandeira.Key) {
+	now := g.now().UnixNano()
+	if g.dups.known(packKey(k, '2'), now) {
+		return
+	}
+	fp := fingerprint{class: classTombstone}
+	res := bandeira.Result{Code: bandeira.DoNotHonour}
+	if evicted := g.dups.bury(packKey(k, classTombstone), fp, now, res); evicted > 0 {
+		g.metrics.evicted.Add(float64(evicted))
+	}
+	if g.keys == nil {
+		return
+	}
+	if err := g.keys.record(ctx, keyRow{at: now, key: k, fp: fp, res: res}); err != nil {
+		g.log.Error().Err(err).Str("mti", string(a.MTI)).Str("stan", a.STAN).Str("rrn", a.RRN).
+			Msg("the tombstone of a reversal's unseen original could not be recorded")
+	}
+}
+
+// buried reports whether original a, named k, has a tombstone: its reversal came first.
+func (g *Gateway) buried(a *bandeira.Authorization, k bandeira.Key) bool {
+	if a.Original != nil || a.MTI.Class() == '4' {
+		return false // a completion, a reversal: not an original
+	}
+	_, ok := g.dups.outcome(packKey(k, classTombstone), g.now().UnixNano())
+	return ok
+}

@@ -110,3 +110,43 @@ func TestTheMessagesOfATransactionTakeTurns(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+func TestAReversalBeforeItsOriginalLeavesATombstone(t *testing.T) {
+	t.Run("the original, when it comes, is declined 05 without being routed", func(t *testing.T) {
+		h := newHarness(t, nil)
+		orig := purchase()
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, timeoutReversalOf(orig)).Code)
+		require.Equal(t, bandeira.DoNotHonour, authorizeOK(t, h, orig).Code)
+		require.EqualValues(t, 1, h.routed(), "only the reversal was routed")
+		require.InDelta(t, 1, duplicates(h, duplicateReversed), 0)
+		require.Equal(t, bandeira.DoNotHonour, authorizeOK(t, h, orig).Code, "and its retransmit too")
+	})
+	t.Run("a reversal of an original the gateway routed leaves none", func(t *testing.T) {
+		h := newHarness(t, nil)
+		orig := purchase()
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, orig).Code)
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, timeoutReversalOf(orig)).Code)
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, orig).Code, "a retransmit gets its first answer")
+		require.Zero(t, duplicates(h, duplicateReversed))
+	})
+	t.Run("a completion is not an original: a tombstone does not decline it", func(t *testing.T) {
+		h := newHarness(t, nil)
+		orig := purchase()
+		orig.MTI = bandeira.MTIAuthorization
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, timeoutReversalOf(orig)).Code)
+		completion := orig
+		completion.MTI, completion.STAN = bandeira.MTIFinancialAdvice, "000900"
+		completion.Original = &bandeira.OriginalData{MTI: orig.MTI, STAN: orig.STAN,
+			TransmissionTime: orig.TransmissionTime, AcquirerID: DefaultConfig().AcquirerID}
+		require.Equal(t, bandeira.Approved, authorizeOK(t, h, completion).Code)
+		require.EqualValues(t, 2, h.routed(), "the completion reached the network, which answers it as the issuer does")
+	})
+	t.Run("the tombstone survives a restart", func(t *testing.T) {
+		d := newDurable(t)
+		orig := purchase()
+		require.Equal(t, bandeira.Approved, authorizeOK(t, d.start(), timeoutReversalOf(orig)).Code)
+		h := d.start()
+		require.Equal(t, bandeira.DoNotHonour, authorizeOK(t, h, orig).Code)
+		require.Zero(t, h.routed())
+	})
+}
