@@ -112,10 +112,7 @@ func (h *harness) open() {
 		m = wallet.NewMetrics(h.reg)
 	}
 	var err error
-	h.w, err = wallet.Open(context.Background(), h.cfg, h.gw, wallet.Options{
-		Dir: filepath.Join(h.dir, "wallet"), Synchronous: "off", AcquirerID: "10000000001", RequestorKey: requestorKey,
-		Merchants: testMerchants, Pricer: pricer{}, Log: zerolog.New(zerolog.NewTestWriter(h.t)),
-		Metrics: m, SAFMetrics: h.safM, Now: h.clock})
+	h.w, err = h.openWallet(m)
 	require.NoError(h.t, err)
 	h.api = httptest.NewServer(h.w.Handler())
 	w, api := h.w, h.api
@@ -124,6 +121,18 @@ func (h *harness) open() {
 		_ = w.Close()
 	})
 }
+
+// openWallet opens the wallet on the harness's directory with metrics m.
+func (h *harness) openWallet(m *wallet.Metrics) (*wallet.Wallet, error) {
+	return wallet.Open(context.Background(), h.cfg, h.gw, wallet.Options{
+		Dir: filepath.Join(h.dir, "wallet"), TokenKeyFile: h.tokenKeyFile(), Synchronous: "off", AcquirerID: "10000000001", RequestorKey: requestorKey,
+		Merchants: testMerchants, Pricer: pricer{}, Log: zerolog.New(zerolog.NewTestWriter(h.t)),
+		Metrics: m, SAFMetrics: h.safM, Now: h.clock})
+}
+
+// tokenKeyFile is the key that seals the wallet's token numbers, under the data
+// directory's keys/ as bandeira run keeps it.
+func (h *harness) tokenKeyFile() string { return filepath.Join(h.dir, "keys", "wallet-tokens.key") }
 
 // restart closes the wallet and opens it again on the same data.
 func (h *harness) restart() {

@@ -72,11 +72,16 @@ type challenge struct {
 	Seq      int64     `json:"seq"`
 }
 
-// card is a user's card, kept only as its network token.
+// card is a user's card, kept only as its network token. The token number is stored
+// sealed (SealedToken, tokenseal.go) and held in clear only in memory (number).
 type card struct {
-	ID          string           `json:"id"`
-	UserID      string           `json:"user_id"`
-	Token       string           `json:"token"`        // the token number: never logged in full
+	ID     string `json:"id"`
+	UserID string `json:"user_id"`
+	// Token is the token number in clear as schema version 1 stored it; Open seals such
+	// rows, and no row is written with it again.
+	Token       string           `json:"token,omitempty"`
+	SealedToken []byte           `json:"sealed_token,omitempty"` // the token number sealed under the token key
+	TokenLast4  string           `json:"token_last4"`
 	TokenExpiry string           `json:"token_expiry"` // YYMM
 	Brand       bandeira.Brand   `json:"brand"`
 	Issuer      string           `json:"issuer"`
@@ -86,6 +91,8 @@ type card struct {
 	Counter     uint32           `json:"counter"`     // the last cryptogram counter used
 	Created     time.Time        `json:"created_at"`
 	Seq         int64            `json:"seq"`
+
+	number string // the token number, in memory only: never logged in full, never stored in clear
 }
 
 // msgKey is what names a request the wallet sent: its terminal (the wallet's own), STAN

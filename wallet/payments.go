@@ -203,7 +203,7 @@ func (w *Wallet) pay(ctx context.Context, call Call, p purchase, settle func(b *
 	var a bandeira.Authorization
 	err = w.write(ctx, func(b *store.Batch[store.Upserts]) error {
 		pay.Key, pay.Created, pay.Seq = w.newKey(b, acc), w.now().UTC(), w.nextSeq()
-		a = w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(p.c.Token), p.c.TokenExpiry, p.amount, acc, pay.Key)
+		a = w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(p.c.number), p.c.TokenExpiry, p.amount, acc, pay.Key)
 		if p.installments > 1 {
 			a.Installments = &bandeira.Installments{Plan: bandeira.PlanLojista, Count: p.installments}
 		}

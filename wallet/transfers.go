@@ -161,7 +161,7 @@ func (w *Wallet) startTransfer(ctx context.Context, call Call, t *transfer, tp t
 			return err
 		}
 		t.Pull, t.Created, t.Seq = w.newKey(b, acc), w.now().UTC(), w.nextSeq()
-		pull = w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(tp.c.Token), tp.c.TokenExpiry, t.Amount, acc, t.Pull)
+		pull = w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(tp.c.number), tp.c.TokenExpiry, t.Amount, acc, t.Pull)
 		w.sign(&pull, tp.c)
 		w.save(b, tableCards, tp.c.ID, tp.c.Seq, tp.c)
 		w.addTransfer(t)
@@ -228,7 +228,7 @@ func (w *Wallet) runTransfer(ctx context.Context, t *transfer, tp transferPartie
 	var push bandeira.Authorization
 	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
 		t.Status, t.Push = statusPulled, w.newKey(b, pushAcc)
-		push = w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(tp.toC.Token), tp.toC.TokenExpiry, t.Amount, pushAcc, t.Push)
+		push = w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(tp.toC.number), tp.toC.TokenExpiry, t.Amount, pushAcc, t.Push)
 		w.sign(&push, tp.toC)
 		w.save(b, tableCards, tp.toC.ID, tp.toC.Seq, tp.toC)
 		w.save(b, tableTransfers, t.ID, t.Seq, t)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,7 +119,8 @@ func (n *testNet) nthCard(issuer string, brand bandeira.Brand, product bandeira.
 }
 
 // walletToken reads a card's token number and expiry from the wallet's database (which
-// only the test reads: the API shows the last 4 digits).
+// only the test reads: the API shows the last 4 digits), opening the sealed number with
+// the wallet's token key as the wallet does.
 func (n *testNet) walletToken(cardID string) (bandeira.PAN, string) {
 	n.t.Helper()
 	db, err := store.OpenReadOnly(filepath.Join(n.dataDir(), "wallet", "wallet.db"), 1)
@@ -127,11 +129,17 @@ func (n *testNet) walletToken(cardID string) (bandeira.PAN, string) {
 	var doc []byte
 	require.NoError(n.t, db.QueryRow("SELECT doc FROM cards WHERE id = ?", cardID).Scan(&doc))
 	var c struct {
-		Token       string `json:"token"`
+		SealedToken []byte `json:"sealed_token"`
 		TokenExpiry string `json:"token_expiry"`
 	}
 	require.NoError(n.t, json.Unmarshal(doc, &c))
-	return bandeira.PAN(c.Token), c.TokenExpiry
+	key, err := seal.LoadOrCreate(filepath.Join(n.dataDir(), "keys", "wallet-tokens.key"))
+	require.NoError(n.t, err)
+	plain, err := key.Open(c.SealedToken)
+	require.NoError(n.t, err)
+	id, number, ok := strings.Cut(string(plain), "\x00")
+	require.True(n.t, ok && id == cardID, "the sealed token names its card")
+	return bandeira.PAN(number), c.TokenExpiry
 }
 
 // requestorKey reads the wallet's token requestor key, which the networks hold too.
