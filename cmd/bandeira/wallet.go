@@ -149,7 +149,9 @@ func walletDir(dataDir string) string { return filepath.Join(dataDir, "wallet") 
 
 // walletTokenKeyPath is the key that seals the wallet's token numbers at rest, beside the
 // data directory's other sealing keys (it stays on --reset, as they do).
-func walletTokenKeyPath(dataDir string) string { return filepath.Join(dataDir, "keys", "wallet-tokens.key") }
+func walletTokenKeyPath(dataDir string) string {
+	return filepath.Join(dataDir, "keys", "wallet-tokens.key")
+}
 
 // dialable turns a listen address into one to dial: a server on every interface is
 // dialed on loopback.
