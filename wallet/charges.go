@@ -102,7 +102,7 @@ func (w *Wallet) PayCharge(ctx context.Context, call Call, chargeID string, in P
 		ch.paying = false
 		w.mu.Unlock()
 	}()
-	if err := w.confirm(ctx, p.u, in.Confirmation); err != nil {
+	if err := w.confirm(ctx, p.u, in.Confirmation, Purpose{Operation: opChargePayment, ChargeID: ch.ID, CardID: p.c.ID}); err != nil {
 		return PaymentView{}, err
 	}
 	return w.pay(ctx, call, p, func(b *store.Batch[store.Upserts], pay *payment) {

@@ -67,6 +67,7 @@ type challenge struct {
 	UserID   string    `json:"user_id"`
 	DeviceID string    `json:"device_id"`
 	Nonce    string    `json:"nonce"`
+	For      Purpose   `json:"for"` // what the challenge confirms
 	Expires  time.Time `json:"expires_at"`
 	Used     bool      `json:"used"`
 	Seq      int64     `json:"seq"`

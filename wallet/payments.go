@@ -81,7 +81,8 @@ func (w *Wallet) CreatePayment(ctx context.Context, call Call, in NewPayment) (P
 	if err != nil {
 		return PaymentView{}, err
 	}
-	if err := w.confirm(ctx, p.u, in.Confirmation); err != nil {
+	want := Purpose{Operation: opPayment, CardID: p.c.ID, MerchantID: p.m.ID, Amount: p.amount}
+	if err := w.confirm(ctx, p.u, in.Confirmation, want); err != nil {
 		return PaymentView{}, err
 	}
 	return w.pay(ctx, call, p, nil)

@@ -25,6 +25,7 @@ var scenarios = []scenario{
 	{"cards are verified, tokenized and kept as tokens only", cardsScenario},
 	{"a catalog payment is approved and priced, or declined with its reason", paymentsScenario},
 	{"a payment is confirmed by a device's signature of a one-time challenge", deviceScenario},
+	{"a device challenge confirms only the operation, card, payee and amount it was issued for", boundChallengeScenario},
 	{"a retried payment with the same Idempotency-Key gets the first result", idempotencyScenario},
 	{"a transfer pulls from the sender and pushes to the recipient, within the limits", transfersScenario},
 	{"a transfer whose push fails has its pull reversed", failedPushScenario},

@@ -76,7 +76,8 @@ func (w *Wallet) CreateTransfer(ctx context.Context, call Call, in NewTransfer) 
 	if err != nil {
 		return TransferView{}, err
 	}
-	if err := w.confirm(ctx, tp.from, in.Confirmation); err != nil {
+	want := Purpose{Operation: opTransfer, CardID: tp.c.ID, ToPhone: in.ToPhone, Amount: in.Amount}
+	if err := w.confirm(ctx, tp.from, in.Confirmation, want); err != nil {
 		return TransferView{}, err
 	}
 	t := &transfer{ID: newID("trf"), FromUser: tp.from.ID, ToUser: tp.to.ID, CardID: tp.c.ID, ToCardID: tp.toC.ID,

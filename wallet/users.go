@@ -159,7 +159,7 @@ func (w *Wallet) SetPIN(ctx context.Context, userID string, in SetPIN) (UserView
 			return UserView{}, newError(http.StatusBadRequest, "confirmation_required",
 				"changing a PIN needs a confirmation with the current PIN or a device")
 		}
-		if err := w.confirm(ctx, u, in.Confirmation); err != nil {
+		if err := w.confirm(ctx, u, in.Confirmation, Purpose{Operation: opPINChange}); err != nil {
 			return UserView{}, err
 		}
 	}

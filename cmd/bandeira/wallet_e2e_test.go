@@ -212,10 +212,12 @@ func checkTokenLogs(t *testing.T, n *testNet, pan, token bandeira.PAN) {
 // that the gateway saw none of it.
 func walletBadInput(t *testing.T, n *testNet, ana, bia, anaCard, biaCard string) {
 	device := newDevice(t, n, bia, "975310")
-	used := device.confirmation(t, n, bia)
+	toAna := transferPurpose(biaCard, "+5511987650001", 100)
+	used := device.confirmation(t, n, bia, toAna)
 	n.walletMust(http.StatusCreated, "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
 		"to_phone": "+5511987650001", "amount": 100, "confirmation": used})
-	expired, wrong := device.challenge(t, n, bia), device.confirmation(t, n, bia)
+	expired, wrong := device.challenge(t, n, bia, toAna), device.confirmation(t, n, bia, toAna)
+	otherAmount := device.confirmation(t, n, bia, toAna)
 	wrong["signature"] = used["signature"]
 	sent := n.gatewayRequests()
 	pay := func(edit func(b map[string]any)) map[string]any {
@@ -256,6 +258,8 @@ func walletBadInput(t *testing.T, n *testNet, ana, bia, anaCard, biaCard string)
 			"to_phone": "+5511987650001", "amount": 100, "confirmation": used}, 409, "challenge_used"},
 		{"a wrong signature", "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
 			"to_phone": "+5511987650001", "amount": 100, "confirmation": wrong}, 403, "invalid_signature"},
+		{"a challenge issued for another amount", "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
+			"to_phone": "+5511987650001", "amount": 9_900, "confirmation": otherAmount}, 403, "challenge_mismatch"},
 	}
 	for _, c := range cases {
 		r := n.walletDo(c.method, c.path, c.body)

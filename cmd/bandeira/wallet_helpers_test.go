@@ -218,10 +218,10 @@ type device struct {
 	key *ecdsa.PrivateKey
 }
 
-// challenge is a challenge the wallet issued.
+// challenge is a challenge the wallet issued: the device signs message.
 type challenge struct {
-	id, nonce string
-	expires   time.Time
+	id, message string
+	expires     time.Time
 }
 
 // newDevice registers a fresh ECDSA P-256 key for a user, confirmed with the PIN.
@@ -235,17 +235,17 @@ func newDevice(t *testing.T, n *testNet, userID, pin string) device {
 	return device{id: id, key: key}
 }
 
-// challenge asks the wallet for a challenge for d.
-func (d device) challenge(t *testing.T, n *testNet, userID string) challenge {
-	r := n.walletMust(http.StatusCreated, "POST", "/v1/challenges", map[string]string{"user_id": userID, "device_id": d.id})
+// challenge asks the wallet for a challenge for d that confirms purpose (the API's "for").
+func (d device) challenge(t *testing.T, n *testNet, userID string, purpose map[string]any) challenge {
+	r := n.walletMust(http.StatusCreated, "POST", "/v1/challenges", map[string]any{"user_id": userID, "device_id": d.id, "for": purpose})
 	exp, err := time.Parse(time.RFC3339Nano, r.str("expires_at"))
 	require.NoError(t, err)
-	return challenge{id: r.str("id"), nonce: r.str("nonce"), expires: exp}
+	return challenge{id: r.str("id"), message: r.str("message"), expires: exp}
 }
 
 // sign signs c as WebCrypto does (r‖s) and returns the confirmation.
 func (d device) sign(t *testing.T, c challenge) map[string]string {
-	digest := sha256.Sum256([]byte(c.nonce))
+	digest := sha256.Sum256([]byte(c.message))
 	r, s, err := ecdsa.Sign(rand.Reader, d.key, digest[:])
 	require.NoError(t, err)
 	raw := make([]byte, 64)
@@ -254,7 +254,12 @@ func (d device) sign(t *testing.T, c challenge) map[string]string {
 	return map[string]string{"device_id": d.id, "challenge_id": c.id, "signature": base64.StdEncoding.EncodeToString(raw)}
 }
 
-// confirmation asks for a challenge and signs it.
-func (d device) confirmation(t *testing.T, n *testNet, userID string) map[string]string {
-	return d.sign(t, d.challenge(t, n, userID))
+// confirmation asks for a challenge for purpose and signs it.
+func (d device) confirmation(t *testing.T, n *testNet, userID string, purpose map[string]any) map[string]string {
+	return d.sign(t, d.challenge(t, n, userID, purpose))
+}
+
+// transferPurpose is what a device confirms for a transfer.
+func transferPurpose(cardID, toPhone string, amount int64) map[string]any {
+	return map[string]any{"operation": "transfer", "card_id": cardID, "to_phone": toPhone, "amount": amount}
 }

@@ -157,9 +157,11 @@ async function openActivity() {
 }
 
 // ---- confirmations ------------------------------------------------------------------------
-function openConfirm(title, summary, cards, credit, submit) {
+// purpose(cardId) is what a fingerprint challenge confirms: the server binds the challenge
+// to it, and the device signs a message that spells it out.
+function openConfirm(title, summary, cards, credit, purpose, submit) {
   if (cards.length === 0) return toast('Add a suitable card first (Cards & security).', true);
-  state.confirm = { submit, key: newKey() };
+  state.confirm = { submit, purpose, key: newKey() };
   $('#confirm-title').textContent = title; $('#confirm-summary').textContent = summary;
   $('#confirm-card').replaceChildren(...cards.map((c) => el('option', { value: c.id }, `${c.brand} ${c.product} •••• ${c.last4} (${c.issuer})`)));
   const inst = $('#confirm-installments');
@@ -182,7 +184,8 @@ async function runConfirm(confirmation) {
   }
 }
 function confirmPayment(m, items, total) {
-  openConfirm('Pay ' + m.name, `${brl(total)} — ${items.length} item(s)`, state.cards, true, async (cardId, confirmation, installments, key) => {
+  const purpose = (cardId) => ({ operation: 'payment', card_id: cardId, merchant_id: m.id, amount: total });
+  openConfirm('Pay ' + m.name, `${brl(total)} — ${items.length} item(s)`, state.cards, true, purpose, async (cardId, confirmation, installments, key) => {
     const body = { user_id: state.user.id, card_id: cardId, merchant_id: m.id, items, confirmation };
     if (installments && installments > 1) body.installments = installments;
     const p = await api('POST', '/v1/payments', body, key);
@@ -191,7 +194,8 @@ function confirmPayment(m, items, total) {
   });
 }
 function confirmCharge(c) {
-  openConfirm('Pay bill', `${brl(c.amount)} — ${c.description}`, state.cards, true, async (cardId, confirmation, installments, key) => {
+  const purpose = (cardId) => ({ operation: 'charge_payment', charge_id: c.id, card_id: cardId });
+  openConfirm('Pay bill', `${brl(c.amount)} — ${c.description}`, state.cards, true, purpose, async (cardId, confirmation, installments, key) => {
     const body = { user_id: state.user.id, card_id: cardId, confirmation };
     if (installments && installments > 1) body.installments = installments;
     const p = await api('POST', `/v1/charges/${c.id}/pay`, body, key);
@@ -200,7 +204,8 @@ function confirmCharge(c) {
 }
 function confirmTransfer(u, amount, message) {
   const debit = state.cards.filter((c) => c.product !== 'credit');
-  openConfirm('Send money', `${brl(amount)} to ${u.name}`, debit, false, async (cardId, confirmation, _i, key) => {
+  const purpose = (cardId) => ({ operation: 'transfer', card_id: cardId, to_phone: u.phone, amount });
+  openConfirm('Send money', `${brl(amount)} to ${u.name}`, debit, false, purpose, async (cardId, confirmation, _i, key) => {
     const t = await api('POST', '/v1/transfers', { from_user_id: state.user.id, card_id: cardId, to_phone: u.phone, amount, message, confirmation }, key);
     say(transferBubble({ transfer: t, direction: 'out' }));
     $('#send-amount').value = ''; $('#send-message').value = '';
@@ -242,8 +247,9 @@ async function registerDevice() {
 }
 async function fingerprint() {
   try {
-    const ch = await api('POST', '/v1/challenges', { user_id: state.user.id, device_id: state.device.id });
-    const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, state.device.key, new TextEncoder().encode(ch.nonce));
+    const c = state.confirm; if (!c) return;
+    const ch = await api('POST', '/v1/challenges', { user_id: state.user.id, device_id: state.device.id, for: c.purpose($('#confirm-card').value) });
+    const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, state.device.key, new TextEncoder().encode(ch.message));
     await runConfirm({ device_id: state.device.id, challenge_id: ch.id, signature: b64(sig) });
   } catch (e) { toast(e.message, true); }
 }
