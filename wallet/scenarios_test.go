@@ -33,6 +33,7 @@ var scenarios = []scenario{
 	{"the activity lists payments, transfers and charges, newest first, a page at a time", activityScenario},
 	{"no answer from the network fails the payment and reverses it", networkDownScenario},
 	{"every body is strict, size-limited JSON", strictBodiesScenario},
+	{"every route that acts for a user needs that user's bearer token", bearerScenario},
 }
 
 func TestWallet(t *testing.T) {

@@ -30,6 +30,14 @@ type UserView struct {
 	DefaultCardID string    `json:"default_card_id,omitempty"`
 }
 
+// CreatedUser is the answer to POST /v1/users: the user and the bearer token that every
+// request acting for the user must carry (Authorization: Bearer). A replay of the request
+// (the same Idempotency-Key) answers the same token.
+type CreatedUser struct {
+	UserView
+	Token string `json:"token"`
+}
+
 // e164 is a phone number in E.164: +, a country code not starting with 0, 8 to 15
 // digits in all.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)

@@ -3,13 +3,18 @@
 // /v1/openapi.json); money is integer centavos everywhere, formatted as reais here.
 
 const $ = (sel) => document.querySelector(sel);
-const state = { user: null, users: [], cards: [], merchants: [], chat: null, cart: {}, catalog: [], device: null, confirm: null };
+const state = { user: null, token: null, users: [], cards: [], merchants: [], chat: null, cart: {}, catalog: [], device: null, confirm: null };
+// The bearer tokens of the users registered in this browser, by user ID: the wallet acts
+// for a user only with that user's token.
+const tokens = JSON.parse(localStorage.getItem('wallet.tokens') || '{}');
+function saveToken(id, token) { tokens[id] = token; localStorage.setItem('wallet.tokens', JSON.stringify(tokens)); }
 
 // ---- API ----------------------------------------------------------------------------
 async function api(method, path, body, idempotencyKey) {
   const headers = { 'X-App': $('#app-select').value };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  if (state.token) headers.Authorization = 'Bearer ' + state.token;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
@@ -51,11 +56,12 @@ async function loadUsers(select) {
   state.users = (await api('GET', '/v1/users')).users;
   const sel = $('#user-select');
   sel.replaceChildren(el('option', { value: '' }, '— pick a user —'));
-  for (const u of state.users) sel.append(el('option', { value: u.id }, `${u.name} (${u.phone})`));
+  for (const u of state.users) if (tokens[u.id]) sel.append(el('option', { value: u.id }, `${u.name} (${u.phone})`));
   if (select) sel.value = select;
 }
 async function selectUser(id) {
-  localStorage.setItem('wallet.user', id);
+  if (id && !tokens[id]) { toast('This browser holds no session for that user', true); id = ''; }
+  localStorage.setItem('wallet.user', id); state.token = tokens[id] || null;
   state.user = id ? await api('GET', '/v1/users/' + id) : null;
   $('#cards-btn').disabled = !state.user;
   state.chat = null; state.cart = {};
@@ -270,6 +276,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     e.preventDefault();
     try {
       const u = await api('POST', '/v1/users', { name: $('#onboard-name').value, phone: $('#onboard-phone').value }, newKey());
+      saveToken(u.id, u.token);
       $('#onboard-dialog').close(); await loadUsers(u.id); await selectUser(u.id);
     } catch (err) { toast(err.message, true); }
   });
