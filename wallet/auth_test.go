@@ -46,6 +46,8 @@ func bearerScenario(t *testing.T, h *harness) {
 		{"POST", "/v1/transfers", transferBody(id, cardID, to, 100, pin("246810"))},
 		{"GET", "/v1/transfers/" + trf.str("id"), nil},
 		{"POST", "/v1/charges/" + chg + "/pay", map[string]any{"user_id": id, "card_id": cardID, "confirmation": pin("246810")}},
+		{"DELETE", "/v1/users/" + id + "/cards/" + cardID, nil},
+		{"DELETE", "/v1/users/" + id + "/devices/dev_0000000000000000", nil},
 	}
 	sent := h.net.paymentsSent()
 	for _, r := range routes {

@@ -218,7 +218,7 @@ func (w *Wallet) SetDefaultCard(ctx context.Context, userID string, in DefaultCa
 func (w *Wallet) cardOf(u *user, id string) (*card, *Error) {
 	c, ok := w.cards[id]
 	switch {
-	case !validID(id, "card") || !ok:
+	case !validID(id, "card") || !ok || !c.Removed.IsZero():
 		return nil, errNotFound("card")
 	case c.UserID != u.ID:
 		return nil, newError(http.StatusForbidden, "card_not_owned", "this card belongs to another user")

@@ -28,6 +28,8 @@ const (
 	chargeOpen    = "open"
 	chargePaid    = "paid"
 	chargeExpired = "expired"
+	// chargeCancelled is a charge its merchant cancelled before it was paid.
+	chargeCancelled = "cancelled"
 )
 
 // Reversal states of a payment or transfer.
@@ -58,6 +60,7 @@ type device struct {
 	PublicKey []byte    `json:"public_key"`
 	Algorithm string    `json:"algorithm"`
 	Created   time.Time `json:"created_at"`
+	Revoked   time.Time `json:"revoked_at,omitzero"` // when the user revoked it: it confirms nothing
 	Seq       int64     `json:"seq"`
 }
 
@@ -91,6 +94,7 @@ type card struct {
 	Fingerprint string           `json:"fingerprint"` // keyed hash of the PAN, to refuse the same card twice
 	Counter     uint32           `json:"counter"`     // the last cryptogram counter used
 	Created     time.Time        `json:"created_at"`
+	Removed     time.Time        `json:"removed_at,omitzero"` // when the user removed it (removal.go)
 	Seq         int64            `json:"seq"`
 
 	number string // the token number, in memory only: never logged in full, never stored in clear
@@ -170,6 +174,7 @@ type charge struct {
 	PaymentID   string          `json:"payment_id,omitempty"`
 	Created     time.Time       `json:"created_at"`
 	Expires     time.Time       `json:"expires_at"`
+	Cancelled   time.Time       `json:"cancelled_at,omitzero"` // when its merchant cancelled it
 	Seq         int64           `json:"seq"`
 
 	paying bool // a payment of it is in flight

@@ -203,6 +203,9 @@ func (w *Wallet) pay(ctx context.Context, call Call, p purchase, settle func(b *
 	acc := w.merchantAcceptor(p.m)
 	var a bandeira.Authorization
 	err = w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		if err := removedCard(p.c); err != nil {
+			return err
+		}
 		pay.Key, pay.Created, pay.Seq = w.newKey(b, acc), w.now().UTC(), w.nextSeq()
 		a = w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(p.c.number), p.c.TokenExpiry, p.amount, acc, pay.Key)
 		if p.installments > 1 {

@@ -20,8 +20,10 @@ func (a *api) routes() []route {
 		{"POST /v1/users/{id}/pin/reset", a.resetPIN},
 		{"POST /v1/users/{id}/devices", a.registerDevice},
 		{"GET /v1/users/{id}/devices", a.listDevices},
+		{"DELETE /v1/users/{id}/devices/{device_id}", a.removeDevice},
 		{"POST /v1/users/{id}/cards", a.addCard},
 		{"GET /v1/users/{id}/cards", a.listCards},
+		{"DELETE /v1/users/{id}/cards/{card_id}", a.removeCard},
 		{"PUT /v1/users/{id}/default-card", a.setDefaultCard},
 		{"GET /v1/users/{id}/activity", a.activity},
 		{"POST /v1/challenges", a.challenge},
@@ -34,6 +36,7 @@ func (a *api) routes() []route {
 		{"POST /v1/charges", a.createCharge},
 		{"GET /v1/charges/{id}", a.getCharge},
 		{"POST /v1/charges/{id}/pay", a.payCharge},
+		{"POST /v1/charges/{id}/cancel", a.cancelCharge},
 	}
 }
 
@@ -286,4 +289,30 @@ func (a *api) payCharge(rw http.ResponseWriter, r *http.Request) {
 	}
 	v, err := a.w.PayCharge(detached(r), call, r.PathValue("id"), in)
 	a.answer(rw, r, http.StatusCreated, v, err)
+}
+
+func (a *api) removeCard(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
+	a.noContent(rw, r, a.w.RemoveCard(detached(r), r.PathValue("id"), r.PathValue("card_id")))
+}
+
+func (a *api) removeDevice(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
+	a.noContent(rw, r, a.w.RemoveDevice(detached(r), r.PathValue("id"), r.PathValue("device_id")))
+}
+
+func (a *api) cancelCharge(rw http.ResponseWriter, r *http.Request) {
+	var in CancelCharge
+	if _, err := a.read(rw, r, "POST /v1/charges/{id}/cancel", &in); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
+	v, err := a.w.CancelCharge(detached(r), r.PathValue("id"), in)
+	a.answer(rw, r, http.StatusOK, v, err)
 }

@@ -34,6 +34,9 @@ var scenarios = []scenario{
 	{"no answer from the network fails the payment and reverses it", networkDownScenario},
 	{"every body is strict, size-limited JSON", strictBodiesScenario},
 	{"every route that acts for a user needs that user's bearer token", bearerScenario},
+	{"a removed card pays and receives no more, and the same card can be added again", removeCardScenario},
+	{"a revoked device confirms nothing, not even with a challenge issued before", revokeDeviceScenario},
+	{"a merchant cancels an open charge, which can then not be paid", cancelChargeScenario},
 }
 
 func TestWallet(t *testing.T) {

@@ -117,9 +117,10 @@ func (w *Wallet) loadRow(table int, id string, doc []byte, legacy *[]*card) erro
 		}
 	case tableDevices:
 		d := &device{}
-		if err = json.Unmarshal(doc, d); err == nil {
-			w.devices[d.ID], seq = d, d.Seq
+		if err = json.Unmarshal(doc, d); err == nil && d.Revoked.IsZero() {
+			w.devices[d.ID] = d
 		}
+		seq = d.Seq
 	case tableChallenges:
 		c := &challenge{}
 		if err = json.Unmarshal(doc, c); err == nil {

@@ -158,6 +158,12 @@ func (w *Wallet) startTransfer(ctx context.Context, call Call, t *transfer, tp t
 	acc := w.p2pAcceptor(tp.c.Brand)
 	var pull bandeira.Authorization
 	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		if err := removedCard(tp.c); err != nil {
+			return err
+		}
+		if !tp.toC.Removed.IsZero() {
+			return newError(http.StatusUnprocessableEntity, "recipient_cannot_receive", "the recipient has no card to receive money on")
+		}
 		if err := w.checkLimits(t); err != nil {
 			return err
 		}

@@ -158,6 +158,22 @@ func TestWalletEndToEnd(t *testing.T) {
 			require.Equal(t, before, n.balance(anaDebit), "the pull was reversed at the issuer")
 			require.Equal(t, entries, n.metric("bandeira_acquirer_journal_entries_total"), "the acquirer journals neither leg nor the reversal")
 		})
+		t.Run("a removed card and a cancelled charge pay nothing, and the gateway sees nothing of them", func(t *testing.T) {
+			spare := n.walletCard(ana, n.nthCard("sicredi", bandeira.Visa, bandeira.Debit, 2))
+			n.walletMust(http.StatusNoContent, "DELETE", "/v1/users/"+ana+"/cards/"+spare.str("id"), nil)
+			chg := n.walletMust(http.StatusCreated, "POST", "/v1/charges", map[string]any{"merchant_id": "PADARIA00000001",
+				"to_phone": "+5511987650001", "amount": 990, "description": "Pão"}).str("id")
+			require.Equal(t, "cancelled", n.walletMust(http.StatusOK, "POST", "/v1/charges/"+chg+"/cancel",
+				map[string]string{"merchant_id": "PADARIA00000001"}).str("status"))
+			sent := n.gatewayRequests()
+			r := n.walletDo("POST", "/v1/payments", map[string]any{"user_id": ana, "card_id": spare.str("id"), "merchant_id": "WACATALOGO00001",
+				"items": []map[string]any{{"product_id": "pao-de-mel-6", "quantity": 1}}, "confirmation": map[string]string{"pin": "246810"}})
+			require.Equal(t, "card_not_found", r.code(), "%s", r.raw)
+			r = n.walletDo("POST", "/v1/charges/"+chg+"/pay", map[string]any{"user_id": ana, "card_id": anaCard.str("id"),
+				"confirmation": map[string]string{"pin": "246810"}})
+			require.Equal(t, "charge_cancelled", r.code(), "%s", r.raw)
+			require.Equal(t, sent, n.gatewayRequests())
+		})
 		t.Run("what was answered survives kill -9", func(t *testing.T) {
 			n.crash()
 			require.Equal(t, "approved", n.walletMust(http.StatusOK, "GET", "/v1/payments/"+payment.str("id"), nil).str("status"))
