@@ -135,6 +135,13 @@ func (s *walletSessions) remember(r apiResponse) {
 	}
 }
 
+// token returns the token of a user, "" for none.
+func (s *walletSessions) token(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[userID]
+}
+
 // adopt keeps a token the test got elsewhere (from the page's storage).
 func (s *walletSessions) adopt(userID, token string) {
 	s.remember(apiResponse{body: map[string]any{"id": userID, "token": token}})
