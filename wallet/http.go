@@ -173,16 +173,6 @@ func (a *api) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	writeError(rw, newError(http.StatusInternalServerError, "internal_error", "the wallet could not answer; try again"))
 }
 
-// noContent answers 204, or the error.
-func (a *api) noContent(rw http.ResponseWriter, r *http.Request, err error) {
-	if err != nil {
-		a.fail(rw, r, err)
-		return
-	}
-	rw.Header().Set("Cache-Control", "no-store")
-	rw.WriteHeader(http.StatusNoContent)
-}
-
 // answer writes v with status, or the error.
 func (a *api) answer(rw http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {

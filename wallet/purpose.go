@@ -67,10 +67,29 @@ func (p *Purpose) check() *Error {
 			return errInvalid("for.%s: a %s challenge does not bind it", names[f], p.Operation)
 		}
 	}
-	if p.Amount < 0 || len(p.CardID)+len(p.MerchantID)+len(p.ToPhone)+len(p.ChargeID) > 200 {
-		return errInvalid("for: an amount above 0 and IDs as the API gives them")
+	return p.checkValues()
+}
+
+// checkValues checks the bound fields' forms, so that the message a device signs holds
+// exactly one line per field: IDs as the API gives them, an E.164 phone, an amount above 0.
+func (p *Purpose) checkValues() *Error {
+	switch {
+	case p.CardID != "" && !validID(p.CardID, "card"):
+		return errInvalid("for.card_id: want a card ID")
+	case p.ChargeID != "" && !validID(p.ChargeID, "chg"):
+		return errInvalid("for.charge_id: want a charge ID")
+	case p.ToPhone != "" && !e164.MatchString(p.ToPhone):
+		return errInvalid("for.to_phone: want E.164, a + and 8 to 15 digits")
+	case p.MerchantID != "" && (len(p.MerchantID) > 15 || strings.IndexFunc(p.MerchantID, notAlnum) >= 0):
+		return errInvalid("for.merchant_id: want a merchant ID, up to 15 letters and digits")
+	case p.Amount < 0:
+		return errInvalid("for.amount: must be above 0 centavos")
 	}
 	return nil
+}
+
+func notAlnum(r rune) bool {
+	return (r < '0' || r > '9') && (r < 'A' || r > 'Z') && (r < 'a' || r > 'z')
 }
 
 // message is what a device signs for the challenge: its UTF-8 bytes. One line per

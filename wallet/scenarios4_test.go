@@ -100,6 +100,10 @@ func boundChallengeScenario(t *testing.T, h *harness) {
 			{"operation": "transfer", "card_id": debit, "amount": 100},
 			{"operation": "charge_payment", "card_id": debit, "charge_id": "chg_x", "amount": 100},
 			{"operation": "pin_change", "card_id": debit},
+			{"operation": "payment", "card_id": "not-a-card", "merchant_id": "WACATALOGO00001", "amount": 100},
+			{"operation": "payment", "card_id": debit, "merchant_id": "WACATALOGO00001\namount: 1", "amount": 100},
+			{"operation": "transfer", "card_id": debit, "to_phone": "11987654321", "amount": 100},
+			{"operation": "charge_payment", "card_id": debit, "charge_id": "chg_x"},
 		} {
 			body := map[string]any{"user_id": id, "device_id": dev}
 			if bad != nil {
