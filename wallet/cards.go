@@ -64,7 +64,7 @@ func (w *Wallet) AddCard(ctx context.Context, call Call, userID string, in NewCa
 	if err != nil {
 		return CardView{}, err
 	}
-	c.Token, c.TokenExpiry, c.Issuer, c.Product = res.Token.Number.Digits(), res.Token.Expiry, res.Issuer, res.Product
+	c.number, c.TokenExpiry, c.Issuer, c.Product = res.Token.Number.Digits(), res.Token.Expiry, res.Issuer, res.Product
 	return w.storeCard(ctx, call, c)
 }
 
@@ -77,6 +77,7 @@ func (w *Wallet) storeCard(ctx context.Context, call Call, c *card) (CardView, e
 			return newError(http.StatusConflict, "card_exists", "this card is in the wallet already")
 		}
 		c.Created, c.Seq = w.now().UTC(), w.nextSeq()
+		w.sealToken(c)
 		w.addCard(c)
 		w.save(b, tableCards, c.ID, c.Seq, c)
 		w.bind(b, call, kindCard, c.ID)
@@ -89,7 +90,7 @@ func (w *Wallet) storeCard(ctx context.Context, call Call, c *card) (CardView, e
 	})
 	if err == nil {
 		w.log.Info().Str("user", c.UserID).Str("card", c.ID).Str("brand", string(c.Brand)).Str("issuer", c.Issuer).
-			Stringer("token", bandeira.PAN(c.Token)).Msg("card added")
+			Stringer("token", bandeira.PAN(c.number)).Msg("card added")
 	}
 	return view, err
 }
@@ -217,7 +218,7 @@ func (w *Wallet) SetDefaultCard(ctx context.Context, userID string, in DefaultCa
 func (w *Wallet) cardOf(u *user, id string) (*card, *Error) {
 	c, ok := w.cards[id]
 	switch {
-	case !validID(id, "card") || !ok:
+	case !validID(id, "card") || !ok || !c.Removed.IsZero():
 		return nil, errNotFound("card")
 	case c.UserID != u.ID:
 		return nil, newError(http.StatusForbidden, "card_not_owned", "this card belongs to another user")
@@ -228,7 +229,7 @@ func (w *Wallet) cardOf(u *user, id string) (*card, *Error) {
 // cardView shows c. w.mu must be held.
 func (w *Wallet) cardView(c *card) CardView {
 	return CardView{ID: c.ID, Brand: c.Brand, Issuer: c.Issuer, Product: c.Product, Last4: c.Last4,
-		TokenLast4: c.Token[len(c.Token)-4:], Expiry: c.TokenExpiry, Default: w.users[c.UserID].DefaultCard == c.ID,
+		TokenLast4: c.TokenLast4, Expiry: c.TokenExpiry, Default: w.users[c.UserID].DefaultCard == c.ID,
 		Created: c.Created}
 }
 
@@ -271,7 +272,7 @@ func (w *Wallet) ResetPIN(ctx context.Context, userID string, in ResetPIN) (User
 	if err != nil {
 		return UserView{}, err
 	}
-	if res.Token.Number.Digits() != c.Token {
+	if res.Token.Number.Digits() != c.number {
 		return UserView{}, newError(http.StatusForbidden, "card_mismatch", "this is not the card the wallet holds as %s", in.CardID)
 	}
 	w.log.Info().Str("user", u.ID).Str("card", c.ID).Msg("PIN reset with a card")

@@ -102,7 +102,7 @@ func (w *Wallet) PayCharge(ctx context.Context, call Call, chargeID string, in P
 		ch.paying = false
 		w.mu.Unlock()
 	}()
-	if err := w.confirm(ctx, p.u, in.Confirmation); err != nil {
+	if err := w.confirm(ctx, p.u, in.Confirmation, Purpose{Operation: opChargePayment, ChargeID: ch.ID, CardID: p.c.ID}); err != nil {
 		return PaymentView{}, err
 	}
 	return w.pay(ctx, call, p, func(b *store.Batch[store.Upserts], pay *payment) {
@@ -127,6 +127,8 @@ func (w *Wallet) chargePurchase(chargeID string, in PayCharge) (purchase, *charg
 		return p, nil, newError(http.StatusForbidden, "charge_not_yours", "this charge was sent to another phone")
 	case ch.Status == chargePaid:
 		return p, nil, newError(http.StatusConflict, "charge_paid", "this charge is paid already")
+	case ch.Status == chargeCancelled:
+		return p, nil, newError(http.StatusGone, "charge_cancelled", "the merchant cancelled this charge")
 	case ch.paying:
 		return p, nil, newError(http.StatusConflict, "request_in_progress", "a payment of this charge is running")
 	case !w.now().Before(ch.Expires):

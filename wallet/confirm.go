@@ -9,8 +9,8 @@ import (
 )
 
 // Confirmation confirms a payment, a transfer or a change to the account: the user's PIN,
-// or a device's signature of a fresh challenge (the page's "fingerprint"). Exactly one of
-// the two.
+// or a device's signature of a fresh challenge issued for that very operation (the page's
+// "fingerprint"). Exactly one of the two.
 type Confirmation struct {
 	PIN         string `json:"pin,omitempty"`
 	DeviceID    string `json:"device_id,omitempty"`
@@ -24,13 +24,14 @@ const (
 	methodDevice = "device"
 )
 
-// confirm checks c for u. Either way, a user whose wrong PINs reached the limit is 423
+// confirm checks c for u doing what want describes. Either way, a user whose wrong PINs reached the limit is 423
 // until the PIN is reset. A wrong PIN is 403 and counts towards the lock; a PIN that is
 // not 6 digits is 400 and does not. A device confirmation spends its challenge whatever
-// the signature (404 unknown device or challenge, 409 used, 410 expired, 403 a wrong
-// signature). Confirmations of one user run one at a time, so parallel tries cannot
+// the signature (404 unknown device or challenge, 409 used, 410 expired, 403
+// challenge_mismatch for a challenge issued for another Purpose than want, 403
+// invalid_signature). Confirmations of one user run one at a time, so parallel tries cannot
 // outrun the lock.
-func (w *Wallet) confirm(ctx context.Context, u *user, c *Confirmation) error {
+func (w *Wallet) confirm(ctx context.Context, u *user, c *Confirmation, want Purpose) error {
 	if c == nil {
 		return newError(http.StatusBadRequest, "confirmation_required", "confirm with your PIN or a device")
 	}
@@ -55,7 +56,7 @@ func (w *Wallet) confirm(ctx context.Context, u *user, c *Confirmation) error {
 	if byPIN {
 		return w.confirmPIN(ctx, u, c.PIN)
 	}
-	return w.confirmDevice(ctx, u, c)
+	return w.confirmDevice(ctx, u, c, want)
 }
 
 func errLocked() *Error {
@@ -110,13 +111,13 @@ func tries(n int) string {
 	return strconv.Itoa(n) + " tries"
 }
 
-// confirmDevice spends the challenge and checks the device's signature of it.
-func (w *Wallet) confirmDevice(ctx context.Context, u *user, c *Confirmation) error {
+// confirmDevice spends the challenge, then checks that it was issued for want and the
+// device's signature of its message.
+func (w *Wallet) confirmDevice(ctx context.Context, u *user, c *Confirmation, want Purpose) error {
 	var d *device
-	var nonce string
+	var ch *challenge
 	result := "ok"
 	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
-		var ch *challenge
 		var err *Error
 		d, ch, err = w.challengeFor(u, c)
 		if err != nil {
@@ -129,11 +130,15 @@ func (w *Wallet) confirmDevice(ctx context.Context, u *user, c *Confirmation) er
 			}
 			return err
 		}
-		ch.Used, nonce = true, ch.Nonce
+		ch.Used = true
 		w.save(b, tableChallenges, ch.ID, ch.Seq, ch)
 		return nil
 	})
-	if err == nil && !verifySignature(d, nonce, c.Signature) {
+	switch {
+	case err != nil:
+	case ch.For != want:
+		result, err = "mismatch", errMismatch(want)
+	case !verifySignature(d, ch.message(), c.Signature):
 		result, err = "wrong", newError(http.StatusForbidden, "invalid_signature", "the signature does not verify with the device's key")
 	}
 	w.m.Confirmations.WithLabelValues(methodDevice, result).Inc()

@@ -36,16 +36,25 @@ type DeviceView struct {
 }
 
 // NewChallenge is the body of POST /v1/challenges.
+// For is required: what the challenge will confirm.
 type NewChallenge struct {
-	UserID   string `json:"user_id"`
-	DeviceID string `json:"device_id"`
+	UserID   string   `json:"user_id"`
+	DeviceID string   `json:"device_id"`
+	For      *Purpose `json:"for"`
 }
 
-// ChallengeView is a challenge for a device to sign: it signs the UTF-8 bytes of Nonce.
+// ChallengeView is a challenge for a device to sign: it signs the UTF-8 bytes of Message,
+// which spells out the challenge, its nonce, user, device and what it confirms (For).
 type ChallengeView struct {
 	ID      string    `json:"id"`
 	Nonce   string    `json:"nonce"`
+	For     Purpose   `json:"for"`
+	Message string    `json:"message"`
 	Expires time.Time `json:"expires_at"`
+}
+
+func challengeView(ch *challenge) ChallengeView {
+	return ChallengeView{ID: ch.ID, Nonce: ch.Nonce, For: ch.For, Message: ch.message(), Expires: ch.Expires}
 }
 
 // The device key algorithms.
@@ -87,7 +96,7 @@ func (w *Wallet) RegisterDevice(ctx context.Context, call Call, userID string, i
 	if err != nil {
 		return DeviceView{}, err
 	}
-	if err := w.confirm(ctx, u, in.Confirmation); err != nil {
+	if err := w.confirm(ctx, u, in.Confirmation, Purpose{Operation: opDeviceRegistration}); err != nil {
 		return DeviceView{}, err
 	}
 	d := &device{ID: newID("dev"), UserID: u.ID, Name: name, PublicKey: der, Algorithm: alg, Created: w.now().UTC()}
@@ -134,7 +143,8 @@ func deviceView(d *device) DeviceView {
 	return DeviceView{ID: d.ID, Name: d.Name, Algorithm: d.Algorithm, Created: d.Created}
 }
 
-// Challenge issues a one-time challenge for a user's device, valid for ChallengeTTL.
+// Challenge issues a one-time challenge for a user's device, valid for ChallengeTTL, that
+// confirms only the operation in.For names (400 without one).
 func (w *Wallet) Challenge(ctx context.Context, call Call, in NewChallenge) (ChallengeView, error) {
 	kind, id, done, err := w.begin(call)
 	defer done()
@@ -148,12 +158,15 @@ func (w *Wallet) Challenge(ctx context.Context, call Call, in NewChallenge) (Cha
 		if !ok {
 			return ChallengeView{}, errNotFound("challenge") // spent long ago and forgotten
 		}
-		return ChallengeView{ID: ch.ID, Nonce: ch.Nonce, Expires: ch.Expires}, nil
+		return challengeView(ch), nil
+	}
+	if err := in.For.check(); err != nil {
+		return ChallengeView{}, err
 	}
 	nonce := make([]byte, 32)
 	_, _ = rand.Read(nonce) // crypto/rand never fails on supported systems
 	ch := &challenge{ID: newID("chl"), UserID: in.UserID, DeviceID: in.DeviceID,
-		Nonce: base64.RawURLEncoding.EncodeToString(nonce), Expires: w.now().UTC().Add(w.cfg.ChallengeTTL)}
+		Nonce: base64.RawURLEncoding.EncodeToString(nonce), For: *in.For, Expires: w.now().UTC().Add(w.cfg.ChallengeTTL)}
 	err = w.write(ctx, func(b *store.Batch[store.Upserts]) error {
 		if _, err := w.user(in.UserID); err != nil {
 			return err
@@ -168,7 +181,7 @@ func (w *Wallet) Challenge(ctx context.Context, call Call, in NewChallenge) (Cha
 		w.bind(b, call, "challenge", ch.ID)
 		return nil
 	})
-	return ChallengeView{ID: ch.ID, Nonce: ch.Nonce, Expires: ch.Expires}, err
+	return challengeView(ch), err
 }
 
 // dropSpentChallenges forgets, in memory, the challenges used or expired over an hour
@@ -217,8 +230,8 @@ func decodeBase64(s string) ([]byte, error) {
 }
 
 // verifySignature reports whether sig (base64) is d's signature of the UTF-8 bytes of
-// nonce. An ECDSA signature may be WebCrypto's 64-byte r‖s or ASN.1 DER.
-func verifySignature(d *device, nonce, sig string) bool {
+// msg. An ECDSA signature may be WebCrypto's 64-byte r‖s or ASN.1 DER.
+func verifySignature(d *device, msg, sig string) bool {
 	raw, err := decodeBase64(sig)
 	if err != nil || len(raw) == 0 || len(raw) > 256 {
 		return false
@@ -229,14 +242,14 @@ func verifySignature(d *device, nonce, sig string) bool {
 	}
 	switch k := key.(type) {
 	case *ecdsa.PublicKey:
-		digest := sha256.Sum256([]byte(nonce))
+		digest := sha256.Sum256([]byte(msg))
 		if len(raw) == 64 {
 			r, s := new(big.Int).SetBytes(raw[:32]), new(big.Int).SetBytes(raw[32:])
 			return ecdsa.Verify(k, digest[:], r, s)
 		}
 		return ecdsa.VerifyASN1(k, digest[:], raw)
 	case ed25519.PublicKey:
-		return ed25519.Verify(k, []byte(nonce), raw)
+		return ed25519.Verify(k, []byte(msg), raw)
 	}
 	return false
 }

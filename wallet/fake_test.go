@@ -231,3 +231,11 @@ func (f *fakeNetwork) paymentsSent() int {
 	}
 	return n
 }
+
+// tokenOf returns the token the network issued for a card reference (the wallet's card
+// ID), "" for none.
+func (f *fakeNetwork) tokenOf(reference string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refs[reference]
+}

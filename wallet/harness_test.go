@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,6 +68,10 @@ type harness struct {
 	skew atomic.Int64 // how far the wallet's clock is ahead of real time, in nanoseconds
 	safM *saf.Metrics
 	seq  atomic.Int64 // for unique phone numbers
+
+	mu     sync.Mutex
+	tokens map[string]string // bearer tokens by user ID, from POST /v1/users
+	owners map[string]string // the user of each payment and transfer seen
 }
 
 func testConfig() wallet.Config {
@@ -83,7 +89,8 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessWith(t *testing.T, cfg wallet.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, cfg: cfg, dir: t.TempDir(), net: newFakeNetwork(requestorKey)}
+	h := &harness{t: t, cfg: cfg, dir: t.TempDir(), net: newFakeNetwork(requestorKey),
+		tokens: map[string]string{}, owners: map[string]string{}}
 	srv := iso.NewServer(iso.DefaultServerConfig(), h.net, zerolog.Nop(), iso.NewServerMetrics(nil))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -112,10 +119,7 @@ func (h *harness) open() {
 		m = wallet.NewMetrics(h.reg)
 	}
 	var err error
-	h.w, err = wallet.Open(context.Background(), h.cfg, h.gw, wallet.Options{
-		Dir: filepath.Join(h.dir, "wallet"), Synchronous: "off", AcquirerID: "10000000001", RequestorKey: requestorKey,
-		Merchants: testMerchants, Pricer: pricer{}, Log: zerolog.New(zerolog.NewTestWriter(h.t)),
-		Metrics: m, SAFMetrics: h.safM, Now: h.clock})
+	h.w, err = h.openWallet(m)
 	require.NoError(h.t, err)
 	h.api = httptest.NewServer(h.w.Handler())
 	w, api := h.w, h.api
@@ -124,6 +128,18 @@ func (h *harness) open() {
 		_ = w.Close()
 	})
 }
+
+// openWallet opens the wallet on the harness's directory with metrics m.
+func (h *harness) openWallet(m *wallet.Metrics) (*wallet.Wallet, error) {
+	return wallet.Open(context.Background(), h.cfg, h.gw, wallet.Options{
+		Dir: filepath.Join(h.dir, "wallet"), TokenKeyFile: h.tokenKeyFile(), Synchronous: "off", AcquirerID: "10000000001", RequestorKey: requestorKey,
+		Merchants: testMerchants, Pricer: pricer{}, Log: zerolog.New(zerolog.NewTestWriter(h.t)),
+		Metrics: m, SAFMetrics: h.safM, Now: h.clock})
+}
+
+// tokenKeyFile is the key that seals the wallet's token numbers, under the data
+// directory's keys/ as bandeira run keeps it.
+func (h *harness) tokenKeyFile() string { return filepath.Join(h.dir, "keys", "wallet-tokens.key") }
 
 // restart closes the wallet and opens it again on the same data.
 func (h *harness) restart() {
@@ -198,6 +214,9 @@ func (h *harness) do(method, path string, body any, headers ...string) response 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if token := h.tokenFor(path, body); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -208,7 +227,47 @@ func (h *harness) do(method, path string, body any, headers ...string) response 
 	require.NoError(h.t, err)
 	r := response{status: resp.StatusCode, raw: raw, header: resp.Header}
 	_ = json.Unmarshal(raw, &r.body)
+	h.remember(r)
 	return r
+}
+
+// tokenFor returns the bearer token of the user a request acts for, as a client holding
+// every user's token would send it: the user of the path (/v1/users/{id}/...), of the
+// body (user_id, from_user_id) or of the payment or transfer read. A test that passes its
+// own Authorization header overrides it.
+func (h *harness) tokenFor(path string, body any) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	parts := strings.Split(strings.SplitN(path, "?", 2)[0], "/")
+	switch {
+	case len(parts) > 3 && parts[2] == "users":
+		return h.tokens[parts[3]]
+	case len(parts) == 4 && (parts[2] == "payments" || parts[2] == "transfers"):
+		return h.tokens[h.owners[parts[3]]]
+	}
+	if b, ok := body.(map[string]any); ok {
+		for _, k := range []string{"user_id", "from_user_id"} {
+			if id, ok := b[k].(string); ok {
+				return h.tokens[id]
+			}
+		}
+	}
+	return ""
+}
+
+// remember keeps the token of a user created and the user of a payment or transfer.
+func (h *harness) remember(r response) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id := r.str("id")
+	if tok := r.str("token"); tok != "" {
+		h.tokens[id] = tok
+	}
+	for _, k := range []string{"user_id", "from_user_id"} {
+		if u := r.str(k); u != "" && id != "" {
+			h.owners[id] = u
+		}
+	}
 }
 
 // must sends a request and requires the status.

@@ -144,6 +144,9 @@ type errorBody struct {
 }
 
 func writeError(rw http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusUnauthorized {
+		rw.Header().Set("WWW-Authenticate", `Bearer realm="wallet"`)
+	}
 	var b errorBody
 	b.Error.Code, b.Error.Message = e.Code, e.Message
 	writeJSON(rw, e.Status, b)

@@ -34,7 +34,9 @@ func (w *Wallet) addUser(u *user) {
 
 func (w *Wallet) addCard(c *card) {
 	w.cards[c.ID] = c
-	w.userCards[c.UserID] = append(w.userCards[c.UserID], c.ID)
+	if c.Removed.IsZero() {
+		w.userCards[c.UserID] = append(w.userCards[c.UserID], c.ID)
+	}
 }
 
 func (w *Wallet) addPayment(p *payment) {

@@ -15,7 +15,8 @@ type Metrics struct {
 	// Duration is bandeira_wallet_request_duration_seconds{route}.
 	Duration *prometheus.HistogramVec
 	// Confirmations is bandeira_wallet_confirmations_total{method,result}: PIN and
-	// device confirmations by result (ok, wrong, locked, expired, used).
+	// device confirmations by result (ok, wrong, locked, expired, used, mismatch,
+	// invalid).
 	Confirmations *prometheus.CounterVec
 	// Tokenizations is bandeira_wallet_tokenizations_total{result}: cards added
 	// (approved) or refused (declined, failed).
@@ -42,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Duration: prometheus.NewHistogramVec(metrics.Latency("bandeira_wallet_request_duration_seconds",
 			"Time to answer a wallet API request, by route pattern."), []string{"route"}),
 		Confirmations: counter("bandeira_wallet_confirmations_total",
-			"Payment confirmations by method (pin, device) and result (ok, wrong, locked, expired, used).", "method", "result"),
+			"Payment confirmations by method (pin, device) and result (ok, wrong, locked, expired, used, mismatch, invalid).", "method", "result"),
 		Tokenizations: counter("bandeira_wallet_tokenizations_total",
 			"Cards the wallet tried to verify and tokenize, by result (approved, declined, failed).", "result"),
 		Payments: counter("bandeira_wallet_payments_total",

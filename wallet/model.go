@@ -28,6 +28,8 @@ const (
 	chargeOpen    = "open"
 	chargePaid    = "paid"
 	chargeExpired = "expired"
+	// chargeCancelled is a charge its merchant cancelled before it was paid.
+	chargeCancelled = "cancelled"
 )
 
 // Reversal states of a payment or transfer.
@@ -58,6 +60,7 @@ type device struct {
 	PublicKey []byte    `json:"public_key"`
 	Algorithm string    `json:"algorithm"`
 	Created   time.Time `json:"created_at"`
+	Revoked   time.Time `json:"revoked_at,omitzero"` // when the user revoked it: it confirms nothing
 	Seq       int64     `json:"seq"`
 }
 
@@ -67,16 +70,22 @@ type challenge struct {
 	UserID   string    `json:"user_id"`
 	DeviceID string    `json:"device_id"`
 	Nonce    string    `json:"nonce"`
+	For      Purpose   `json:"for"` // what the challenge confirms
 	Expires  time.Time `json:"expires_at"`
 	Used     bool      `json:"used"`
 	Seq      int64     `json:"seq"`
 }
 
-// card is a user's card, kept only as its network token.
+// card is a user's card, kept only as its network token. The token number is stored
+// sealed (SealedToken, tokenseal.go) and held in clear only in memory (number).
 type card struct {
-	ID          string           `json:"id"`
-	UserID      string           `json:"user_id"`
-	Token       string           `json:"token"`        // the token number: never logged in full
+	ID     string `json:"id"`
+	UserID string `json:"user_id"`
+	// Token is the token number in clear as schema version 1 stored it; Open seals such
+	// rows, and no row is written with it again.
+	Token       string           `json:"token,omitempty"`
+	SealedToken []byte           `json:"sealed_token,omitempty"` // the token number sealed under the token key
+	TokenLast4  string           `json:"token_last4"`
 	TokenExpiry string           `json:"token_expiry"` // YYMM
 	Brand       bandeira.Brand   `json:"brand"`
 	Issuer      string           `json:"issuer"`
@@ -85,7 +94,10 @@ type card struct {
 	Fingerprint string           `json:"fingerprint"` // keyed hash of the PAN, to refuse the same card twice
 	Counter     uint32           `json:"counter"`     // the last cryptogram counter used
 	Created     time.Time        `json:"created_at"`
+	Removed     time.Time        `json:"removed_at,omitzero"` // when the user removed it (removal.go)
 	Seq         int64            `json:"seq"`
+
+	number string // the token number, in memory only: never logged in full, never stored in clear
 }
 
 // msgKey is what names a request the wallet sent: its terminal (the wallet's own), STAN
@@ -162,6 +174,7 @@ type charge struct {
 	PaymentID   string          `json:"payment_id,omitempty"`
 	Created     time.Time       `json:"created_at"`
 	Expires     time.Time       `json:"expires_at"`
+	Cancelled   time.Time       `json:"cancelled_at,omitzero"` // when its merchant cancelled it
 	Seq         int64           `json:"seq"`
 
 	paying bool // a payment of it is in flight

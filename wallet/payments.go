@@ -81,7 +81,8 @@ func (w *Wallet) CreatePayment(ctx context.Context, call Call, in NewPayment) (P
 	if err != nil {
 		return PaymentView{}, err
 	}
-	if err := w.confirm(ctx, p.u, in.Confirmation); err != nil {
+	want := Purpose{Operation: opPayment, CardID: p.c.ID, MerchantID: p.m.ID, Amount: p.amount}
+	if err := w.confirm(ctx, p.u, in.Confirmation, want); err != nil {
 		return PaymentView{}, err
 	}
 	return w.pay(ctx, call, p, nil)
@@ -202,8 +203,11 @@ func (w *Wallet) pay(ctx context.Context, call Call, p purchase, settle func(b *
 	acc := w.merchantAcceptor(p.m)
 	var a bandeira.Authorization
 	err = w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		if err := removedCard(p.c); err != nil {
+			return err
+		}
 		pay.Key, pay.Created, pay.Seq = w.newKey(b, acc), w.now().UTC(), w.nextSeq()
-		a = w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(p.c.Token), p.c.TokenExpiry, p.amount, acc, pay.Key)
+		a = w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(p.c.number), p.c.TokenExpiry, p.amount, acc, pay.Key)
 		if p.installments > 1 {
 			a.Installments = &bandeira.Installments{Plan: bandeira.PlanLojista, Count: p.installments}
 		}

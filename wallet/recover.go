@@ -75,7 +75,7 @@ func (w *Wallet) reversalOfPayment(b *store.Batch[store.Upserts], p *payment) ba
 	c := w.cards[p.CardID]
 	acc := w.merchantAcceptor(w.merchants[p.MerchantID])
 	acc.id, acc.terminal = p.MerchantID, p.Key.Terminal
-	orig := w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(c.Token), "", p.Amount, acc, p.Key)
+	orig := w.request(bandeira.MTIFinancial, procPurchase, bandeira.PAN(c.number), "", p.Amount, acc, p.Key)
 	return w.freshReversal(b, orig, acc)
 }
 
@@ -86,12 +86,12 @@ func (w *Wallet) reversalsOfTransfer(b *store.Batch[store.Upserts], t *transfer)
 	if t.Status == statusPulled {
 		c := w.cards[t.ToCardID]
 		acc := w.p2pAcceptor(c.Brand)
-		push := w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(c.Token), "", t.Amount, acc, t.Push)
+		push := w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(c.number), "", t.Amount, acc, t.Push)
 		out = append(out, w.freshReversal(b, push, acc))
 	}
 	c := w.cards[t.CardID]
 	acc := w.p2pAcceptor(c.Brand)
-	pull := w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(c.Token), "", t.Amount, acc, t.Pull)
+	pull := w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(c.number), "", t.Amount, acc, t.Pull)
 	return append(out, w.freshReversal(b, pull, acc))
 }
 

@@ -20,8 +20,10 @@ func (a *api) routes() []route {
 		{"POST /v1/users/{id}/pin/reset", a.resetPIN},
 		{"POST /v1/users/{id}/devices", a.registerDevice},
 		{"GET /v1/users/{id}/devices", a.listDevices},
+		{"DELETE /v1/users/{id}/devices/{device_id}", a.removeDevice},
 		{"POST /v1/users/{id}/cards", a.addCard},
 		{"GET /v1/users/{id}/cards", a.listCards},
+		{"DELETE /v1/users/{id}/cards/{card_id}", a.removeCard},
 		{"PUT /v1/users/{id}/default-card", a.setDefaultCard},
 		{"GET /v1/users/{id}/activity", a.activity},
 		{"POST /v1/challenges", a.challenge},
@@ -34,6 +36,7 @@ func (a *api) routes() []route {
 		{"POST /v1/charges", a.createCharge},
 		{"GET /v1/charges/{id}", a.getCharge},
 		{"POST /v1/charges/{id}/pay", a.payCharge},
+		{"POST /v1/charges/{id}/cancel", a.cancelCharge},
 	}
 }
 
@@ -50,7 +53,7 @@ func (a *api) createUser(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := a.w.CreateUser(detached(r), call, in)
-	a.answer(rw, r, http.StatusCreated, v, err)
+	a.answer(rw, r, http.StatusCreated, CreatedUser{UserView: v, Token: a.w.sessionToken(v.ID)}, err)
 }
 
 func (a *api) listUsers(rw http.ResponseWriter, r *http.Request) {
@@ -69,6 +72,10 @@ func nonNil[T any](s []T) []T {
 }
 
 func (a *api) getUser(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.User(r.PathValue("id"))
 	a.answer(rw, r, http.StatusOK, v, err)
 }
@@ -79,6 +86,10 @@ func (a *api) setPIN(rw http.ResponseWriter, r *http.Request) {
 		a.fail(rw, r, err)
 		return
 	}
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.SetPIN(detached(r), r.PathValue("id"), in)
 	a.answer(rw, r, http.StatusOK, v, err)
 }
@@ -86,6 +97,10 @@ func (a *api) setPIN(rw http.ResponseWriter, r *http.Request) {
 func (a *api) resetPIN(rw http.ResponseWriter, r *http.Request) {
 	var in ResetPIN
 	if _, err := a.read(rw, r, "POST /v1/users/{id}/pin/reset", &in); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
@@ -100,11 +115,19 @@ func (a *api) registerDevice(rw http.ResponseWriter, r *http.Request) {
 		a.fail(rw, r, err)
 		return
 	}
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.RegisterDevice(detached(r), call, r.PathValue("id"), in)
 	a.answer(rw, r, http.StatusCreated, v, err)
 }
 
 func (a *api) listDevices(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.Devices(r.PathValue("id"))
 	a.answer(rw, r, http.StatusOK, map[string][]DeviceView{"devices": v}, err)
 }
@@ -116,11 +139,19 @@ func (a *api) addCard(rw http.ResponseWriter, r *http.Request) {
 		a.fail(rw, r, err)
 		return
 	}
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.AddCard(detached(r), call, r.PathValue("id"), in)
 	a.answer(rw, r, http.StatusCreated, v, err)
 }
 
 func (a *api) listCards(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.Cards(r.PathValue("id"))
 	a.answer(rw, r, http.StatusOK, map[string][]CardView{"cards": v}, err)
 }
@@ -131,11 +162,19 @@ func (a *api) setDefaultCard(rw http.ResponseWriter, r *http.Request) {
 		a.fail(rw, r, err)
 		return
 	}
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.SetDefaultCard(detached(r), r.PathValue("id"), in)
 	a.answer(rw, r, http.StatusOK, v, err)
 }
 
 func (a *api) activity(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	if err := query(r, "limit", "cursor"); err != nil {
 		a.fail(rw, r, err)
 		return
@@ -153,6 +192,10 @@ func (a *api) challenge(rw http.ResponseWriter, r *http.Request) {
 	var in NewChallenge
 	call, err := a.read(rw, r, "POST /v1/challenges", &in)
 	if err != nil {
+		a.fail(rw, r, err)
+		return
+	}
+	if err := a.w.authorize(r, in.UserID); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
@@ -176,11 +219,19 @@ func (a *api) createPayment(rw http.ResponseWriter, r *http.Request) {
 		a.fail(rw, r, err)
 		return
 	}
+	if err := a.w.authorize(r, in.UserID); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.CreatePayment(detached(r), call, in)
 	a.answer(rw, r, http.StatusCreated, v, err)
 }
 
 func (a *api) getPayment(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, a.w.paymentOwner(r.PathValue("id"))); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.Payment(r.PathValue("id"))
 	a.answer(rw, r, http.StatusOK, v, err)
 }
@@ -192,11 +243,19 @@ func (a *api) createTransfer(rw http.ResponseWriter, r *http.Request) {
 		a.fail(rw, r, err)
 		return
 	}
+	if err := a.w.authorize(r, in.FromUserID); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.CreateTransfer(detached(r), call, in)
 	a.answer(rw, r, http.StatusCreated, v, err)
 }
 
 func (a *api) getTransfer(rw http.ResponseWriter, r *http.Request) {
+	if err := a.w.authorize(r, a.w.transferOwners(r.PathValue("id"))...); err != nil {
+		a.fail(rw, r, err)
+		return
+	}
 	v, err := a.w.Transfer(r.PathValue("id"))
 	a.answer(rw, r, http.StatusOK, v, err)
 }
@@ -221,6 +280,10 @@ func (a *api) payCharge(rw http.ResponseWriter, r *http.Request) {
 	var in PayCharge
 	call, err := a.read(rw, r, "POST /v1/charges/{id}/pay", &in)
 	if err != nil {
+		a.fail(rw, r, err)
+		return
+	}
+	if err := a.w.authorize(r, in.UserID); err != nil {
 		a.fail(rw, r, err)
 		return
 	}

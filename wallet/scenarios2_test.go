@@ -65,11 +65,21 @@ func (h *harness) register(userID, pinCode string, k deviceKey) string {
 		map[string]any{"name": "phone", "public_key": k.public(h.t), "confirmation": pin(pinCode)}).str("id")
 }
 
-// deviceConfirmation asks for a challenge and signs it with k.
-func (h *harness) deviceConfirmation(userID, deviceID string, k deviceKey) map[string]string {
+// deviceConfirmation asks for a challenge for purpose and signs its message with k.
+func (h *harness) deviceConfirmation(userID, deviceID string, k deviceKey, purpose map[string]any) map[string]string {
 	h.t.Helper()
-	ch := h.must(http.StatusCreated, "POST", "/v1/challenges", map[string]string{"user_id": userID, "device_id": deviceID})
-	return map[string]string{"device_id": deviceID, "challenge_id": ch.str("id"), "signature": k.sign(h.t, ch.str("nonce"))}
+	ch := h.must(http.StatusCreated, "POST", "/v1/challenges", map[string]any{"user_id": userID, "device_id": deviceID, "for": purpose})
+	return map[string]string{"device_id": deviceID, "challenge_id": ch.str("id"), "signature": k.sign(h.t, ch.str("message"))}
+}
+
+// forPayment is the purpose of catalogPayment(userID, cardID, qty, ...): R$ 36.00 a unit.
+func forPayment(cardID string, qty int) map[string]any {
+	return map[string]any{"operation": "payment", "card_id": cardID, "merchant_id": "WACATALOGO00001", "amount": 3600 * qty}
+}
+
+// forTransfer is the purpose of a transfer.
+func forTransfer(cardID, toPhone string, amount int64) map[string]any {
+	return map[string]any{"operation": "transfer", "card_id": cardID, "to_phone": toPhone, "amount": amount}
 }
 
 func deviceScenario(t *testing.T, h *harness) {
@@ -82,36 +92,36 @@ func deviceScenario(t *testing.T, h *harness) {
 	require.Equal(t, "ES256", devices[0].(map[string]any)["algorithm"])
 
 	t.Run("a signed challenge confirms a payment, as r‖s or DER, and so does Ed25519", func(t *testing.T) {
-		p := h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, h.deviceConfirmation(id, dev, key)))
+		p := h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, h.deviceConfirmation(id, dev, key, forPayment(cardID, 1))))
 		require.Equal(t, "approved", p.str("status"))
 		der := key
 		der.der = true
-		h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, h.deviceConfirmation(id, dev, der)))
+		h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, h.deviceConfirmation(id, dev, der, forPayment(cardID, 1))))
 		_, edKey, err := ed25519.GenerateKey(rand.Reader)
 		require.NoError(t, err)
 		ed := deviceKey{ed: edKey}
 		edDev := h.register(id, "246810", ed)
-		h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, h.deviceConfirmation(id, edDev, ed)))
+		h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, h.deviceConfirmation(id, edDev, ed, forPayment(cardID, 1))))
 	})
 	t.Run("a challenge is one-time", func(t *testing.T) {
-		c := h.deviceConfirmation(id, dev, key)
+		c := h.deviceConfirmation(id, dev, key, forPayment(cardID, 1))
 		h.must(http.StatusCreated, "POST", "/v1/payments", catalogPayment(id, cardID, 1, c))
 		require.Equal(t, "challenge_used", h.must(http.StatusConflict, "POST", "/v1/payments", catalogPayment(id, cardID, 1, c)).code())
 	})
 	t.Run("an expired challenge is 410", func(t *testing.T) {
-		c := h.deviceConfirmation(id, dev, key)
+		c := h.deviceConfirmation(id, dev, key, forPayment(cardID, 1))
 		h.advance(3 * time.Minute)
 		require.Equal(t, "challenge_expired", h.must(http.StatusGone, "POST", "/v1/payments", catalogPayment(id, cardID, 1, c)).code())
 	})
 	t.Run("a wrong signature is 403 and spends the challenge", func(t *testing.T) {
-		c := h.deviceConfirmation(id, dev, newECDSAKey(t))
+		c := h.deviceConfirmation(id, dev, newECDSAKey(t), forPayment(cardID, 1))
 		require.Equal(t, "invalid_signature", h.must(http.StatusForbidden, "POST", "/v1/payments", catalogPayment(id, cardID, 1, c)).code())
 		require.Equal(t, "challenge_used", h.must(http.StatusConflict, "POST", "/v1/payments", catalogPayment(id, cardID, 1, c)).code())
 	})
 	t.Run("another user's device or an unknown challenge is 404", func(t *testing.T) {
 		other := h.user("Jo", h.phone(), "246810")
-		h.must(http.StatusNotFound, "POST", "/v1/challenges", map[string]string{"user_id": other, "device_id": dev})
-		h.must(http.StatusNotFound, "POST", "/v1/challenges", map[string]string{"user_id": "usr_0000000000000000", "device_id": dev})
+		h.must(http.StatusNotFound, "POST", "/v1/challenges", map[string]any{"user_id": other, "device_id": dev, "for": forPayment(cardID, 1)})
+		h.must(http.StatusNotFound, "POST", "/v1/challenges", map[string]any{"user_id": "usr_0000000000000000", "device_id": dev, "for": forPayment(cardID, 1)})
 		c := map[string]string{"device_id": dev, "challenge_id": "chl_0000000000000000", "signature": "AAAA"}
 		require.Equal(t, "challenge_not_found", h.must(http.StatusNotFound, "POST", "/v1/payments", catalogPayment(id, cardID, 1, c)).code())
 	})

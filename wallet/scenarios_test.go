@@ -25,6 +25,7 @@ var scenarios = []scenario{
 	{"cards are verified, tokenized and kept as tokens only", cardsScenario},
 	{"a catalog payment is approved and priced, or declined with its reason", paymentsScenario},
 	{"a payment is confirmed by a device's signature of a one-time challenge", deviceScenario},
+	{"a device challenge confirms only the operation, card, payee and amount it was issued for", boundChallengeScenario},
 	{"a retried payment with the same Idempotency-Key gets the first result", idempotencyScenario},
 	{"a transfer pulls from the sender and pushes to the recipient, within the limits", transfersScenario},
 	{"a transfer whose push fails has its pull reversed", failedPushScenario},
@@ -32,6 +33,10 @@ var scenarios = []scenario{
 	{"the activity lists payments, transfers and charges, newest first, a page at a time", activityScenario},
 	{"no answer from the network fails the payment and reverses it", networkDownScenario},
 	{"every body is strict, size-limited JSON", strictBodiesScenario},
+	{"every route that acts for a user needs that user's bearer token", bearerScenario},
+	{"a removed card pays and receives no more, and the same card can be added again", removeCardScenario},
+	{"a revoked device confirms nothing, not even with a challenge issued before", revokeDeviceScenario},
+	{"a merchant cancels an open charge, which can then not be paid", cancelChargeScenario},
 }
 
 func TestWallet(t *testing.T) {

@@ -32,7 +32,15 @@ const metaSTAN = "stan"
 // migrations are the wallet database's schema versions. A row is a whole document (the
 // JSON of the Go type in model.go); there is no PAN, CVV2 or PIN in any of them: cards are
 // tokens and PINs are slow salted hashes.
-var migrations = []string{schemaV1()}
+//
+// Version 2 changes what a card's document holds, not the tables: its token number is
+// sealed (sealed_token) instead of in clear (token). SQL cannot seal, so Open seals the
+// version-1 rows it loads (sealLegacyTokens); the version number keeps a binary that only
+// knows version 1, and would find no token, from opening the database.
+var migrations = []string{schemaV1(), schemaV2}
+
+const schemaV2 = `-- Version 2: card documents keep their token sealed; Open seals the version-1 rows.
+UPDATE cards SET seq = seq WHERE 0;`
 
 func schemaV1() string {
 	var s string
@@ -63,36 +71,41 @@ func (w *Wallet) save(b *store.Batch[store.Upserts], table int, id string, seq i
 	b.Changes.Put(table, id, id, seq, string(doc))
 }
 
-// load reads every table into memory, in sequence order.
-func (w *Wallet) load(ctx context.Context, db *store.DB) error {
+// load reads every table into memory, in sequence order, and returns the cards whose rows
+// still hold their token in clear (schema version 1).
+func (w *Wallet) load(ctx context.Context, db *store.DB) ([]*card, error) {
+	var legacy []*card
 	for t, name := range tableNames {
-		rows, err := db.W.QueryContext(ctx, "SELECT doc FROM "+name+" ORDER BY seq")
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
-		}
-		for rows.Next() {
-			var doc []byte
-			if err := rows.Scan(&doc); err != nil {
-				_ = rows.Close()
-				return fmt.Errorf("reading %s: %w", name, err)
-			}
-			if err := w.loadRow(t, doc); err != nil {
-				_ = rows.Close()
-				return fmt.Errorf("reading %s: %w", name, err)
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
+		if err := w.loadTable(ctx, db, t, &legacy); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
 		}
 	}
-	return nil
+	return legacy, nil
 }
 
-// loadRow decodes one document into memory.
-func (w *Wallet) loadRow(table int, doc []byte) error {
+// loadTable reads one table into memory.
+func (w *Wallet) loadTable(ctx context.Context, db *store.DB, t int, legacy *[]*card) error {
+	rows, err := db.W.QueryContext(ctx, "SELECT id, doc FROM "+tableNames[t]+" ORDER BY seq")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return err
+		}
+		if err := w.loadRow(t, id, doc, legacy); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// loadRow decodes one document into memory; a card whose row holds its token in clear is
+// added to legacy.
+func (w *Wallet) loadRow(table int, id string, doc []byte, legacy *[]*card) error {
 	var seq int64
 	var err error
 	switch table {
@@ -104,9 +117,10 @@ func (w *Wallet) loadRow(table int, doc []byte) error {
 		}
 	case tableDevices:
 		d := &device{}
-		if err = json.Unmarshal(doc, d); err == nil {
-			w.devices[d.ID], seq = d, d.Seq
+		if err = json.Unmarshal(doc, d); err == nil && d.Revoked.IsZero() {
+			w.devices[d.ID] = d
 		}
+		seq = d.Seq
 	case tableChallenges:
 		c := &challenge{}
 		if err = json.Unmarshal(doc, c); err == nil {
@@ -114,12 +128,22 @@ func (w *Wallet) loadRow(table int, doc []byte) error {
 		}
 	case tableCards:
 		c := &card{}
-		if err = json.Unmarshal(doc, c); err == nil {
-			w.addCard(c)
-			seq = c.Seq
+		if err = json.Unmarshal(doc, c); err != nil {
+			return err
 		}
+		old, err := w.loadCardToken(c)
+		if err != nil {
+			return err
+		}
+		if old {
+			*legacy = append(*legacy, c)
+		}
+		w.addCard(c)
+		seq = c.Seq
 	case tableMeta:
-		w.stan, err = strconv.ParseInt(string(doc), 10, 64)
+		if id == metaSTAN {
+			w.stan, err = strconv.ParseInt(string(doc), 10, 64)
+		}
 		return err
 	default:
 		seq, err = w.loadMoney(table, doc)

@@ -76,7 +76,8 @@ func (w *Wallet) CreateTransfer(ctx context.Context, call Call, in NewTransfer) 
 	if err != nil {
 		return TransferView{}, err
 	}
-	if err := w.confirm(ctx, tp.from, in.Confirmation); err != nil {
+	want := Purpose{Operation: opTransfer, CardID: tp.c.ID, ToPhone: in.ToPhone, Amount: in.Amount}
+	if err := w.confirm(ctx, tp.from, in.Confirmation, want); err != nil {
 		return TransferView{}, err
 	}
 	t := &transfer{ID: newID("trf"), FromUser: tp.from.ID, ToUser: tp.to.ID, CardID: tp.c.ID, ToCardID: tp.toC.ID,
@@ -157,11 +158,17 @@ func (w *Wallet) startTransfer(ctx context.Context, call Call, t *transfer, tp t
 	acc := w.p2pAcceptor(tp.c.Brand)
 	var pull bandeira.Authorization
 	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
+		if err := removedCard(tp.c); err != nil {
+			return err
+		}
+		if !tp.toC.Removed.IsZero() {
+			return newError(http.StatusUnprocessableEntity, "recipient_cannot_receive", "the recipient has no card to receive money on")
+		}
 		if err := w.checkLimits(t); err != nil {
 			return err
 		}
 		t.Pull, t.Created, t.Seq = w.newKey(b, acc), w.now().UTC(), w.nextSeq()
-		pull = w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(tp.c.Token), tp.c.TokenExpiry, t.Amount, acc, t.Pull)
+		pull = w.request(bandeira.MTIFinancial, procFunding, bandeira.PAN(tp.c.number), tp.c.TokenExpiry, t.Amount, acc, t.Pull)
 		w.sign(&pull, tp.c)
 		w.save(b, tableCards, tp.c.ID, tp.c.Seq, tp.c)
 		w.addTransfer(t)
@@ -228,7 +235,7 @@ func (w *Wallet) runTransfer(ctx context.Context, t *transfer, tp transferPartie
 	var push bandeira.Authorization
 	err := w.write(ctx, func(b *store.Batch[store.Upserts]) error {
 		t.Status, t.Push = statusPulled, w.newKey(b, pushAcc)
-		push = w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(tp.toC.Token), tp.toC.TokenExpiry, t.Amount, pushAcc, t.Push)
+		push = w.request(bandeira.MTIFinancial, procCredit, bandeira.PAN(tp.toC.number), tp.toC.TokenExpiry, t.Amount, pushAcc, t.Push)
 		w.sign(&push, tp.toC)
 		w.save(b, tableCards, tp.toC.ID, tp.toC.Seq, tp.toC)
 		w.save(b, tableTransfers, t.ID, t.Seq, t)

@@ -30,6 +30,14 @@ type UserView struct {
 	DefaultCardID string    `json:"default_card_id,omitempty"`
 }
 
+// CreatedUser is the answer to POST /v1/users: the user and the bearer token that every
+// request acting for the user must carry (Authorization: Bearer). A replay of the request
+// (the same Idempotency-Key) answers the same token.
+type CreatedUser struct {
+	UserView
+	Token string `json:"token"`
+}
+
 // e164 is a phone number in E.164: +, a country code not starting with 0, 8 to 15
 // digits in all.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
@@ -159,7 +167,7 @@ func (w *Wallet) SetPIN(ctx context.Context, userID string, in SetPIN) (UserView
 			return UserView{}, newError(http.StatusBadRequest, "confirmation_required",
 				"changing a PIN needs a confirmation with the current PIN or a device")
 		}
-		if err := w.confirm(ctx, u, in.Confirmation); err != nil {
+		if err := w.confirm(ctx, u, in.Confirmation, Purpose{Operation: opPINChange}); err != nil {
 			return UserView{}, err
 		}
 	}

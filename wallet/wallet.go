@@ -39,6 +39,9 @@ type Options struct {
 	// queue reversals.db, and the key files secret.key (the pepper of PIN hashes and card
 	// fingerprints) and reversals.key (seals the queued messages).
 	Dir string
+	// TokenKeyFile is the key file that seals the cards' token numbers at rest
+	// (<data-dir>/keys/wallet-tokens.key), created (mode 0600) on first use. Required.
+	TokenKeyFile string
 	// Synchronous is SQLite's synchronous setting for both databases ("" for full).
 	Synchronous string
 	// AcquirerID is field 32 of every request: the acquirer the wallet processor is
@@ -71,6 +74,7 @@ type Wallet struct {
 	m         *Metrics
 	now       func() time.Time
 	secret    []byte
+	tokenKey  *seal.Sealer // seals token numbers at rest
 	db        *store.DB
 	w         *store.Writer[store.Upserts, store.Upserts]
 	safStore  *saf.Store
@@ -107,18 +111,25 @@ func Open(ctx context.Context, cfg Config, gw bandeira.Authorizer, opts Options)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("opening the wallet: %w", err)
 	}
-	if opts.Pricer == nil || len(opts.RequestorKey) == 0 || opts.Dir == "" {
-		return nil, errors.New("opening the wallet: a pricer, the requestor key and a directory are required")
+	if opts.Pricer == nil || len(opts.RequestorKey) == 0 || opts.Dir == "" || opts.TokenKeyFile == "" {
+		return nil, errors.New("opening the wallet: a pricer, the requestor key, a directory and a token key file are required")
 	}
 	w := newWallet(cfg, gw, opts)
 	var err error
 	if w.secret, err = seal.LoadOrCreateKey(filepath.Join(opts.Dir, "secret.key")); err != nil {
 		return nil, fmt.Errorf("opening the wallet: %w", err)
 	}
+	if w.tokenKey, err = seal.LoadOrCreate(opts.TokenKeyFile); err != nil {
+		return nil, fmt.Errorf("opening the wallet: %w", err)
+	}
 	if w.db, err = store.Open(ctx, filepath.Join(opts.Dir, "wallet.db"), store.Config{Synchronous: opts.Synchronous, Migrations: migrations}); err != nil {
 		return nil, fmt.Errorf("opening the wallet: %w", err)
 	}
-	if err := w.load(ctx, w.db); err != nil {
+	legacy, err := w.load(ctx, w.db)
+	if err == nil {
+		err = w.sealLegacyTokens(ctx, legacy)
+	}
+	if err != nil {
 		_ = w.db.Close()
 		return nil, fmt.Errorf("opening the wallet: %w", err)
 	}

@@ -67,6 +67,7 @@ type testNet struct {
 	cards       []issuers.Card
 	stan        atomic.Int64
 	sent        atomic.Int64 // requests sent through send, for checking the metrics
+	wallet      walletSessions
 }
 
 // node is one node of a processes topology, as the address file lists it.

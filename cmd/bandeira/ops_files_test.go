@@ -76,6 +76,7 @@ func TestOpsFiles(t *testing.T) {
 		code, _, errOut := runLoadtest(t, "--target", n.gatewayAddr, "--rate", "500", "--requests", "300",
 			"--cards", n.cardsFile(), "--mix", "purchase=60,refund=10,reversal=10,decline=10,installments=10", "--quiet")
 		require.Equal(t, exitOK, code, errOut)
+		driveWalletLoad(t, n)
 		body := n.get("/metrics")
 		names := regexp.MustCompile(`\b((?:bandeira|go|process)_[a-z0-9_]+)`)
 		var exprs []string

@@ -38,12 +38,17 @@ func TestOpsAgainstRealPrometheus(t *testing.T) {
 	promBin, promtool := requireTool(t, "prometheus"), requireTool(t, "promtool")
 	n := mustStartNet(t)
 	driveLoad(t, n)
+	driveWalletLoad(t, n)
 	api := startPrometheus(t, promBin, n.httpAddr())
 
 	require.Eventually(t, func() bool {
 		v, err := api.query(`sum(rate(bandeira_gateway_requests_total{job="bandeira"}[10s])) > 0 and sum(rate(bandeira_acquirer_journal_commit_duration_seconds_count[10s])) > 0`)
 		return err == nil && len(v) > 0
 	}, 45*time.Second, 200*time.Millisecond, "prometheus never saw bandeira's traffic:\n%s", api.logs)
+	require.Eventually(t, func() bool {
+		v, err := api.query(`sum(increase(bandeira_wallet_payments_total{job="bandeira"}[10s])) > 0 and sum(increase(bandeira_wallet_transfers_total[10s])) > 0`)
+		return err == nil && len(v) > 0
+	}, 45*time.Second, 200*time.Millisecond, "prometheus never saw the wallet's traffic:\n%s", api.logs)
 
 	t.Run("every dashboard panel's query returns data", func(t *testing.T) {
 		queries := dashboardQueries(t)

@@ -56,7 +56,7 @@ func (m *Main) buildWallet(ctx context.Context, gatewayAddr string) (*walletNode
 		merchants = append(merchants, wallet.Merchant{ID: mc.ID, Name: mc.Name, MCC: mc.MCC, City: mc.City})
 	}
 	w, err := wallet.Open(ctx, cfg.Wallet, gw, wallet.Options{
-		Dir: walletDir(cfg.DataDir), Synchronous: cfg.Issuers.Ledger.Synchronous, AcquirerID: cfg.Gateway.AcquirerID,
+		Dir: walletDir(cfg.DataDir), TokenKeyFile: walletTokenKeyPath(cfg.DataDir), Synchronous: cfg.Issuers.Ledger.Synchronous, AcquirerID: cfg.Gateway.AcquirerID,
 		RequestorKey: key, Merchants: merchants, Pricer: prices, Log: m.Log,
 		Metrics: wallet.NewMetrics(m.Registry), SAFMetrics: m.safMetrics(),
 	})
@@ -146,6 +146,12 @@ func (m *Main) WalletAddr() string {
 
 // walletDir is where the wallet keeps its data.
 func walletDir(dataDir string) string { return filepath.Join(dataDir, "wallet") }
+
+// walletTokenKeyPath is the key that seals the wallet's token numbers at rest, beside the
+// data directory's other sealing keys (it stays on --reset, as they do).
+func walletTokenKeyPath(dataDir string) string {
+	return filepath.Join(dataDir, "keys", "wallet-tokens.key")
+}
 
 // dialable turns a listen address into one to dial: a server on every interface is
 // dialed on loopback.

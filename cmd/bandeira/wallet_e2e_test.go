@@ -158,6 +158,22 @@ func TestWalletEndToEnd(t *testing.T) {
 			require.Equal(t, before, n.balance(anaDebit), "the pull was reversed at the issuer")
 			require.Equal(t, entries, n.metric("bandeira_acquirer_journal_entries_total"), "the acquirer journals neither leg nor the reversal")
 		})
+		t.Run("a removed card and a cancelled charge pay nothing, and the gateway sees nothing of them", func(t *testing.T) {
+			spare := n.walletCard(ana, n.nthCard("sicredi", bandeira.Visa, bandeira.Debit, 2))
+			n.walletMust(http.StatusNoContent, "DELETE", "/v1/users/"+ana+"/cards/"+spare.str("id"), nil)
+			chg := n.walletMust(http.StatusCreated, "POST", "/v1/charges", map[string]any{"merchant_id": "PADARIA00000001",
+				"to_phone": "+5511987650001", "amount": 990, "description": "Pão"}).str("id")
+			require.Equal(t, "cancelled", n.walletMust(http.StatusOK, "POST", "/v1/charges/"+chg+"/cancel",
+				map[string]string{"merchant_id": "PADARIA00000001"}).str("status"))
+			sent := n.gatewayRequests()
+			r := n.walletDo("POST", "/v1/payments", map[string]any{"user_id": ana, "card_id": spare.str("id"), "merchant_id": "WACATALOGO00001",
+				"items": []map[string]any{{"product_id": "pao-de-mel-6", "quantity": 1}}, "confirmation": map[string]string{"pin": "246810"}})
+			require.Equal(t, "card_not_found", r.code(), "%s", r.raw)
+			r = n.walletDo("POST", "/v1/charges/"+chg+"/pay", map[string]any{"user_id": ana, "card_id": anaCard.str("id"),
+				"confirmation": map[string]string{"pin": "246810"}})
+			require.Equal(t, "charge_cancelled", r.code(), "%s", r.raw)
+			require.Equal(t, sent, n.gatewayRequests())
+		})
 		t.Run("what was answered survives kill -9", func(t *testing.T) {
 			n.crash()
 			require.Equal(t, "approved", n.walletMust(http.StatusOK, "GET", "/v1/payments/"+payment.str("id"), nil).str("status"))
@@ -212,10 +228,12 @@ func checkTokenLogs(t *testing.T, n *testNet, pan, token bandeira.PAN) {
 // that the gateway saw none of it.
 func walletBadInput(t *testing.T, n *testNet, ana, bia, anaCard, biaCard string) {
 	device := newDevice(t, n, bia, "975310")
-	used := device.confirmation(t, n, bia)
+	toAna := transferPurpose(biaCard, "+5511987650001", 100)
+	used := device.confirmation(t, n, bia, toAna)
 	n.walletMust(http.StatusCreated, "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
 		"to_phone": "+5511987650001", "amount": 100, "confirmation": used})
-	expired, wrong := device.challenge(t, n, bia), device.confirmation(t, n, bia)
+	expired, wrong := device.challenge(t, n, bia, toAna), device.confirmation(t, n, bia, toAna)
+	otherAmount := device.confirmation(t, n, bia, toAna)
 	wrong["signature"] = used["signature"]
 	sent := n.gatewayRequests()
 	pay := func(edit func(b map[string]any)) map[string]any {
@@ -256,6 +274,8 @@ func walletBadInput(t *testing.T, n *testNet, ana, bia, anaCard, biaCard string)
 			"to_phone": "+5511987650001", "amount": 100, "confirmation": used}, 409, "challenge_used"},
 		{"a wrong signature", "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
 			"to_phone": "+5511987650001", "amount": 100, "confirmation": wrong}, 403, "invalid_signature"},
+		{"a challenge issued for another amount", "POST", "/v1/transfers", map[string]any{"from_user_id": bia, "card_id": biaCard,
+			"to_phone": "+5511987650001", "amount": 9_900, "confirmation": otherAmount}, 403, "challenge_mismatch"},
 	}
 	for _, c := range cases {
 		r := n.walletDo(c.method, c.path, c.body)

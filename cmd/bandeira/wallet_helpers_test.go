@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -66,6 +67,9 @@ func (n *testNet) walletDo(method, path string, body any, headers ...string) api
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if token := n.wallet.tokenFor(path, body); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -76,6 +80,7 @@ func (n *testNet) walletDo(method, path string, body any, headers ...string) api
 	require.NoError(n.t, err)
 	r := apiResponse{status: resp.StatusCode, raw: raw}
 	_ = json.Unmarshal(raw, &r.body)
+	n.wallet.remember(r)
 	return r
 }
 
@@ -118,7 +123,8 @@ func (n *testNet) nthCard(issuer string, brand bandeira.Brand, product bandeira.
 }
 
 // walletToken reads a card's token number and expiry from the wallet's database (which
-// only the test reads: the API shows the last 4 digits).
+// only the test reads: the API shows the last 4 digits), opening the sealed number with
+// the wallet's token key as the wallet does.
 func (n *testNet) walletToken(cardID string) (bandeira.PAN, string) {
 	n.t.Helper()
 	db, err := store.OpenReadOnly(filepath.Join(n.dataDir(), "wallet", "wallet.db"), 1)
@@ -127,11 +133,17 @@ func (n *testNet) walletToken(cardID string) (bandeira.PAN, string) {
 	var doc []byte
 	require.NoError(n.t, db.QueryRow("SELECT doc FROM cards WHERE id = ?", cardID).Scan(&doc))
 	var c struct {
-		Token       string `json:"token"`
+		SealedToken []byte `json:"sealed_token"`
 		TokenExpiry string `json:"token_expiry"`
 	}
 	require.NoError(n.t, json.Unmarshal(doc, &c))
-	return bandeira.PAN(c.Token), c.TokenExpiry
+	key, err := seal.LoadOrCreate(filepath.Join(n.dataDir(), "keys", "wallet-tokens.key"))
+	require.NoError(n.t, err)
+	plain, err := key.Open(c.SealedToken)
+	require.NoError(n.t, err)
+	id, number, ok := strings.Cut(string(plain), "\x00")
+	require.True(n.t, ok && id == cardID, "the sealed token names its card")
+	return bandeira.PAN(number), c.TokenExpiry
 }
 
 // requestorKey reads the wallet's token requestor key, which the networks hold too.
@@ -210,10 +222,10 @@ type device struct {
 	key *ecdsa.PrivateKey
 }
 
-// challenge is a challenge the wallet issued.
+// challenge is a challenge the wallet issued: the device signs message.
 type challenge struct {
-	id, nonce string
-	expires   time.Time
+	id, message string
+	expires     time.Time
 }
 
 // newDevice registers a fresh ECDSA P-256 key for a user, confirmed with the PIN.
@@ -227,17 +239,17 @@ func newDevice(t *testing.T, n *testNet, userID, pin string) device {
 	return device{id: id, key: key}
 }
 
-// challenge asks the wallet for a challenge for d.
-func (d device) challenge(t *testing.T, n *testNet, userID string) challenge {
-	r := n.walletMust(http.StatusCreated, "POST", "/v1/challenges", map[string]string{"user_id": userID, "device_id": d.id})
+// challenge asks the wallet for a challenge for d that confirms purpose (the API's "for").
+func (d device) challenge(t *testing.T, n *testNet, userID string, purpose map[string]any) challenge {
+	r := n.walletMust(http.StatusCreated, "POST", "/v1/challenges", map[string]any{"user_id": userID, "device_id": d.id, "for": purpose})
 	exp, err := time.Parse(time.RFC3339Nano, r.str("expires_at"))
 	require.NoError(t, err)
-	return challenge{id: r.str("id"), nonce: r.str("nonce"), expires: exp}
+	return challenge{id: r.str("id"), message: r.str("message"), expires: exp}
 }
 
 // sign signs c as WebCrypto does (r‖s) and returns the confirmation.
 func (d device) sign(t *testing.T, c challenge) map[string]string {
-	digest := sha256.Sum256([]byte(c.nonce))
+	digest := sha256.Sum256([]byte(c.message))
 	r, s, err := ecdsa.Sign(rand.Reader, d.key, digest[:])
 	require.NoError(t, err)
 	raw := make([]byte, 64)
@@ -246,7 +258,12 @@ func (d device) sign(t *testing.T, c challenge) map[string]string {
 	return map[string]string{"device_id": d.id, "challenge_id": c.id, "signature": base64.StdEncoding.EncodeToString(raw)}
 }
 
-// confirmation asks for a challenge and signs it.
-func (d device) confirmation(t *testing.T, n *testNet, userID string) map[string]string {
-	return d.sign(t, d.challenge(t, n, userID))
+// confirmation asks for a challenge for purpose and signs it.
+func (d device) confirmation(t *testing.T, n *testNet, userID string, purpose map[string]any) map[string]string {
+	return d.sign(t, d.challenge(t, n, userID, purpose))
+}
+
+// transferPurpose is what a device confirms for a transfer.
+func transferPurpose(cardID, toPhone string, amount int64) map[string]any {
+	return map[string]any{"operation": "transfer", "card_id": cardID, "to_phone": toPhone, "amount": amount}
 }

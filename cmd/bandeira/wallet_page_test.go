@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"testing"
@@ -91,6 +92,11 @@ func TestWalletPageInChromium(t *testing.T) {
 	})
 	t.Run("the API agrees with the page", func(t *testing.T) {
 		ana := n.walletMust(http.StatusOK, "GET", "/v1/users?phone=%2B5511987650001", nil).body["users"].([]any)[0].(map[string]any)["id"].(string)
+		var tokens map[string]string
+		require.NoError(t, json.Unmarshal([]byte(wd.script("return localStorage.getItem('wallet.tokens')").(string)), &tokens))
+		require.Contains(t, tokens, ana, "the page keeps the token of the user it registered")
+		require.Equal(t, http.StatusUnauthorized, n.walletDo("GET", "/v1/users/"+ana+"/activity", nil).status, "the API wants Ana's token")
+		n.wallet.adopt(ana, tokens[ana])
 		items := n.walletMust(http.StatusOK, "GET", "/v1/users/"+ana+"/activity", nil).body["items"].([]any)
 		require.Len(t, items, 3)
 		require.Equal(t, "approved", items[0].(map[string]any)["status"])

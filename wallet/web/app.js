@@ -3,13 +3,18 @@
 // /v1/openapi.json); money is integer centavos everywhere, formatted as reais here.
 
 const $ = (sel) => document.querySelector(sel);
-const state = { user: null, users: [], cards: [], merchants: [], chat: null, cart: {}, catalog: [], device: null, confirm: null };
+const state = { user: null, token: null, users: [], cards: [], merchants: [], chat: null, cart: {}, catalog: [], device: null, confirm: null };
+// The bearer tokens of the users registered in this browser, by user ID: the wallet acts
+// for a user only with that user's token.
+const tokens = JSON.parse(localStorage.getItem('wallet.tokens') || '{}');
+function saveToken(id, token) { tokens[id] = token; localStorage.setItem('wallet.tokens', JSON.stringify(tokens)); }
 
 // ---- API ----------------------------------------------------------------------------
 async function api(method, path, body, idempotencyKey) {
   const headers = { 'X-App': $('#app-select').value };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  if (state.token) headers.Authorization = 'Bearer ' + state.token;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
@@ -51,11 +56,12 @@ async function loadUsers(select) {
   state.users = (await api('GET', '/v1/users')).users;
   const sel = $('#user-select');
   sel.replaceChildren(el('option', { value: '' }, '— pick a user —'));
-  for (const u of state.users) sel.append(el('option', { value: u.id }, `${u.name} (${u.phone})`));
+  for (const u of state.users) if (tokens[u.id]) sel.append(el('option', { value: u.id }, `${u.name} (${u.phone})`));
   if (select) sel.value = select;
 }
 async function selectUser(id) {
-  localStorage.setItem('wallet.user', id);
+  if (id && !tokens[id]) { toast('This browser holds no session for that user', true); id = ''; }
+  localStorage.setItem('wallet.user', id); state.token = tokens[id] || null;
   state.user = id ? await api('GET', '/v1/users/' + id) : null;
   $('#cards-btn').disabled = !state.user;
   state.chat = null; state.cart = {};
@@ -157,9 +163,11 @@ async function openActivity() {
 }
 
 // ---- confirmations ------------------------------------------------------------------------
-function openConfirm(title, summary, cards, credit, submit) {
+// purpose(cardId) is what a fingerprint challenge confirms: the server binds the challenge
+// to it, and the device signs a message that spells it out.
+function openConfirm(title, summary, cards, credit, purpose, submit) {
   if (cards.length === 0) return toast('Add a suitable card first (Cards & security).', true);
-  state.confirm = { submit, key: newKey() };
+  state.confirm = { submit, purpose, key: newKey() };
   $('#confirm-title').textContent = title; $('#confirm-summary').textContent = summary;
   $('#confirm-card').replaceChildren(...cards.map((c) => el('option', { value: c.id }, `${c.brand} ${c.product} •••• ${c.last4} (${c.issuer})`)));
   const inst = $('#confirm-installments');
@@ -182,7 +190,8 @@ async function runConfirm(confirmation) {
   }
 }
 function confirmPayment(m, items, total) {
-  openConfirm('Pay ' + m.name, `${brl(total)} — ${items.length} item(s)`, state.cards, true, async (cardId, confirmation, installments, key) => {
+  const purpose = (cardId) => ({ operation: 'payment', card_id: cardId, merchant_id: m.id, amount: total });
+  openConfirm('Pay ' + m.name, `${brl(total)} — ${items.length} item(s)`, state.cards, true, purpose, async (cardId, confirmation, installments, key) => {
     const body = { user_id: state.user.id, card_id: cardId, merchant_id: m.id, items, confirmation };
     if (installments && installments > 1) body.installments = installments;
     const p = await api('POST', '/v1/payments', body, key);
@@ -191,7 +200,8 @@ function confirmPayment(m, items, total) {
   });
 }
 function confirmCharge(c) {
-  openConfirm('Pay bill', `${brl(c.amount)} — ${c.description}`, state.cards, true, async (cardId, confirmation, installments, key) => {
+  const purpose = (cardId) => ({ operation: 'charge_payment', charge_id: c.id, card_id: cardId });
+  openConfirm('Pay bill', `${brl(c.amount)} — ${c.description}`, state.cards, true, purpose, async (cardId, confirmation, installments, key) => {
     const body = { user_id: state.user.id, card_id: cardId, confirmation };
     if (installments && installments > 1) body.installments = installments;
     const p = await api('POST', `/v1/charges/${c.id}/pay`, body, key);
@@ -200,7 +210,8 @@ function confirmCharge(c) {
 }
 function confirmTransfer(u, amount, message) {
   const debit = state.cards.filter((c) => c.product !== 'credit');
-  openConfirm('Send money', `${brl(amount)} to ${u.name}`, debit, false, async (cardId, confirmation, _i, key) => {
+  const purpose = (cardId) => ({ operation: 'transfer', card_id: cardId, to_phone: u.phone, amount });
+  openConfirm('Send money', `${brl(amount)} to ${u.name}`, debit, false, purpose, async (cardId, confirmation, _i, key) => {
     const t = await api('POST', '/v1/transfers', { from_user_id: state.user.id, card_id: cardId, to_phone: u.phone, amount, message, confirmation }, key);
     say(transferBubble({ transfer: t, direction: 'out' }));
     $('#send-amount').value = ''; $('#send-message').value = '';
@@ -242,8 +253,9 @@ async function registerDevice() {
 }
 async function fingerprint() {
   try {
-    const ch = await api('POST', '/v1/challenges', { user_id: state.user.id, device_id: state.device.id });
-    const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, state.device.key, new TextEncoder().encode(ch.nonce));
+    const c = state.confirm; if (!c) return;
+    const ch = await api('POST', '/v1/challenges', { user_id: state.user.id, device_id: state.device.id, for: c.purpose($('#confirm-card').value) });
+    const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, state.device.key, new TextEncoder().encode(ch.message));
     await runConfirm({ device_id: state.device.id, challenge_id: ch.id, signature: b64(sig) });
   } catch (e) { toast(e.message, true); }
 }
@@ -264,6 +276,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     e.preventDefault();
     try {
       const u = await api('POST', '/v1/users', { name: $('#onboard-name').value, phone: $('#onboard-phone').value }, newKey());
+      saveToken(u.id, u.token);
       $('#onboard-dialog').close(); await loadUsers(u.id); await selectUser(u.id);
     } catch (err) { toast(err.message, true); }
   });
