@@ -20,7 +20,8 @@ import (
 
 // Environment variables of the chaos test (docs/faults.md, "Chaos test").
 const (
-	chaosSeedEnv     = "BANDEIRA_CHAOS_SEED"     // the seed of the traffic and the faults
+	chaosSeedEnv     = "BANDEIRA_CHAOS_SEED"     // the seed of the traffic and the faults; "random": the clock
+	chaosSeed        = 20200615                  // the default seed (WhatsApp Pay's launch in Brazil)
 	chaosDurationEnv = "BANDEIRA_CHAOS_DURATION" // how long faults and traffic run, e.g. 10m
 	chaosKeepEnv     = "BANDEIRA_CHAOS_KEEP"     // where to copy the data directory of a failed run
 	chaosDefault     = 40 * time.Second
@@ -90,12 +91,17 @@ func TestChaosUnderFaults(t *testing.T) {
 	require.Positive(t, rec.standIn, "some approvals in stand-in")
 }
 
-// chaosSettings reads the seed (default: the clock) and the duration (default 40 s).
+// chaosSettings reads the seed (default chaosSeed, so that a failure in CI replays) and
+// the duration (default 40 s).
 func chaosSettings(t *testing.T) (uint64, time.Duration) {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv(chaosSeedEnv); s != "" {
+	seed := uint64(chaosSeed)
+	switch s := os.Getenv(chaosSeedEnv); s {
+	case "":
+	case "random":
+		seed = uint64(time.Now().UnixNano())
+	default:
 		v, err := strconv.ParseUint(s, 10, 64)
-		require.NoError(t, err, chaosSeedEnv)
+		require.NoError(t, err, "%s is a number or \"random\"", chaosSeedEnv)
 		seed = v
 	}
 	d := chaosDefault
