@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os/exec"
 	"sort"
 	"strings"
 	"syscall"
@@ -38,22 +37,16 @@ type chaosFaults struct {
 	n        *testNet
 	rng      *rand.Rand
 	start    time.Time
-	restart  map[string][]string      // by role: the command the supervisor logged
-	procs    map[string]*chaosProcess // by role: the node process this test started again
-	episodes map[string]int           // faults set, by kind
-	injected map[string]float64       // calls a fault was injected into, by the metric's kind
-	schedule []string                 // what was done when, for the log
-}
-
-// chaosProcess is a node this test started again with its restart command.
-type chaosProcess struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
+	restart  map[string][]string     // by role: the command the supervisor logged
+	procs    map[string]*startedNode // by role: the node process this test started again
+	episodes map[string]int          // faults set, by kind
+	injected map[string]float64      // calls a fault was injected into, by the metric's kind
+	schedule []string                // what was done when, for the log
 }
 
 func newChaosFaults(t *testing.T, n *testNet, seed uint64) *chaosFaults {
 	f := &chaosFaults{t: t, n: n, rng: rand.New(rand.NewPCG(seed, 0xfa17)), start: time.Now(),
-		restart: map[string][]string{}, procs: map[string]*chaosProcess{}, episodes: map[string]int{},
+		restart: map[string][]string{}, procs: map[string]*startedNode{}, episodes: map[string]int{},
 		injected: map[string]float64{}}
 	t.Cleanup(f.stopNodes)
 	return f
@@ -148,8 +141,7 @@ func (f *chaosFaults) injectedNow(target string) map[string]float64 {
 func (f *chaosFaults) outage(hold time.Duration, kind, role string, sig syscall.Signal) {
 	f.note("%s: %s", kind, role)
 	if p := f.procs[role]; p != nil {
-		require.NoError(f.t, p.cmd.Process.Signal(sig))
-		<-p.exited
+		p.signal(sig)
 		delete(f.procs, role)
 	} else {
 		require.NoError(f.t, syscall.Kill(f.n.nodes[role].pid, sig))
@@ -163,13 +155,7 @@ func (f *chaosFaults) outage(hold time.Duration, kind, role string, sig syscall.
 
 // startNode starts role's node with its restart command and waits until it is ready.
 func (f *chaosFaults) startNode(role string) {
-	argv := f.restart[role]
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = childEnv()
-	cmd.Stdout, cmd.Stderr = f.n.logs, f.n.logs
-	require.NoError(f.t, cmd.Start())
-	p := &chaosProcess{cmd: cmd, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.exited) }()
+	p := startNode(f.t, f.n, f.restart[role])
 	f.procs[role] = p
 	deadline := time.Now().Add(60 * time.Second)
 	for !f.ready(role) {
@@ -208,8 +194,7 @@ func (f *chaosFaults) stopNodes() {
 	sort.Strings(roles)
 	for _, r := range roles {
 		p := f.procs[r]
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		<-p.exited
+		p.stop()
 		require.Equal(f.t, 0, p.cmd.ProcessState.ExitCode(), "%s's exit status", r)
 		delete(f.procs, r)
 	}

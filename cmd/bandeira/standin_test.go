@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -131,16 +130,7 @@ func TestStandInAdvicesPostWhenTheIssuerIsBack(t *testing.T) {
 		require.Equal(t, 3.0, network("bandeira_saf_depth", queue), "two advices and a reversal wait")
 	})
 	t.Run("delivers the advices once the issuer is back, and the queue drains", func(t *testing.T) {
-		cmd := exec.Command(restart[0], restart[1:]...)
-		cmd.Env = childEnv()
-		cmd.Stdout, cmd.Stderr = n.logs, n.logs
-		require.NoError(t, cmd.Start())
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		outer.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			<-exited
-		})
+		outer.Cleanup(startNode(t, n, restart).stop)
 		require.Eventually(t, func() bool { return network("bandeira_saf_depth", queue) == 0 },
 			60*time.Second, 50*time.Millisecond, "the network's queue to nubank never drained")
 	})

@@ -50,16 +50,7 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	})
 	t.Run("the restart command brings it back and its cards are approved within 5 s", func(t *testing.T) {
 		require.Equal(t, "node", restart[1])
-		cmd := exec.Command(restart[0], restart[1:]...)
-		cmd.Env = childEnv()
-		cmd.Stdout, cmd.Stderr = n.logs, n.logs
-		require.NoError(t, cmd.Start())
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		outer.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			<-exited
-		})
+		outer.Cleanup(startNode(t, n, restart).stop)
 		start := time.Now()
 		require.Eventually(t, func() bool {
 			resp := n.send(n.request("0100", nubank, "000000", 1000))
@@ -102,19 +93,11 @@ func TestAKilledGatewayNodeComesBack(t *testing.T) {
 	require.NoError(t, syscall.Kill(n.nodes["gateway"].pid, syscall.SIGKILL))
 	restart := restartCommand(t, n, "gateway")
 	require.NotContains(t, strings.Join(restart, " "), "--peer-http wallet=", "the wallet is no peer of the admin API")
-	cmd := exec.Command(restart[0], restart[1:]...)
-	cmd.Env = childEnv()
-	cmd.Stdout, cmd.Stderr = n.logs, n.logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-exited
-	})
+	p := startNode(t, n, restart)
+	t.Cleanup(p.stop)
 	require.Eventually(t, func() bool {
 		select {
-		case <-exited:
+		case <-p.exited:
 			return true // reported below
 		default:
 		}
@@ -124,8 +107,8 @@ func TestAKilledGatewayNodeComesBack(t *testing.T) {
 		return err == nil && resp.Get(39) == "00"
 	}, 30*time.Second, 50*time.Millisecond, "the gateway never approved again")
 	select {
-	case <-exited:
-		t.Fatalf("the gateway exited after its restart: %s", cmd.ProcessState)
+	case <-p.exited:
+		t.Fatalf("the gateway exited after its restart: %s", p.cmd.ProcessState)
 	default:
 	}
 }
@@ -151,6 +134,39 @@ func restartCommand(t *testing.T, n *testNet, role string) []string {
 	}, 30*time.Second, 20*time.Millisecond, "the supervisor never logged %s's death", role)
 	return strings.Fields(restart)
 }
+
+// startedNode is a node a test started with a restart command the supervisor logged.
+type startedNode struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has exited
+}
+
+// startNode starts argv as a test child writing to the network's log. The caller stops it
+// (stop), typically in a cleanup.
+func startNode(t testing.TB, n *testNet, argv []string) *startedNode {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = childEnv()
+	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	require.NoError(t, cmd.Start())
+	p := &startedNode{cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	return p
+}
+
+// signal sends sig and waits for the process to exit, killing it after 30 s.
+func (p *startedNode) signal(sig syscall.Signal) {
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// stop stops the node as the supervisor would: SIGTERM, then wait.
+func (p *startedNode) stop() { p.signal(syscall.SIGTERM) }
 
 // TestTLSOnEveryPort runs the network as processes with TLS on every ISO 8583 link and
 // HTTP port, from certificates made for the test: mutual TLS at the front door (the

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -199,21 +198,7 @@ func (n *testNet) crash() {
 // restartNode starts a node again with the command the supervisor logged when it died;
 // the node is stopped when the test ends.
 func restartNode(t *testing.T, n *testNet, role string) {
-	restart := restartCommand(t, n, role)
-	cmd := exec.Command(restart[0], restart[1:]...)
-	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
-	cmd.Stdout, cmd.Stderr = n.logs, n.logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	t.Cleanup(startNode(t, n, restartCommand(t, n, role)).stop)
 }
 
 // device is a device key registered with the wallet, as a test holds it.
