@@ -2,24 +2,44 @@ package acquirer
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bandeira/bandeira"
 )
 
 // find returns the sale or refund journaled under the normalised key k, or nil. A hash hit
-// whose entry has another key is a collision, not a match. It reads from disk what the
-// cache does not hold; j.mu must be held.
+// whose entry has another key is a collision, not a match. A key the index has dropped is
+// looked for on disk, and so is an entry the cache does not hold; j.mu must be held.
 func (j *Journal) find(ctx context.Context, k bandeira.Key) (*tracked, error) {
-	id, ok := j.keys.Candidate(k)
-	if !ok {
+	if id, ok := j.keys.Candidate(k); ok {
+		t, err := j.tracked(ctx, id)
+		if err != nil || t.entry.Key.Normal() == k {
+			return t, err
+		} // else another key with the same hash
+	}
+	if !j.keys.MayBeDropped(k) {
 		return nil, nil
 	}
-	t, err := j.tracked(ctx, id)
-	if err != nil || t.entry.Key.Normal() != k {
-		return nil, err
+	var id int64
+	err := j.readKey.QueryRowContext(ctx, k.TransmissionTime, k.TerminalID,
+		strings.TrimLeft(k.STAN, "0"), strings.TrimLeft(k.AcquirerID, "0")).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	return t, nil
+	if err != nil {
+		return nil, fmt.Errorf("looking for a sale's key on disk: %w", err)
+	}
+	return j.tracked(ctx, id)
+}
+
+// pending reports whether entry id has changes not yet committed, so that the key index
+// keeps its key (while the index is loaded there is no writer and everything is
+// committed). j.mu must be held.
+func (j *Journal) pending(id int64) bool {
+	return j.w != nil && j.cache.Pending(id, j.w.Committed())
 }
 
 // loadIndex rebuilds the key index and the next id from the database (the keys of the
