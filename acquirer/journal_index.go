@@ -2,10 +2,7 @@ package acquirer
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/bandeira/bandeira"
 )
@@ -23,16 +20,36 @@ func (j *Journal) find(ctx context.Context, k bandeira.Key) (*tracked, error) {
 	if !j.keys.MayBeDropped(k) {
 		return nil, nil
 	}
-	var id int64
-	err := j.readKey.QueryRowContext(ctx, k.TransmissionTime, k.TerminalID,
-		strings.TrimLeft(k.STAN, "0"), strings.TrimLeft(k.AcquirerID, "0")).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("looking for a sale's key on disk: %w", err)
+	id, err := j.findOnDisk(ctx, k)
+	if err != nil || id == 0 {
+		return nil, err
 	}
 	return j.tracked(ctx, id)
+}
+
+// findOnDisk returns the id of the sale or refund journaled under the normalised key k,
+// or 0, from the entries of k's terminal and transmission time (entries_key).
+func (j *Journal) findOnDisk(ctx context.Context, k bandeira.Key) (int64, error) {
+	rs, err := j.readKey.QueryContext(ctx, k.TransmissionTime, k.TerminalID)
+	if err != nil {
+		return 0, fmt.Errorf("looking for a sale's key on disk: %w", err)
+	}
+	defer func() { _ = rs.Close() }()
+	for rs.Next() {
+		var id int64
+		var c bandeira.Key
+		if err := rs.Scan(&id, &c.AcquirerID, &c.STAN); err != nil {
+			return 0, fmt.Errorf("looking for a sale's key on disk: %w", err)
+		}
+		c.TerminalID, c.TransmissionTime = k.TerminalID, k.TransmissionTime
+		if c.Normal() == k {
+			return id, nil
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return 0, fmt.Errorf("looking for a sale's key on disk: %w", err)
+	}
+	return 0, nil
 }
 
 // pending reports whether entry id has changes not yet committed, so that the key index
