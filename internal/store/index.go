@@ -14,8 +14,8 @@ const filterBitsPerKey = 512
 // IndexConfig is what an Index needs from its owner. The zero value is an index that keeps
 // every key for good.
 type IndexConfig[K comparable] struct {
-	// Size is how many keys to make room for up front (at least the capacity of the first
-	// generation when Capacity is set).
+	// Size is how many keys to make room for up front (no more than Capacity when it is
+	// set).
 	Size int
 	// Capacity bounds the memory: a generation takes Capacity keys before it turns old and
 	// the previous old one is dropped, so the index holds between Capacity and 2×Capacity
