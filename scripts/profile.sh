@@ -37,7 +37,11 @@ cleanup() {
 		kill -INT "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
-	rm -rf "$work/data" "$work/bandeira" # the profile and reports stay in the output directory
+	if [ "$out" = "$work/out" ]; then
+		rm -rf "$work/data" "$work/bandeira" # the profile and reports stay in $work/out
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
