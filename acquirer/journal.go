@@ -39,6 +39,11 @@ type JournalOptions struct {
 	// the cache (so up to twice as many, plus those of the commits in flight); the rest
 	// are read from disk when a duplicate or reversal names them. 0 means 16384.
 	CacheEntries int
+	// KeysInMemory bounds the sale and refund keys indexed in memory, per generation (0
+	// means 131072): between one and two times this many of the newest keys are in
+	// memory, plus those not yet committed. A key out of memory is looked for on disk (the
+	// partial index entries_key), so a duplicate or reversal of an old sale still finds it.
+	KeysInMemory int
 	// HoldExpiry is how long, by Now, an 0100 hold may stay uncaptured before the journal
 	// records its expiry, as the issuers release it: use issuers.ledger.hold_expiry. 0
 	// means 7 days.
@@ -58,14 +63,15 @@ type JournalOptions struct {
 // failed commit fails the journal for good (ErrJournalFailed). It is safe for concurrent
 // use.
 //
-// Its memory is bounded but for a few bytes per sale or refund. In memory: a key index
-// from a 64-bit hash of each sale's and refund's request key (in normal form) to its entry
-// id (about 25 bytes an entry, rebuilt on open from the keys alone, with an exact map for
-// the rare hash collision), and a cache of the sales and refunds recorded or touched
-// lately, whole and with their fee after amendments (JournalOptions.CacheEntries), which
-// never drops one whose changes are not yet committed. Read from disk, through the
-// read-only handle: a duplicate's or reversal's original that the cache has dropped (the
-// entry by id, and its amendments' fees by the partial index on original_id).
+// Its memory is bounded (but for the 0100 holds not yet resolved). In memory: a key index
+// from a 64-bit hash of the newest sales' and refunds' request keys (in normal form) to
+// their entry ids (about 25 bytes an entry, JournalOptions.KeysInMemory, rebuilt on open
+// from the newest keys, with an exact map for the rare hash collision), and a cache of the
+// sales and refunds recorded or touched lately, whole and with their fee after amendments
+// (JournalOptions.CacheEntries); neither drops one whose changes are not yet committed.
+// Read from disk, through the read-only handle: a key the index has dropped (by the
+// partial index entries_key), and a duplicate's or reversal's original that the cache has
+// dropped (the entry by id, and its amendments' fees by the partial index on original_id).
 type Journal struct {
 	acq     *Acquirer
 	db      *store.DB
@@ -79,6 +85,7 @@ type Journal struct {
 
 	readEntry   *sql.Stmt // selectEntry, on db.R
 	readAmended *sql.Stmt // selectAmended, on db.R
+	readKey     *sql.Stmt // selectKey, on db.R
 
 	mu     sync.Mutex
 	nextID int64
@@ -114,9 +121,13 @@ func OpenJournal(ctx context.Context, path string, acq *Acquirer, opts JournalOp
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = defaultSweepInterval
 	}
-	j := &Journal{acq: acq, now: opts.Now, metrics: opts.Metrics, keys: store.NewIndex(0, opts.keyHash),
-		expiry: opts.HoldExpiry, log: opts.Log.With().Str("component", "journal").Logger(),
+	if opts.KeysInMemory <= 0 {
+		opts.KeysInMemory = defaultKeysInMemory
+	}
+	j := &Journal{acq: acq, now: opts.Now, metrics: opts.Metrics, expiry: opts.HoldExpiry, log: opts.Log.With().Str("component", "journal").Logger(),
 		stopSweep: make(chan struct{}), swept: make(chan struct{})}
+	j.keys = store.NewIndex(store.IndexConfig[bandeira.Key]{Capacity: opts.KeysInMemory, Pending: j.pending,
+		Hash: opts.keyHash})
 	for k := EntrySale; k <= EntryExpiry; k++ {
 		j.counts[k] = opts.Metrics.JournalEntries.WithLabelValues(k.String())
 	}
@@ -152,7 +163,7 @@ func (j *Journal) open(ctx context.Context, path, synchronous string) error {
 	for _, p := range []struct {
 		st **sql.Stmt
 		q  string
-	}{{&j.readEntry, selectEntry}, {&j.readAmended, selectAmended}} {
+	}{{&j.readEntry, selectEntry}, {&j.readAmended, selectAmended}, {&j.readKey, selectKey}} {
 		if *p.st, err = j.db.R.PrepareContext(ctx, p.q); err != nil {
 			return fmt.Errorf("preparing lookups: %w", err)
 		}
@@ -166,7 +177,7 @@ func (j *Journal) open(ctx context.Context, path, synchronous string) error {
 // closeDBs closes the statements and databases open so far.
 func (j *Journal) closeDBs() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{j.readEntry, j.readAmended} {
+	for _, st := range []*sql.Stmt{j.readEntry, j.readAmended, j.readKey} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -10,6 +10,10 @@ import (
 // defaultCacheEntries is JournalOptions.CacheEntries when it is 0.
 const defaultCacheEntries = 16384
 
+// defaultKeysInMemory is JournalOptions.KeysInMemory when it is 0: at about 25 bytes a
+// key, the index takes at most about 7 MB (two generations), plus the keys not committed.
+const defaultKeysInMemory = 131072
+
 // tracked is a sale or refund as it stands after its reversals, completions and expiry.
 type tracked struct {
 	entry    Entry        // the entry as first recorded

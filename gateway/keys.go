@@ -45,6 +45,11 @@ type KeysOptions struct {
 	// Window is how far back the keys are loaded at open (the gateway's duplicate
 	// window); older ones are deleted. 0 means 24 h.
 	Window time.Duration
+	// Capacity bounds how many keys of the window are loaded at open, the newest first
+	// (the gateway's duplicate capacity, beyond which it would forget the oldest anyway),
+	// so that opening takes memory for the capacity, not for a day of traffic. 0 loads
+	// every key of the window.
+	Capacity int
 	// Synchronous is SQLite's synchronous setting: full (the default), normal or off.
 	Synchronous string
 	// Now is the clock that dates the window at open; nil means time.Now.
@@ -98,7 +103,7 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 	}
 	k := &Keys{db: db, pans: opts.PANHasher, log: opts.Log.With().Str("component", "gateway_keys").Logger()}
 	since := opts.Now().Add(-opts.Window).UnixNano()
-	if err := k.load(ctx, since); err != nil {
+	if err := k.load(ctx, since, opts.Capacity); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening the gateway's keys %s: %w", path, err)
 	}

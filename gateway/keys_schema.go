@@ -56,15 +56,19 @@ func (r *keyRow) appendArgs(args []any) []any {
 		string(r.res.Code), r.res.AuthCode, r.res.Issuer, string(r.res.Brand), string(r.res.Product))
 }
 
-// load deletes the rows older than since, reads the others in id order and the next id.
-func (k *Keys) load(ctx context.Context, since int64) error {
+// load deletes the rows older than since, reads the newest limit of the others (0: all)
+// in id order, and the next id.
+func (k *Keys) load(ctx context.Context, since int64, limit int) error {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
 	if _, err := k.db.W.ExecContext(ctx, "DELETE FROM keys WHERE at < ?", since); err != nil {
 		return fmt.Errorf("deleting keys older than the window: %w", err)
 	}
 	if err := k.db.W.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM keys").Scan(&k.nextID); err != nil {
 		return fmt.Errorf("reading the next id: %w", err)
 	}
-	rs, err := k.db.W.QueryContext(ctx, "SELECT "+keyColumns+" FROM keys ORDER BY id")
+	rs, err := k.db.W.QueryContext(ctx, "SELECT * FROM (SELECT "+keyColumns+" FROM keys ORDER BY id DESC LIMIT ?) ORDER BY id", limit)
 	if err != nil {
 		return fmt.Errorf("reading the keys: %w", err)
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -167,4 +168,36 @@ func TestDurableKeysKeepNoPAN(t *testing.T) {
 func TestOpenKeysNeedsAPANHasher(t *testing.T) {
 	_, err := OpenKeys(context.Background(), KeysPath(t.TempDir()), KeysOptions{})
 	require.ErrorContains(t, err, "PAN hasher")
+}
+
+func TestDurableKeysLoadCapacity(t *testing.T) {
+	t.Run("opening loads the newest Capacity keys of the window, in order", func(t *testing.T) {
+		d := newDurable(t)
+		h := d.start()
+		for i := 1; i <= 5; i++ {
+			a := purchase()
+			a.STAN = fmt.Sprintf("%06d", i)
+			require.Equal(t, bandeira.Approved, authorizeOK(t, h, a).Code)
+		}
+		d.stop()
+		pans, err := seal.LoadOrCreateHasher(PANKeyPath(d.dir))
+		require.NoError(t, err)
+		for _, tc := range []struct {
+			capacity int
+			stans    []string
+		}{
+			{2, []string{"4", "5"}},
+			{0, []string{"1", "2", "3", "4", "5"}}, // stored in normal form
+		} {
+			k, err := OpenKeys(context.Background(), KeysPath(d.dir), KeysOptions{PANHasher: pans, Window: time.Hour,
+				Capacity: tc.capacity, Now: d.clock.Now, Log: zerolog.New(zerolog.NewTestWriter(t))})
+			require.NoError(t, err)
+			var stans []string
+			for _, r := range k.loaded {
+				stans = append(stans, r.key.STAN)
+			}
+			require.Equal(t, tc.stans, stans, "capacity %d", tc.capacity)
+			require.NoError(t, k.Close())
+		}
+	})
 }

@@ -21,7 +21,7 @@ import (
 var aLongTimeAgo = time.Unix(1, 0)
 
 // serverConn is one client connection: a read loop that validates frames in order, and a
-// goroutine per accepted request whose response is written under wmu.
+// request goroutine (Server.spawn) per accepted request whose response is written under wmu.
 type serverConn struct {
 	s   *Server
 	nc  net.Conn
@@ -32,6 +32,8 @@ type serverConn struct {
 	peer     *peer          // the remote address's budget
 	slots    chan struct{}  // MaxInFlightPerConn tokens
 	wg       sync.WaitGroup // requests being decided
+	jobs     chan job       // to an idle request goroutine (spawn)
+	finished chan struct{}  // closed once every request is answered and the read loop is done
 	signedOn atomic.Bool    // set by 0800/001, cleared by 0800/002; counted in SignedOn
 
 	wmu    sync.Mutex
@@ -40,13 +42,15 @@ type serverConn struct {
 
 func newServerConn(s *Server, nc net.Conn, p *peer) *serverConn {
 	return &serverConn{
-		s:     s,
-		nc:    nc,
-		peer:  p,
-		slots: make(chan struct{}, s.cfg.MaxInFlightPerConn),
-		br:    bufio.NewReaderSize(nc, 4096),
-		log:   s.log.With().Str("remote", nc.RemoteAddr().String()).Logger(),
-		buf:   make([]byte, 0, 1024),
+		s:        s,
+		nc:       nc,
+		peer:     p,
+		slots:    make(chan struct{}, s.cfg.MaxInFlightPerConn),
+		jobs:     make(chan job),
+		finished: make(chan struct{}),
+		br:       bufio.NewReaderSize(nc, 4096),
+		log:      s.log.With().Str("remote", nc.RemoteAddr().String()).Logger(),
+		buf:      make([]byte, 0, 1024),
 	}
 }
 
@@ -58,6 +62,7 @@ func (c *serverConn) stopReading() { _ = c.nc.SetReadDeadline(aLongTimeAgo) }
 func (c *serverConn) serve() {
 	defer c.s.connDone(c)
 	defer func() { _ = c.nc.Close() }()
+	defer close(c.finished)
 	defer c.wg.Wait()
 	defer func() {
 		if r := recover(); r != nil {
@@ -198,7 +203,7 @@ func (c *serverConn) dispatch(body []byte) bool {
 		return true
 	}
 	c.wg.Add(1)
-	go c.handle(req, a, start)
+	c.spawn(job{req: req, a: a, start: start})
 	return true
 }
 

@@ -255,7 +255,8 @@ func (p *parties) durableGateway() ([]gateway.Option, *saf.Store, error) {
 		return nil, nil, err
 	}
 	keys, err := gateway.OpenKeys(ctx, gateway.KeysPath(cfg.DataDir), gateway.KeysOptions{PANHasher: pans,
-		Window: cfg.Gateway.DuplicateWindow, Synchronous: cfg.Issuers.Ledger.Synchronous, Log: p.m.Log,
+		Window: cfg.Gateway.DuplicateWindow, Capacity: cfg.Gateway.DuplicateCapacity,
+		Synchronous: cfg.Issuers.Ledger.Synchronous, Log: p.m.Log,
 		Metrics: p.metrics.gateway})
 	if err != nil {
 		return nil, nil, err

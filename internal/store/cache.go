@@ -108,5 +108,16 @@ func (c *Cache[V]) Contains(id int64) bool {
 	return young || old
 }
 
+// Pending reports whether the item with id is in memory with changes not yet committed
+// (its mark above committed, Writer.Committed): the disk cannot answer for it yet. An item
+// out of memory is committed, since the cache never drops a pending one.
+func (c *Cache[V]) Pending(id int64, committed uint64) bool {
+	v, ok := c.young[id]
+	if !ok {
+		v, ok = c.old[id]
+	}
+	return ok && c.cfg.Mark(v) > committed
+}
+
 // Len returns the number of items in memory.
 func (c *Cache[V]) Len() int { return len(c.young) + len(c.old) }

@@ -16,7 +16,9 @@
 //   - Upserts: a batch's changes for owners that keep whole rows by key (the network's
 //     token vaults, the wallet): the last row of a key in a batch is written, as an upsert.
 //   - Index: a compact index from a 64-bit hash of a key to an id, with an exact map for
-//     the keys whose hash another key already has.
+//     the keys whose hash another key already has; bounded, it keeps the newest keys in two
+//     generations (never one whose item is not committed) and tells its owner when a miss
+//     must be looked for on disk.
 //   - Cache: a bounded two-generation cache of items by id that never drops an item whose
 //     changes are not yet committed, and reads misses back from disk.
 //

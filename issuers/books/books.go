@@ -44,17 +44,23 @@ type Options struct {
 	Fingerprint string
 	// CacheRequests is how many recently used requests are kept whole in memory (0 means
 	// DefaultCacheRequests); older ones are read back from disk by id when a retransmit,
-	// reversal, capture or expiry needs them. Every key stays indexed in memory.
+	// reversal, capture or expiry needs them.
 	CacheRequests int
+	// KeysInMemory bounds the request keys indexed in memory, per generation (0 means
+	// DefaultKeysInMemory): between one and two times this many of the newest keys are
+	// in memory, plus those of requests not yet committed. A key out of memory is looked
+	// for on disk (the requests' key index), so the books still answer every key they
+	// ever stored the same.
+	KeysInMemory int
 
 	keyHash func(bandeira.Key) uint64 // the key index's hash; nil: maphash, seeded per open (tests force collisions)
 }
 
 // Books is one issuer's durable ledger: an SQLite database (WAL, synchronous=FULL by
 // default) holding accounts, requests (idempotency keys and holds), double-entry postings
-// and tombstones. Memory holds every account, a compact index of every request key, the
-// queue of open holds and the recently used requests; older requests are read back from
-// disk by id. Decisions are ledger.Engine's, taken in memory under one mutex; their
+// and tombstones. Memory holds every account, a compact index of the newest request keys,
+// the queue of open holds and the recently used requests; older requests are read back from
+// disk by id, and older keys looked for on disk by key. Decisions are ledger.Engine's, taken in memory under one mutex; their
 // changes join the current batch, which a single writer commits in one transaction (group
 // commit, internal/store). Every call returns only after the batch holding its effects,
 // and every batch before it, has committed, so nothing it answers can be lost to a crash.
@@ -65,6 +71,7 @@ type Books struct {
 	db      *store.DB
 	w       *store.Writer[changes, rows]
 	byID    *sql.Stmt // on db.R: a request out of the cache, by id
+	byKey   *sql.Stmt // on db.R: a request whose key is out of memory, by key
 
 	mu    sync.Mutex
 	st    *state
@@ -99,6 +106,24 @@ func Open(ctx context.Context, path string, cfg Config, opts Options) (*Books, e
 const selectRequest = `SELECT key, account_id, kind, type, amount, status, code, auth_code, open, state,
 	reversed, stand_in, created_at FROM requests WHERE id = ?`
 
+// selectKey finds a request by key (the requests_key index).
+const selectKey = `SELECT id FROM requests WHERE key = ?`
+
+// findKey looks for the request stored under k on disk, through the read-only handle: for
+// a key the in-memory index no longer holds. Only committed requests are there, which is
+// enough: the index never drops the key of a request not yet committed.
+func (b *Books) findKey(k bandeira.Key) (int64, bool, error) {
+	var id int64
+	err := b.byKey.QueryRowContext(context.Background(), keyText(k)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("looking for request %s on disk: %w", keyText(k), err)
+	}
+	return id, true, nil
+}
+
 // fetch reads request id back through the read-only handle.
 func (b *Books) fetch(ctx context.Context, id int64) (*request, error) {
 	var r storedRequest
@@ -114,6 +139,9 @@ func open(ctx context.Context, db *store.DB, cfg Config, opts Options) (*Books, 
 	if opts.CacheRequests <= 0 {
 		opts.CacheRequests = DefaultCacheRequests
 	}
+	if opts.KeysInMemory <= 0 {
+		opts.KeysInMemory = DefaultKeysInMemory
+	}
 	if err := checkFingerprint(ctx, db.W, opts.Fingerprint); err != nil {
 		return nil, err
 	}
@@ -124,17 +152,24 @@ func open(ctx context.Context, db *store.DB, cfg Config, opts Options) (*Books, 
 	if b.byID, err = db.R.PrepareContext(ctx, selectRequest); err != nil {
 		return nil, fmt.Errorf("preparing the reader: %w", err)
 	}
+	if b.byKey, err = db.R.PrepareContext(ctx, selectKey); err != nil {
+		_ = b.byID.Close()
+		return nil, fmt.Errorf("preparing the reader: %w", err)
+	}
 	start := time.Now()
 	engine := ledger.Engine{HoldExpiry: cfg.HoldExpiry}
-	if b.st, err = load(ctx, db.W, engine, opts.keyHash); err != nil {
+	if b.st, err = load(ctx, db.W, engine, opts.KeysInMemory, opts.keyHash); err != nil {
 		_ = b.byID.Close()
+		_ = b.byKey.Close()
 		return nil, fmt.Errorf("loading state: %w", err)
 	}
+	b.st.findKey = b.findKey
 	b.st.cache = store.NewCache(store.CacheConfig[*request]{Capacity: opts.CacheRequests,
 		Mark: func(r *request) uint64 { return r.mark }, Load: b.fetch, Reads: b.metrics.store.Reads})
-	b.log.Info().Int("accounts", len(b.st.accounts)).Int("requests", b.st.keys.Len()).
+	b.log.Info().Int("accounts", len(b.st.accounts)).Int64("requests", b.st.nextRequest-1).
+		Int("keys_in_memory", b.st.keys.Len()).
 		Float64("took_ms", float64(time.Since(start))/float64(time.Millisecond)).Msg("books loaded")
-	b.metrics.indexed(b.st.keys.Len())
+	b.metrics.indexed(int(b.st.nextRequest - 1))
 	b.w = b.startWriter()
 	return b, nil
 }
@@ -147,7 +182,7 @@ func (b *Books) startWriter() *store.Writer[changes, rows] {
 		Take:      snapshot,
 		Stage:     ins.stage,
 		Inserts:   ins.all(),
-		Committed: func(uint64, rows) { b.metrics.indexed(b.st.keys.Len()) },
+		Committed: func(uint64, rows) { b.metrics.indexed(int(b.st.nextRequest - 1)) },
 		Failed: func(err error) {
 			b.log.Error().Err(err).Msg("commit failed; the books answer nothing more until reopened")
 		},
@@ -261,7 +296,7 @@ func (b *Books) Expire(ctx context.Context) error {
 func (b *Books) Requests() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.st.keys.Len()
+	return int(b.st.nextRequest - 1)
 }
 
 // do runs f on the state under the mutex, at the ledger clock's time, and joins the
@@ -277,7 +312,7 @@ func (b *Books) do(f func(at int64) error) (*store.Batch[changes], error) {
 // Close fail with ErrClosed. It is idempotent.
 func (b *Books) Close() error {
 	b.closeOnce.Do(func() {
-		b.closeErr = errors.Join(b.w.Close(), b.byID.Close(), b.db.Close())
+		b.closeErr = errors.Join(b.w.Close(), b.byID.Close(), b.byKey.Close(), b.db.Close())
 	})
 	return b.closeErr
 }

@@ -12,6 +12,10 @@ import (
 // when Options.CacheRequests is 0 (between one and two times this many are kept).
 const DefaultCacheRequests = 16384
 
+// DefaultKeysInMemory is Options.KeysInMemory when it is 0: at about 30 bytes a key, the
+// index takes at most about 8 MB (two generations), plus the keys not yet committed.
+const DefaultKeysInMemory = 131072
+
 // apply decides one entry at ledger time at (Unix nanoseconds), first expiring the holds
 // that are due: it looks up what the engine needs, lets the engine decide and keeps the
 // changes. An error (a request could not be read back from disk) leaves the entry
@@ -71,17 +75,23 @@ func (s *state) pinTry(ref ledger.Ref, ok bool, at int64) int {
 	return n
 }
 
-// lookup returns the request stored under k, or nil when there is none.
+// lookup returns the request stored under k, or nil when there is none: from the
+// in-memory index, or, once that has dropped older keys, from disk.
 func (s *state) lookup(k bandeira.Key) (*request, error) {
-	id, ok := s.keys.Candidate(k)
-	if !ok {
+	if id, ok := s.keys.Candidate(k); ok {
+		r, err := s.request(id)
+		if err != nil || r.Key == k {
+			return r, err
+		} // else another key with the same hash
+	}
+	if !s.keys.MayBeDropped(k) || s.findKey == nil {
 		return nil, nil
 	}
-	r, err := s.request(id)
-	if err != nil || r.Key != k {
-		return nil, err // r.Key != k: another key with the same hash
+	id, ok, err := s.findKey(k)
+	if err != nil || !ok {
+		return nil, err
 	}
-	return r, nil
+	return s.request(id)
 }
 
 // request returns the request with id from the cache, or reads it from disk: a request

@@ -41,11 +41,14 @@
 //
 // # Memory
 //
-// Memory holds every account, an index of every request key (a 64-bit hash of the key to
-// the request's id), the queue of holds to expire, the tombstones and the most recently
-// used requests (Options.CacheRequests). A request out of the cache is read back by id
-// through the read-only handle, which sees every committed batch; a request leaves the
-// cache only once its changes have committed, so what it reads is current.
+// Memory holds every account, an index of the newest request keys (a 64-bit hash of the
+// key to the request's id; Options.KeysInMemory), the queue of holds to expire, the
+// tombstones and the most recently used requests (Options.CacheRequests). A key out of the
+// index is looked for on disk by the requests_key index, and a request out of the cache is
+// read back by id, both through the read-only handle, which sees every committed batch; a
+// key leaves the index and a request the cache only once its changes have committed, so
+// what the disk answers is current. Memory therefore grows with the cards and the open
+// holds, not with the requests.
 //
 // Nothing here stores or logs a PAN, CVV2 or PIN block: accounts are named by BIN and
 // serial.

@@ -15,3 +15,10 @@ func CloseReader(bk *Books) error { return bk.db.R.Close() }
 
 // Migrations returns the books' schema versions, so a test can build books of an older one.
 func Migrations() []string { return migrations }
+
+// KeysInMemory returns how many request keys the books' in-memory index holds.
+func KeysInMemory(bk *Books) int {
+	bk.mu.Lock()
+	defer bk.mu.Unlock()
+	return bk.st.keys.Len()
+}

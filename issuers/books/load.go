@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/bandeira/bandeira"
-	"github.com/bandeira/bandeira/internal/store"
 	"github.com/bandeira/bandeira/issuers/ledger"
 )
 
@@ -16,14 +15,14 @@ import (
 // requests (with the queue of open holds in the order they were placed, and each card's
 // held amount), tombstones, the balances (summed from the postings) and the next ids.
 // Requests themselves stay on disk until used.
-func load(ctx context.Context, db *sql.DB, engine ledger.Engine, keyHash func(bandeira.Key) uint64) (*state, error) {
+func load(ctx context.Context, db *sql.DB, engine ledger.Engine, keysInMemory int, keyHash func(bandeira.Key) uint64) (*state, error) {
 	var nAccounts, nRequests int
 	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM requests)").
 		Scan(&nAccounts, &nRequests); err != nil {
 		return nil, fmt.Errorf("counting accounts and requests: %w", err)
 	}
 	// Sized up front: growing maps of a million entries is most of the time spent loading.
-	s := newState(engine, store.NewIndex(nRequests, keyHash))
+	s := newState(engine, nRequests, keysInMemory, keyHash)
 	s.accounts = make(map[ledger.AccountID]*account, nAccounts)
 	byID := make(map[int64]*account, nAccounts)
 	if err := loadAccounts(ctx, db, s, byID); err != nil {

@@ -44,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"issuer"}),
 		requests: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bandeira_issuer_books_requests",
-			Help: "Requests (idempotency keys) the books hold, approved and declined, as of the last commit; each costs about 30 bytes of memory for good.",
+			Help: "Requests (idempotency keys) the books hold, approved and declined, as of the last commit; the newest keys are indexed in memory, older ones found on disk.",
 		}, []string{"issuer"}),
 	}
 	reg.MustRegister(m.commits, m.duration, m.calls, m.reads, m.requests)

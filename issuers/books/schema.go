@@ -53,12 +53,15 @@ var (
 //
 // The hot path only appends: a request row and its postings per approval, at sequential
 // ids, so that a commit dirties a few pages at the tail of each table rather than one
-// random page per request. Nothing it writes carries a secondary index. Balances and held
-// amounts are not stored: they are derived from postings and open holds (in memory on
-// open, and by the view account_balances in the sqlite3 shell and the audit). Request
-// keys and account names are unique by construction in memory; the audit checks that at
-// rest. An account row is written when the account opens and when its PIN-failure count
-// changes; a request row is rewritten in place when it resolves (capture, reversal,
+// random page per request. The one secondary index is requests_key (migration 3), which
+// finds a request by key once the in-memory index has dropped it (Options.KeysInMemory);
+// keys sort by acquirer ID then STAN, so a terminal's sequential STANs land on neighbouring
+// pages. Balances and held amounts are not stored: they are derived from postings and open
+// holds (in memory on open, and by the view account_balances in the sqlite3 shell and the
+// audit). Request keys and account names are unique by construction (a key is looked for
+// in memory, then on disk, before it is stored); the audit checks that at rest. An account
+// row is written when the account opens and when its PIN-failure count changes; a request
+// row is rewritten in place when it resolves (capture, reversal,
 // expiry), which touches a recent page in the common case.
 //
 // Migration 2 (issue 10) rebuilds requests and tombstones, SQLite's way of changing a
@@ -160,4 +163,5 @@ var migrations = []string{
 	SELECT a.id, a.kind, a.name, a.credit_limit, a.pin_failures,
 		coalesce(bal.balance, 0) AS balance, coalesce(hld.held, 0) AS held
 	FROM accounts a LEFT JOIN bal ON bal.account_id = a.id LEFT JOIN hld ON hld.account_id = a.id;`,
+	`CREATE INDEX requests_key ON requests (key);`,
 }

@@ -67,6 +67,7 @@ type state struct {
 	cards       []*account // card accounts by id − firstCardAccount
 	system      [ledger.Fees + 1]*account
 	keys        *store.Index[bandeira.Key]
+	findKey     func(bandeira.Key) (int64, bool, error) // a key out of memory, on disk; nil: none
 	cache       *store.Cache[*request]
 	tombs       map[bandeira.Key]struct{}
 	holds       []hold // holds placed, oldest first; resolved ones are skipped when due
@@ -81,11 +82,12 @@ type state struct {
 	committed uint64
 }
 
-func newState(engine ledger.Engine, keys *store.Index[bandeira.Key]) *state {
+// newState returns an empty state whose key index holds up to 2×keysInMemory keys (0:
+// every key), sized for size.
+func newState(engine ledger.Engine, size, keysInMemory int, keyHash func(bandeira.Key) uint64) *state {
 	s := &state{
 		engine:      engine,
 		accounts:    make(map[ledger.AccountID]*account),
-		keys:        keys,
 		tombs:       make(map[bandeira.Key]struct{}),
 		nextAccount: firstCardAccount,
 		nextRequest: 1,
@@ -95,7 +97,15 @@ func newState(engine ledger.Engine, keys *store.Index[bandeira.Key]) *state {
 	for p := ledger.Funding; p <= ledger.Fees; p++ {
 		s.system[p] = &account{id: int64(p), kind: kindSystem}
 	}
+	s.keys = store.NewIndex(store.IndexConfig[bandeira.Key]{Size: size, Capacity: keysInMemory,
+		Pending: s.pending, Hash: keyHash})
 	return s
+}
+
+// pending reports whether request id has changes not yet committed (the cache keeps every
+// such request; while loading there is no cache and everything is committed).
+func (s *state) pending(id int64) bool {
+	return s.cache != nil && s.cache.Pending(id, s.committed)
 }
 
 // accountOf returns ref's account, nil if it was never opened, and the account as the
