@@ -63,8 +63,9 @@ type KeysOptions struct {
 // Keys is the gateway's durable duplicate store: every request key it routed (but balance
 // inquiries, which move no money), with the fingerprint of the body it bound (MTI class,
 // processing code, amount, keyed hash of the PAN, never the PAN) and the outcome it was
-// answered (code, auth code, and the issuer, brand and product of the answer), in an
-// append-only SQLite table on the storage core. A gateway given Keys (WithKeys) answers a
+// answered (code, auth code, and the issuer, brand and product of the answer), and the
+// tombstones of originals whose reversal came first (class T, answered 05: turns.go), in
+// an append-only SQLite table on the storage core. A gateway given Keys (WithKeys) answers a
 // request only once its outcome is committed here, and starts with the keys of its window,
 // so that a key answered before a restart is answered the same after it. Calls join the
 // current batch and one writer commits each batch in one transaction (group commit). It is
