@@ -32,13 +32,17 @@ var keysMigrations = []string{
 		brand           TEXT    NOT NULL,
 		product         TEXT    NOT NULL
 	);`,
+	// Version 2: who decided the answer (field 44 position 1: '1', '2' or '3' for the
+	// network's stand-in, '' for the issuer), so that a repeat answered from the keys after
+	// a restart still says it was a stand-in decision.
+	`ALTER TABLE keys ADD COLUMN stand_in TEXT NOT NULL DEFAULT '';`,
 }
 
 const keyColumns = `id, at, acquirer_id, terminal_id, stan, transmission, class, processing_code, amount,
-	pan_hash, code, auth_code, issuer, brand, product`
+	pan_hash, code, auth_code, issuer, brand, product, stand_in`
 
 // keyColumnCount is how many columns keyColumns names.
-const keyColumnCount = 15
+const keyColumnCount = 16
 
 // keyRow is one request key with the body it is bound to and its answer.
 type keyRow struct {
@@ -46,14 +50,22 @@ type keyRow struct {
 	at  int64        // arrival, Unix nanoseconds
 	key bandeira.Key // normal form
 	fp  fingerprint
-	res bandeira.Result // Code, AuthCode, Issuer, Brand, Product
+	res bandeira.Result // Code, AuthCode, Issuer, Brand, Product, StandIn
 }
 
 // appendArgs appends r's column values in keyColumns order.
 func (r *keyRow) appendArgs(args []any) []any {
 	return append(args, r.id, r.at, r.key.AcquirerID, r.key.TerminalID, r.key.STAN, r.key.TransmissionTime,
 		string(rune(r.fp.class)), string(r.fp.procCode[:]), int64(r.fp.amount), int64(r.fp.pan),
-		string(r.res.Code), r.res.AuthCode, r.res.Issuer, string(r.res.Brand), string(r.res.Product))
+		string(r.res.Code), r.res.AuthCode, r.res.Issuer, string(r.res.Brand), string(r.res.Product), standInText(r.res.StandIn))
+}
+
+// standInText is a stand-in reason as the stand_in column keeps it: "" for none.
+func standInText(r bandeira.StandInReason) string {
+	if !r.Valid() {
+		return ""
+	}
+	return string(rune(r))
 }
 
 // load deletes the rows older than since, reads the newest limit of the others (0: all)
@@ -75,12 +87,12 @@ func (k *Keys) load(ctx context.Context, since int64, limit int) error {
 	defer func() { _ = rs.Close() }()
 	for rs.Next() {
 		var (
-			r                                     keyRow
-			class, procCode, code, brand, product string
-			amount, pan                           int64
+			r                                              keyRow
+			class, procCode, code, brand, product, standIn string
+			amount, pan                                    int64
 		)
 		if err := rs.Scan(&r.id, &r.at, &r.key.AcquirerID, &r.key.TerminalID, &r.key.STAN, &r.key.TransmissionTime,
-			&class, &procCode, &amount, &pan, &code, &r.res.AuthCode, &r.res.Issuer, &brand, &product); err != nil {
+			&class, &procCode, &amount, &pan, &code, &r.res.AuthCode, &r.res.Issuer, &brand, &product, &standIn); err != nil {
 			return fmt.Errorf("reading the keys: %w", err)
 		}
 		if len(class) != 1 || len(procCode) != len(r.fp.procCode) {
@@ -89,6 +101,9 @@ func (k *Keys) load(ctx context.Context, since int64, limit int) error {
 		r.fp.class, r.fp.amount, r.fp.pan = class[0], bandeira.Amount(amount), uint64(pan)
 		copy(r.fp.procCode[:], procCode)
 		r.res.Code, r.res.Brand, r.res.Product = bandeira.ResponseCode(code), bandeira.Brand(brand), bandeira.Product(product)
+		if len(standIn) == 1 {
+			r.res.StandIn = bandeira.StandInReason(standIn[0])
+		}
 		k.loaded = append(k.loaded, r)
 	}
 	if err := rs.Err(); err != nil {

@@ -101,6 +101,20 @@ func TestDurableKeys(t *testing.T) {
 		require.Equal(t, bandeira.Approved, authorizeOK(t, h, rev).Code)
 		require.EqualValues(t, 1, h.routed())
 	})
+	t.Run("a stand-in approval is replayed as a stand-in after a restart", func(t *testing.T) {
+		d := newDurable(t)
+		h := d.start()
+		h.visa.fn = func(context.Context, bandeira.Authorization) (bandeira.Result, error) {
+			return bandeira.Result{Code: bandeira.Approved, AuthCode: "S00042", Issuer: "bancodobrasil",
+				Product: bandeira.Credit, StandIn: bandeira.StandInTimeout}, nil
+		}
+		first := authorizeOK(t, h, purchase())
+		require.Equal(t, bandeira.StandInTimeout, first.StandIn)
+		h = d.start()
+		again := authorizeOK(t, h, purchase())
+		require.Zero(t, h.routed())
+		require.Equal(t, first, again, "field 44 included")
+	})
 	t.Run("keys older than the window are forgotten at a restart", func(t *testing.T) {
 		d := newDurable(t)
 		authorizeOK(t, d.start(), purchase())
