@@ -20,7 +20,7 @@ import (
 
 // chaosFaultKinds are the faults the schedule injects.
 var chaosFaultKinds = []string{"issuer late", "drop", "issuer down", "issuer killed -9", "link cut", "issuer signed off",
-	"network killed -9", "gateway killed -9"}
+	"network killed -9", "gateway killed -9", "network restarted", "gateway restarted"}
 
 // chaosLinks are the network → issuer links of the default configuration.
 var chaosLinks = []string{
@@ -106,6 +106,10 @@ func (f *chaosFaults) episode(kind string, hold time.Duration) {
 		f.outage(hold, kind, []string{"network:visa", "network:mastercard"}[f.rng.IntN(2)], syscall.SIGKILL)
 	case "gateway killed -9":
 		f.outage(hold/2, kind, "gateway", syscall.SIGKILL)
+	case "network restarted":
+		f.outage(hold/2, kind, []string{"network:visa", "network:mastercard"}[f.rng.IntN(2)], syscall.SIGTERM)
+	case "gateway restarted":
+		f.outage(hold/2, kind, "gateway", syscall.SIGTERM)
 	}
 }
 
