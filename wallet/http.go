@@ -210,6 +210,17 @@ func (a *api) read(rw http.ResponseWriter, r *http.Request, pattern string, v an
 	return call, nil
 }
 
+// readFor is read for a route that acts for the user its path names ({id}): once the body
+// is read, the request must carry that user's token (Wallet.authorize). The body is
+// checked first, so malformed input is 4xx whoever sends it.
+func (a *api) readFor(rw http.ResponseWriter, r *http.Request, pattern string, v any) (Call, error) {
+	call, err := a.read(rw, r, pattern, v)
+	if err == nil {
+		err = a.w.authorize(r, r.PathValue("id"))
+	}
+	return call, err
+}
+
 // decodeStrict decodes one JSON object into v, refusing unknown fields, wrong types and
 // anything after the object.
 func decodeStrict(body []byte, v any) error {

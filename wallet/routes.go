@@ -82,11 +82,7 @@ func (a *api) getUser(rw http.ResponseWriter, r *http.Request) {
 
 func (a *api) setPIN(rw http.ResponseWriter, r *http.Request) {
 	var in SetPIN
-	if _, err := a.read(rw, r, "PUT /v1/users/{id}/pin", &in); err != nil {
-		a.fail(rw, r, err)
-		return
-	}
-	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+	if _, err := a.readFor(rw, r, "PUT /v1/users/{id}/pin", &in); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
@@ -96,11 +92,7 @@ func (a *api) setPIN(rw http.ResponseWriter, r *http.Request) {
 
 func (a *api) resetPIN(rw http.ResponseWriter, r *http.Request) {
 	var in ResetPIN
-	if _, err := a.read(rw, r, "POST /v1/users/{id}/pin/reset", &in); err != nil {
-		a.fail(rw, r, err)
-		return
-	}
-	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+	if _, err := a.readFor(rw, r, "POST /v1/users/{id}/pin/reset", &in); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
@@ -110,12 +102,8 @@ func (a *api) resetPIN(rw http.ResponseWriter, r *http.Request) {
 
 func (a *api) registerDevice(rw http.ResponseWriter, r *http.Request) {
 	var in NewDevice
-	call, err := a.read(rw, r, "POST /v1/users/{id}/devices", &in)
+	call, err := a.readFor(rw, r, "POST /v1/users/{id}/devices", &in)
 	if err != nil {
-		a.fail(rw, r, err)
-		return
-	}
-	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
@@ -134,12 +122,8 @@ func (a *api) listDevices(rw http.ResponseWriter, r *http.Request) {
 
 func (a *api) addCard(rw http.ResponseWriter, r *http.Request) {
 	var in NewCard
-	call, err := a.read(rw, r, "POST /v1/users/{id}/cards", &in)
+	call, err := a.readFor(rw, r, "POST /v1/users/{id}/cards", &in)
 	if err != nil {
-		a.fail(rw, r, err)
-		return
-	}
-	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
@@ -158,11 +142,7 @@ func (a *api) listCards(rw http.ResponseWriter, r *http.Request) {
 
 func (a *api) setDefaultCard(rw http.ResponseWriter, r *http.Request) {
 	var in DefaultCard
-	if _, err := a.read(rw, r, "PUT /v1/users/{id}/default-card", &in); err != nil {
-		a.fail(rw, r, err)
-		return
-	}
-	if err := a.w.authorize(r, r.PathValue("id")); err != nil {
+	if _, err := a.readFor(rw, r, "PUT /v1/users/{id}/default-card", &in); err != nil {
 		a.fail(rw, r, err)
 		return
 	}
