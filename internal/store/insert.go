@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 )
@@ -14,18 +14,24 @@ const MaxInsertRows = 64
 // Insert is one table's multi-row INSERT: rows staged with Add are written by the Writer in
 // its next commit, MaxInsertRows per statement, with a statement prepared once per row
 // count. Only the Writer's goroutine (through WriterConfig.Stage) uses it.
+//
+// The statements are the driver's own, prepared on the writer's connection and executed
+// without database/sql (see Writer.commit): the values are converted as database/sql would
+// (driver.DefaultParameterConverter: named integer and string types become int64 and
+// string, a driver.Valuer its value).
 type Insert struct {
 	head, tail string
 	cols       int
-	stmts      map[int]*sql.Stmt
-	args       []any // staged rows, row after row
+	stmts      map[int]driver.Stmt
+	args       []any               // staged rows, row after row
+	named      []driver.NamedValue // the arguments of one statement, reused
 }
 
 // NewInsert returns the INSERT whose statements start with head (for example
 // "INSERT INTO t (a, b) VALUES ") and end with tail (for example an ON CONFLICT clause, or
 // ""), for rows of cols values.
 func NewInsert(head, tail string, cols int) *Insert {
-	return &Insert{head: head, tail: tail, cols: cols, stmts: make(map[int]*sql.Stmt)}
+	return &Insert{head: head, tail: tail, cols: cols, stmts: make(map[int]driver.Stmt)}
 }
 
 // Add stages one row: its values in the columns' order. A row of the wrong length fails
@@ -35,9 +41,11 @@ func (in *Insert) Add(vals ...any) { in.args = append(in.args, vals...) }
 // Rows returns how many rows are staged.
 func (in *Insert) Rows() int { return len(in.args) / in.cols }
 
-// prepare makes sure the statements the staged rows need are prepared. It runs outside any
-// transaction: the writer's handle has one connection, which a transaction holds.
-func (in *Insert) prepare(ctx context.Context, db *sql.DB) error {
+// statements returns how many statements the staged rows take.
+func (in *Insert) statements() int { return (in.Rows() + MaxInsertRows - 1) / MaxInsertRows }
+
+// prepare makes sure the statements the staged rows need are prepared on c.
+func (in *Insert) prepare(ctx context.Context, c driverConn) error {
 	if len(in.args)%in.cols != 0 {
 		return fmt.Errorf("staging rows: %d values for rows of %d", len(in.args), in.cols)
 	}
@@ -46,7 +54,7 @@ func (in *Insert) prepare(ctx context.Context, db *sql.DB) error {
 		if n == 0 || in.stmts[n] != nil {
 			continue
 		}
-		st, err := db.PrepareContext(ctx, insertSQL(in.head, in.tail, in.cols, n))
+		st, err := c.PrepareContext(ctx, insertSQL(in.head, in.tail, in.cols, n))
 		if err != nil {
 			return fmt.Errorf("preparing a %d-row insert: %w", n, err)
 		}
@@ -55,14 +63,16 @@ func (in *Insert) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// exec writes the staged rows in tx, in chunks of MaxInsertRows.
-func (in *Insert) exec(ctx context.Context, tx *sql.Tx) error {
+// exec writes the staged rows on the connection the statements were prepared on, in
+// chunks of MaxInsertRows.
+func (in *Insert) exec(ctx context.Context) error {
 	count := in.Rows()
 	for done := 0; done < count; {
 		n := min(count-done, MaxInsertRows)
-		st := tx.StmtContext(ctx, in.stmts[n])
-		_, err := st.ExecContext(ctx, in.args[done*in.cols:(done+n)*in.cols]...)
-		_ = st.Close()
+		err := in.bind(in.args[done*in.cols : (done+n)*in.cols])
+		if err == nil {
+			err = execStmt(ctx, in.stmts[n], in.named)
+		}
 		if err != nil {
 			return fmt.Errorf("inserting rows %d to %d of %d: %w", done+1, done+n, count, err)
 		}
@@ -71,16 +81,40 @@ func (in *Insert) exec(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// reset drops the staged rows, keeping the buffer but no reference to their values.
+// bind converts vals into the reused arguments of one statement.
+func (in *Insert) bind(vals []any) error {
+	in.named = in.named[:0]
+	for i, v := range vals {
+		switch v.(type) {
+		case nil, int64, float64, bool, []byte, string:
+		default:
+			c, err := driver.DefaultParameterConverter.ConvertValue(v)
+			if err != nil {
+				return fmt.Errorf("converting value %d (%T): %w", i+1, v, err)
+			}
+			v = c
+		}
+		in.named = append(in.named, driver.NamedValue{Ordinal: i + 1, Value: v})
+	}
+	return nil
+}
+
+// reset drops the staged rows, keeping the buffers but no reference to their values.
 func (in *Insert) reset() {
 	clear(in.args)
 	in.args = in.args[:0]
+	clear(in.named)
+	in.named = in.named[:0]
 }
+
+// forget drops the prepared statements without closing them: their connection is gone.
+func (in *Insert) forget() { clear(in.stmts) }
 
 func (in *Insert) close() error {
 	var errs []error
-	for _, st := range in.stmts {
+	for n, st := range in.stmts {
 		errs = append(errs, st.Close())
+		delete(in.stmts, n)
 	}
 	return errors.Join(errs...)
 }

@@ -31,6 +31,10 @@ type items struct {
 
 var errItemsFailed = errors.New("items: failed")
 
+// value is an item's value as its owner types it: the Insert writes named types as
+// database/sql would, as their underlying type.
+type value int64
+
 func newItems(t *testing.T, path string) *items {
 	t.Helper()
 	it := &items{db: mustOpen(t, path, testMigrations), next: 1,
@@ -42,7 +46,7 @@ func newItems(t *testing.T, path string) *items {
 		Take: func(c *[]int64) []int64 { return *c },
 		Stage: func(vs []int64) {
 			for i := 0; i < len(vs); i += 2 {
-				it.ins.Add(vs[i], vs[i+1])
+				it.ins.Add(vs[i], value(vs[i+1]))
 			}
 		},
 		Inserts:   []*store.Insert{it.ins},
@@ -179,6 +183,18 @@ func TestWriterFailure(t *testing.T) {
 		_, err = it.w.Do(func(*store.Batch[[]int64]) error { panic("must not run") })
 		require.ErrorIs(t, err, errItemsFailed)
 	})
+	for _, n := range []int{3, 2*store.MaxInsertRows + 3} {
+		t.Run("a batch of "+strconv.Itoa(n)+" rows that fails on its last row writes none of them", func(t *testing.T) {
+			it := newItems(t, filepath.Join(t.TempDir(), "s.db"))
+			require.NoError(t, it.add(1))
+			vs := make([]int64, n)
+			it.mu.Lock()
+			it.next = 2 - int64(n) // the batch's last row reuses id 1
+			it.mu.Unlock()
+			require.ErrorIs(t, it.add(vs...), errItemsFailed)
+			require.Equal(t, 1, it.count(t), "the rows before the failed one were rolled back")
+		})
+	}
 	t.Run("a callback error still joins the batch, which commits what it changed", func(t *testing.T) {
 		it := newItems(t, filepath.Join(t.TempDir(), "s.db"))
 		bt, err := it.w.Do(func(b *store.Batch[[]int64]) error {

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+)
+
+// The Writer commits through the driver's connection itself (database/sql's Conn.Raw),
+// with statements it prepared once: BEGIN IMMEDIATE, COMMIT and ROLLBACK, and the
+// Inserts'. database/sql would otherwise convert every argument, wrap each statement per
+// transaction, and have SQLite parse "begin immediate" and "commit" again for every batch;
+// docs/performance.md measures what that cost. A batch of one statement commits without
+// BEGIN and COMMIT: SQLite commits a statement outside a transaction on its own, with the
+// same fsync, and a failed statement leaves nothing behind.
+
+// driverConn is what the Writer needs of the driver's connection.
+type driverConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+}
+
+// session is the Writer's statements on one driver connection. Only the Writer's goroutine
+// uses it, inside Conn.Raw.
+type session struct {
+	conn                    driverConn // the connection the statements were prepared on
+	begin, commit, rollback driver.Stmt
+}
+
+// on makes sure the session's statements are prepared on c. When c is not the connection
+// they were prepared on (database/sql replaced it), it forgets every statement, the
+// Inserts' too, and prepares anew.
+func (s *session) on(ctx context.Context, c driverConn, inserts []*Insert) error {
+	if s.conn == c {
+		return nil
+	}
+	*s = session{}
+	for _, in := range inserts {
+		in.forget()
+	}
+	var err error
+	for _, p := range []struct {
+		st  *driver.Stmt
+		sql string
+	}{{&s.begin, "BEGIN IMMEDIATE"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"}} {
+		if *p.st, err = c.PrepareContext(ctx, p.sql); err != nil {
+			return fmt.Errorf("preparing %s: %w", p.sql, err)
+		}
+	}
+	s.conn = c
+	return nil
+}
+
+// write writes the staged rows of inserts, which take statements statements, in one
+// transaction on c.
+func (s *session) write(ctx context.Context, c driverConn, inserts []*Insert, statements int) error {
+	if err := s.on(ctx, c, inserts); err != nil {
+		return err
+	}
+	for _, in := range inserts {
+		if err := in.prepare(ctx, c); err != nil {
+			return err
+		}
+	}
+	if statements == 1 {
+		for _, in := range inserts {
+			if in.Rows() > 0 {
+				return in.exec(ctx)
+			}
+		}
+	}
+	if err := run(ctx, s.begin); err != nil {
+		return fmt.Errorf("beginning a commit: %w", err)
+	}
+	for _, in := range inserts {
+		if err := in.exec(ctx); err != nil {
+			s.undo(ctx)
+			return err
+		}
+	}
+	if err := run(ctx, s.commit); err != nil {
+		s.undo(ctx)
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// undo rolls back the open transaction. SQLite may have rolled it back already (after an
+// I/O error, for one), which ROLLBACK reports and undo ignores: the commit's own error is
+// the one to report.
+func (s *session) undo(ctx context.Context) { _ = run(ctx, s.rollback) }
+
+// close closes the session's statements and the Inserts', if c is their connection.
+func (s *session) close(c driverConn, inserts []*Insert) error {
+	if s.conn != c {
+		return nil
+	}
+	var errs []error
+	for _, st := range []driver.Stmt{s.begin, s.commit, s.rollback} {
+		errs = append(errs, st.Close())
+	}
+	for _, in := range inserts {
+		errs = append(errs, in.close())
+	}
+	*s = session{}
+	return errors.Join(errs...)
+}
+
+// run executes a statement without arguments.
+func run(ctx context.Context, st driver.Stmt) error { return execStmt(ctx, st, nil) }
+
+// execStmt executes st with args.
+func execStmt(ctx context.Context, st driver.Stmt, args []driver.NamedValue) error {
+	x, ok := st.(driver.StmtExecContext)
+	if !ok {
+		return fmt.Errorf("the driver's statement (%T) cannot execute with a context", st)
+	}
+	_, err := x.ExecContext(ctx, args)
+	return err
+}
