@@ -190,7 +190,7 @@ const maxYields = 8
 // the next batch fills; when nothing else is runnable it costs nothing. docs/ledger.md
 // has the measurements (about 2.5× on the end-to-end round trip). Then, as long as calls
 // keep joining between two yields (at most maxYields times), it yields again: under load
-// the batch takes in the callers that were about to join, a quarter fewer commits per
+// the batch takes in the callers that were about to join, a fifth fewer commits per
 // answer (docs/performance.md); on an idle store nothing joins and it commits at once.
 func (w *Writer[C, R]) drain() {
 	for {
