@@ -17,7 +17,8 @@ import (
 
 // versionOne is what books of schema version 1 held: a card opened with R$ 100.00, a
 // hold of R$ 25.00 captured for R$ 18.00 (its open amount 0, as version 1 kept it), an
-// open hold of R$ 5.00 and a tombstone naming the card.
+// open hold of R$ 5.00, a tombstone naming the card and one of a terminal whose ID holds a
+// "/". Keys were stored as acquirer/STAN/time/terminal until migration 4.
 const versionOne = `
 INSERT INTO accounts (id, kind, name) VALUES (100, 2, '40000102/1');
 INSERT INTO requests (id, key, account_id, kind, amount, status, auth_code, open, state, reversed, created_at) VALUES
@@ -29,7 +30,7 @@ INSERT INTO postings (id, request_id, kind, debit_id, credit_id, amount, at) VAL
 	(3, 1, 3, 2, 3, 1800, 30),
 	(4, 1, 4, 2, 100, 700, 30),
 	(5, 2, 2, 100, 2, 500, 20);
-INSERT INTO tombstones (key, account_id, at) VALUES ('12345/9/1126120000/T1', 100, 40);`
+INSERT INTO tombstones (key, account_id, at) VALUES ('12345/9/1126120000/T1', 100, 40), ('12345/8/1126120000/T/2', 100, 41);`
 
 func TestMigrationFromVersionOne(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "b.db")
@@ -58,6 +59,27 @@ func TestMigrationFromVersionOne(t *testing.T) {
 	})
 	require.NoError(t, bk.Close())
 	requireAudit(t, path)
+	t.Run("the keys stored before migration 4 lead with their transmission time", func(t *testing.T) {
+		db, err := store.OpenReadOnly(path, 1)
+		require.NoError(t, err)
+		defer func() { _ = db.Close() }()
+		read := func(query string) (keys []string) {
+			rs, err := db.QueryContext(ctx, query)
+			require.NoError(t, err)
+			defer func() { _ = rs.Close() }()
+			for rs.Next() {
+				var k string
+				require.NoError(t, rs.Scan(&k))
+				keys = append(keys, k)
+			}
+			require.NoError(t, rs.Err())
+			return keys
+		}
+		require.Equal(t, []string{"1126120000/12345/1/T1", "1126120000/12345/2/T1"},
+			read("SELECT key FROM requests WHERE id <= 2 ORDER BY id"))
+		require.Equal(t, []string{"1126120000/12345/8/T/2", "1126120000/12345/9/T1"},
+			read("SELECT key FROM tombstones ORDER BY key"))
+	})
 }
 
 func TestStandInHolds(t *testing.T) {

@@ -12,16 +12,18 @@ import (
 // errBadName reports a stored key or account name that does not parse.
 var errBadName = errors.New("books: malformed stored name")
 
-// keyText is a key as stored: acquirer ID, STAN, transmission time and terminal joined by
-// "/" (the terminal last, since it alone may contain a "/").
+// keyText is a key as stored: transmission time, acquirer ID, STAN and terminal joined by
+// "/" (the terminal last, since it alone may contain a "/"). The time leads so that the
+// requests_key index takes new keys at its end, as they arrive, rather than one random
+// page per request (migration 4 rewrote the keys stored before in this order).
 func keyText(k bandeira.Key) string {
-	return k.AcquirerID + "/" + k.STAN + "/" + k.TransmissionTime + "/" + k.TerminalID
+	return k.TransmissionTime + "/" + k.AcquirerID + "/" + k.STAN + "/" + k.TerminalID
 }
 
 func parseKey(s string) (bandeira.Key, error) {
-	a, rest, ok1 := strings.Cut(s, "/")
-	stan, rest, ok2 := strings.Cut(rest, "/")
-	t, term, ok3 := strings.Cut(rest, "/")
+	t, rest, ok1 := strings.Cut(s, "/")
+	a, rest, ok2 := strings.Cut(rest, "/")
+	stan, term, ok3 := strings.Cut(rest, "/")
 	if !ok1 || !ok2 || !ok3 {
 		return bandeira.Key{}, errBadName
 	}

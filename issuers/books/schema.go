@@ -55,8 +55,8 @@ var (
 // ids, so that a commit dirties a few pages at the tail of each table rather than one
 // random page per request. The one secondary index is requests_key (migration 3), which
 // finds a request by key once the in-memory index has dropped it (Options.KeysInMemory);
-// keys sort by acquirer ID then STAN, so a terminal's sequential STANs land on neighbouring
-// pages. Balances and held amounts are not stored: they are derived from postings and open
+// keys lead with the transmission time (migration 4), so new keys land on the index's last
+// pages as they arrive, whatever their terminals and STANs. Balances and held amounts are not stored: they are derived from postings and open
 // holds (in memory on open, and by the view account_balances in the sqlite3 shell and the
 // audit). Request keys and account names are unique by construction (a key is looked for
 // in memory, then on disk, before it is stored); the audit checks that at rest. An account
@@ -164,4 +164,28 @@ var migrations = []string{
 		coalesce(bal.balance, 0) AS balance, coalesce(hld.held, 0) AS held
 	FROM accounts a LEFT JOIN bal ON bal.account_id = a.id LEFT JOIN hld ON hld.account_id = a.id;`,
 	`CREATE INDEX requests_key ON requests (key);`,
+	// Migration 4: keys lead with the transmission time (keyText), rewritten in place.
+	`CREATE TEMP TABLE rekeyed (id INTEGER PRIMARY KEY, key TEXT NOT NULL);
+	INSERT INTO rekeyed (id, key) ` + timeFirst(`SELECT id, key FROM requests`) + `;
+	UPDATE requests SET key = (SELECT key FROM rekeyed WHERE rekeyed.id = requests.id);
+	DROP TABLE rekeyed;
+	CREATE TABLE tombstones_v4 (
+		key        TEXT    PRIMARY KEY,       -- the original's key, reversed before it came
+		account_id INTEGER REFERENCES accounts (id), -- NULL: a reversal names no account
+		at         INTEGER NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO tombstones_v4 (key, account_id, at)
+		SELECT r.key, t.account_id, t.at
+		FROM (` + timeFirst(`SELECT key AS id, key FROM tombstones`) + `) r JOIN tombstones t ON t.key = r.id;
+	DROP TABLE tombstones;
+	ALTER TABLE tombstones_v4 RENAME TO tombstones;`,
+}
+
+// timeFirst returns a query of (id, key) rows, the keys of rows (a query of id and key in
+// migration 3's order, acquirer/STAN/time/terminal) rewritten in keyText's.
+func timeFirst(rows string) string {
+	return `WITH k1 AS (SELECT id, substr(key, 1, instr(key, '/') - 1) AS a, substr(key, instr(key, '/') + 1) AS r FROM (` + rows + `)),
+		k2 AS (SELECT id, a, substr(r, 1, instr(r, '/') - 1) AS s, substr(r, instr(r, '/') + 1) AS r FROM k1),
+		k3 AS (SELECT id, a, s, substr(r, 1, instr(r, '/') - 1) AS t, substr(r, instr(r, '/') + 1) AS term FROM k2)
+		SELECT id, t || '/' || a || '/' || s || '/' || term AS key FROM k3`
 }
