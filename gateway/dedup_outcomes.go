@@ -18,10 +18,13 @@ func (d *dupStore) load(rows []keyRow, now int64) (evicted int) {
 		key := packKey(r.key, r.fp.class)
 		s := d.shardOf(key)
 		s.mu.Lock()
-		if e := d.lookup(s, key, now); e != nil {
-			e.res = r.res
-		} else {
-			evicted += d.insert(s, key, &entry{fp: r.fp, shard: s, seen: r.at, done: true, res: r.res})
+		if g, sl, ok := d.lookup(s, key, now); !ok {
+			sl, side := d.seal(slot{fp: r.fp, seen: r.at}, r.res, nil)
+			evicted += d.insert(s, key, sl, side)
+		} else if sl.flags&slotDone != 0 {
+			_, err := g.result(&d.names, key, sl)
+			sl, side := d.seal(sl, r.res, err)
+			g.set(key, sl, side)
 		}
 		s.mu.Unlock()
 	}
@@ -33,11 +36,12 @@ func (d *dupStore) outcome(key packedKey, now int64) (bandeira.Result, bool) {
 	s := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := d.lookup(s, key, now)
-	if e == nil || !e.done {
+	g, sl, ok := d.lookup(s, key, now)
+	if !ok || sl.flags&slotDone == 0 {
 		return bandeira.Result{}, false
 	}
-	return e.res, true
+	res, _ := g.result(&d.names, key, sl)
+	return res, true
 }
 
 // rebind replaces the stored answer of an answered key with res, so that later
@@ -47,12 +51,13 @@ func (d *dupStore) rebind(key packedKey, now int64, res bandeira.Result) (seen i
 	s := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := d.lookup(s, key, now)
-	if e == nil || !e.done {
+	g, sl, ok := d.lookup(s, key, now)
+	if !ok || sl.flags&slotDone == 0 {
 		return 0, fingerprint{}, false
 	}
-	e.res, e.err = res, nil
-	return e.seen, e.fp, true
+	sl, side := d.seal(sl, res, nil)
+	g.set(key, sl, side)
+	return sl.seen, sl.fp, true
 }
 
 // known reports whether key is remembered, answered or in flight.
@@ -60,7 +65,8 @@ func (d *dupStore) known(key packedKey, now int64) bool {
 	s := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return d.lookup(s, key, now) != nil
+	_, _, ok := d.lookup(s, key, now)
+	return ok
 }
 
 // bury remembers key as answered with res unless it is remembered already, and returns
@@ -69,8 +75,9 @@ func (d *dupStore) bury(key packedKey, fp fingerprint, now int64, res bandeira.R
 	s := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d.lookup(s, key, now) != nil {
+	if _, _, ok := d.lookup(s, key, now); ok {
 		return 0
 	}
-	return d.insert(s, key, &entry{fp: fp, shard: s, seen: now, done: true, res: res})
+	sl, side := d.seal(slot{fp: fp, seen: now}, res, nil)
+	return d.insert(s, key, sl, side)
 }
