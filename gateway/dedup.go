@@ -15,19 +15,19 @@ import (
 // shards, each a mutex and two generations of keys: new keys go into the current
 // generation; when it holds half the shard's capacity, the previous generation is dropped
 // and the current one takes its place. A shard thus holds between half and all of its
-// share of the capacity, always the newest keys (the oldest are forgotten first), and the
-// maps never delete single keys (Go maps slow down under the tombstones that FIFO deletion
-// leaves). A key older than the window is ignored at lookup, and a generation is dropped as
-// soon as its newest key has expired.
+// share of the capacity, always the newest keys (the oldest are forgotten first), and a
+// generation's table (dedup_table.go) never deletes single keys (hash tables slow down
+// under the tombstones that FIFO deletion leaves). A key older than the window is ignored
+// at lookup, and a generation is dropped as soon as its newest key has expired.
 //
-// Keys and fingerprints are fixed-size arrays, so an entry holds no reference to the
+// Keys and fingerprints are fixed-size arrays, so the store holds no reference to the
 // request's strings and never the PAN itself: the PAN is kept as a 64-bit keyed hash (a
 // seed of the process's own, or with durable Keys an HMAC whose secret is kept in the data
 // directory, so that it is the same after a restart).
 //
 // A generation keeps each key as a slot, a fixed-size value without pointers, with the
 // outcome packed into it (dedup_answer.go), so that the garbage collector never scans the
-// window's maps however many keys they hold. What a slot cannot hold stays out of it: the
+// window's tables however many keys they hold. What a slot cannot hold stays out of it: the
 // waiters of a key in flight are on its entry, in the shard's small flight map until the
 // key is answered; an outcome that carries pointers or an error (a balance inquiry, a
 // reversal's field 95, a token, no decision) is kept whole in its generation's side map,
@@ -93,6 +93,7 @@ type fingerprint struct {
 type entry struct {
 	fp    fingerprint
 	key   packedKey
+	hash  uint64 // keyHash of key
 	shard *shard
 	seen  int64         // arrival, Unix nanoseconds of the injected clock
 	wait  chan struct{} // made by the first waiter, closed on completion
@@ -163,7 +164,7 @@ func newDupStore(window int64, capacity int) *dupStore {
 	d.hash = func(p bandeira.PAN) uint64 { return maphash.String(d.seed, p.Digits()) }
 	d.names.init()
 	for i := range d.shards {
-		d.shards[i].cur.slots = make(map[packedKey]slot)
+		d.shards[i].cur.keys = newKeyTable(d.perGen, d.seed)
 		d.shards[i].flight = make(map[packedKey]*entry)
 	}
 	return d
@@ -172,9 +173,10 @@ func newDupStore(window int64, capacity int) *dupStore {
 // panHash returns the keyed hash of a PAN that the store keeps instead of the PAN.
 func (d *dupStore) panHash(p bandeira.PAN) uint64 { return d.hash(p) }
 
-// shardOf returns the shard that holds key.
-func (d *dupStore) shardOf(key packedKey) *shard {
-	return &d.shards[maphash.Bytes(d.seed, key[:])&d.mask]
+// shardOf returns the shard that holds key, and key's hash.
+func (d *dupStore) shardOf(key packedKey) (*shard, uint64) {
+	h := keyHash(d.seed, &key)
+	return &d.shards[h&d.mask], h
 }
 
 // claim looks key up and, when the request is to be processed, records it as in flight.
@@ -184,14 +186,14 @@ func (d *dupStore) shardOf(key packedKey) *shard {
 // (a client that lost the reply must be able to ask again safely), and the same key with
 // another body (MTI class, processing code, amount or PAN) gets 94.
 func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.expire(s, now)
-	g, sl, ok := d.lookup(s, key, now) // an expired key is shadowed by the new slot below
+	g, sl, ok := d.lookup(s, key, h, now) // an expired key is shadowed by the new slot below
 	switch {
 	case !ok:
-		return d.fresh(s, key, fp, now)
+		return d.fresh(s, key, h, fp, now)
 	case sl.fp != fp:
 		return claim{kind: claimRejected}
 	case sl.flags&slotDone == 0:
@@ -202,7 +204,7 @@ func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
 		return claim{kind: claimWait, entry: e, wait: e.wait}
 	case sl.flags&slotAgain != 0:
 		// Routed again under a new entry; the old outcome's waiters have it already.
-		return d.fresh(s, key, fp, now)
+		return d.fresh(s, key, h, fp, now)
 	}
 	res, err := g.result(&d.names, key, sl)
 	return claim{kind: claimReplay, res: res, err: err}
@@ -210,10 +212,10 @@ func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
 
 // fresh records key as in flight: a slot in the current generation and an entry in the
 // flight map, which takes the place of any entry of an earlier slot of key that a
-// generation drop or the window forgot. s.mu must be held.
-func (d *dupStore) fresh(s *shard, key packedKey, fp fingerprint, now int64) claim {
-	e := &entry{fp: fp, key: key, shard: s, seen: now}
-	evicted := d.insert(s, key, slot{fp: fp, seen: now}, sideAnswer{})
+// generation drop or the window forgot. h is keyHash of key; s.mu must be held.
+func (d *dupStore) fresh(s *shard, key packedKey, h uint64, fp fingerprint, now int64) claim {
+	e := &entry{fp: fp, key: key, hash: h, shard: s, seen: now}
+	evicted := d.insert(s, key, h, slot{fp: fp, seen: now}, sideAnswer{})
 	s.flight[key] = e
 	return claim{kind: claimFresh, entry: e, evicted: evicted}
 }
@@ -263,7 +265,7 @@ func (d *dupStore) size() int {
 	for i := range d.shards {
 		s := &d.shards[i]
 		s.mu.Lock()
-		n += len(s.cur.slots) + len(s.prev.slots)
+		n += s.cur.keys.n + s.prev.keys.n
 		s.mu.Unlock()
 	}
 	return n

@@ -16,15 +16,15 @@ func (d *dupStore) load(rows []keyRow, now int64) (evicted int) {
 			continue
 		}
 		key := packKey(r.key, r.fp.class)
-		s := d.shardOf(key)
+		s, h := d.shardOf(key)
 		s.mu.Lock()
-		if g, sl, ok := d.lookup(s, key, now); !ok {
+		if g, sl, ok := d.lookup(s, key, h, now); !ok {
 			sl, side := d.seal(slot{fp: r.fp, seen: r.at}, r.res, nil)
-			evicted += d.insert(s, key, sl, side)
+			evicted += d.insert(s, key, h, sl, side)
 		} else if sl.flags&slotDone != 0 {
 			_, err := g.result(&d.names, key, sl)
 			sl, side := d.seal(sl, r.res, err)
-			g.set(key, sl, side)
+			g.set(key, h, sl, side)
 		}
 		s.mu.Unlock()
 	}
@@ -33,10 +33,10 @@ func (d *dupStore) load(rows []keyRow, now int64) (evicted int) {
 
 // outcome returns the answer stored under key, if the key is remembered and answered.
 func (d *dupStore) outcome(key packedKey, now int64) (bandeira.Result, bool) {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, sl, ok := d.lookup(s, key, now)
+	g, sl, ok := d.lookup(s, key, h, now)
 	if !ok || sl.flags&slotDone == 0 {
 		return bandeira.Result{}, false
 	}
@@ -48,36 +48,36 @@ func (d *dupStore) outcome(key packedKey, now int64) (bandeira.Result, bool) {
 // retransmits get res, and returns the entry's arrival time and fingerprint. It reports
 // false when the key is no longer remembered or not answered yet.
 func (d *dupStore) rebind(key packedKey, now int64, res bandeira.Result) (seen int64, fp fingerprint, ok bool) {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, sl, ok := d.lookup(s, key, now)
+	g, sl, ok := d.lookup(s, key, h, now)
 	if !ok || sl.flags&slotDone == 0 {
 		return 0, fingerprint{}, false
 	}
 	sl, side := d.seal(sl, res, nil)
-	g.set(key, sl, side)
+	g.set(key, h, sl, side)
 	return sl.seen, sl.fp, true
 }
 
 // known reports whether key is remembered, answered or in flight.
 func (d *dupStore) known(key packedKey, now int64) bool {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, _, ok := d.lookup(s, key, now)
+	_, _, ok := d.lookup(s, key, h, now)
 	return ok
 }
 
 // bury remembers key as answered with res unless it is remembered already, and returns
 // how many keys the capacity made it forget.
 func (d *dupStore) bury(key packedKey, fp fingerprint, now int64, res bandeira.Result) (evicted int) {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, _, ok := d.lookup(s, key, now); ok {
+	if _, _, ok := d.lookup(s, key, h, now); ok {
 		return 0
 	}
 	sl, side := d.seal(slot{fp: fp, seen: now}, res, nil)
-	return d.insert(s, key, sl, side)
+	return d.insert(s, key, h, sl, side)
 }

@@ -5,8 +5,8 @@ import "github.com/bandeira/bandeira"
 // The generations of a shard (dedup.go): the slots of its keys, rotation and expiry.
 
 // slot is one remembered key as a generation holds it. It holds no pointer (nor do
-// fingerprint and answer), so a generation's slots map is storage the garbage collector
-// does not scan.
+// fingerprint and answer), so a generation's table is storage the garbage collector does
+// not scan.
 type slot struct {
 	fp    fingerprint
 	seen  int64  // arrival, Unix nanoseconds of the injected clock
@@ -23,11 +23,11 @@ const (
 
 // generation is one of a shard's two sets of keys.
 type generation struct {
-	slots map[packedKey]slot // nil for a dropped previous generation
+	keys keyTable // without positions for a dropped previous generation
 	// side holds the outcomes that do not pack into a slot, under the slot's key; made
-	// when first needed, and cleared or dropped with slots.
+	// when first needed, and emptied or dropped with keys.
 	side   map[packedKey]sideAnswer
-	newest int64 // newest arrival in slots
+	newest int64 // newest arrival in keys
 }
 
 // sideAnswer is an outcome as given to the store, for the few that a slot cannot hold.
@@ -36,9 +36,9 @@ type sideAnswer struct {
 	err error
 }
 
-// set stores sl under key, with side as its outcome when sl has slotSide, and removes any
-// side outcome of an earlier slot of key otherwise.
-func (g *generation) set(key packedKey, sl slot, side sideAnswer) {
+// set stores sl under key (whose keyHash is h), with side as its outcome when sl has
+// slotSide, and removes any side outcome of an earlier slot of key otherwise.
+func (g *generation) set(key packedKey, h uint64, sl slot, side sideAnswer) {
 	switch {
 	case sl.flags&slotSide != 0:
 		if g.side == nil {
@@ -48,7 +48,7 @@ func (g *generation) set(key packedKey, sl slot, side sideAnswer) {
 	case len(g.side) > 0:
 		delete(g.side, key)
 	}
-	g.slots[key] = sl
+	g.keys.put(&key, h, sl)
 }
 
 // result returns the outcome of sl, key's answered slot in g.
@@ -74,20 +74,20 @@ func (d *dupStore) seal(sl slot, res bandeira.Result, err error) (slot, sideAnsw
 }
 
 // lookup returns key's live slot in s and the generation that holds it; ok is false when
-// the store does not remember key. s.mu must be held.
-func (d *dupStore) lookup(s *shard, key packedKey, now int64) (g *generation, sl slot, ok bool) {
+// the store does not remember key. h is keyHash of key; s.mu must be held.
+func (d *dupStore) lookup(s *shard, key packedKey, h uint64, now int64) (g *generation, sl slot, ok bool) {
 	g = &s.cur
-	sl, ok = g.slots[key]
-	if !ok && s.prev.slots != nil {
+	sl, ok = g.keys.get(&key, h)
+	if !ok {
 		g = &s.prev
-		sl, ok = g.slots[key]
+		sl, ok = g.keys.get(&key, h)
 	}
 	switch {
 	case !ok || now-sl.seen > d.window:
 		return nil, slot{}, false
 	case sl.flags&slotDone == 0 && !s.owns(key, sl):
-		// An in-flight slot whose entry has been answered while a newer slot of key hid
-		// it, then uncovered by a drop of the current generation: nothing waits on it.
+		// An in-flight slot that is not the flight map's entry's: one a newer slot of key
+		// took over from, found again only if the clock went back. Nothing answers it.
 		return nil, slot{}, false
 	}
 	return g, sl, true
@@ -95,10 +95,10 @@ func (d *dupStore) lookup(s *shard, key packedKey, now int64) (g *generation, sl
 
 // insert adds sl (and side, when sl has slotSide) under key to s's current generation,
 // rotating a full generation first, and returns how many keys the rotation forgot early.
-// s.mu must be held.
-func (d *dupStore) insert(s *shard, key packedKey, sl slot, side sideAnswer) int {
+// h is keyHash of key; s.mu must be held.
+func (d *dupStore) insert(s *shard, key packedKey, h uint64, sl slot, side sideAnswer) int {
 	evicted := d.rotate(s)
-	s.cur.set(key, sl, side)
+	s.cur.set(key, h, sl, side)
 	s.cur.newest = max(s.cur.newest, sl.seen)
 	return evicted
 }
@@ -115,7 +115,7 @@ func (s *shard) owns(key packedKey, sl slot) bool {
 // The shard's mutex must be held.
 func (d *dupStore) settle(e *entry, res bandeira.Result, err error, again bool) {
 	for _, g := range [...]*generation{&e.shard.cur, &e.shard.prev} {
-		sl, ok := g.slots[e.key]
+		sl, ok := g.keys.get(&e.key, e.hash)
 		if !ok || sl.flags&slotDone != 0 || sl.seen != e.seen {
 			continue
 		}
@@ -123,36 +123,37 @@ func (d *dupStore) settle(e *entry, res bandeira.Result, err error, again bool) 
 			sl.flags |= slotAgain
 		}
 		sl, side := d.seal(sl, res, err)
-		g.set(e.key, sl, side)
+		g.set(e.key, e.hash, sl, side)
 		return
 	}
 }
 
 // expire drops the generations whose newest key is older than the window.
 func (d *dupStore) expire(s *shard, now int64) {
-	if s.prev.slots != nil && now-s.prev.newest > d.window {
+	if s.prev.keys.n > 0 && now-s.prev.newest > d.window {
 		s.prev = generation{}
 	}
-	if len(s.cur.slots) > 0 && now-s.cur.newest > d.window {
-		s.cur = generation{slots: make(map[packedKey]slot), newest: s.cur.newest}
+	if s.cur.keys.n > 0 && now-s.cur.newest > d.window {
+		s.cur = generation{keys: newKeyTable(d.perGen, d.seed), newest: s.cur.newest}
 	}
 }
 
 // rotate starts a new generation when the current one is full, reusing the dropped
-// generation's maps. It returns how many keys were forgotten before their window ended.
+// generation's table and side map. It returns how many keys were forgotten before their
+// window ended.
 func (d *dupStore) rotate(s *shard) (evicted int) {
-	if len(s.cur.slots) < d.perGen {
+	if s.cur.keys.n < d.perGen {
 		return 0
 	}
 	old := s.prev
-	if old.slots != nil {
-		evicted = len(old.slots) // its newest key is live, or expire would have dropped it
-		clear(old.slots)
+	if old.keys.n > 0 {
+		evicted = old.keys.n // its newest key is live, or expire would have dropped it
+		old.keys.empty()
 		clear(old.side)
 	} else {
-		old.slots = make(map[packedKey]slot, d.perGen)
+		old.keys = newKeyTable(d.perGen, d.seed)
 	}
 	s.prev = s.cur
-	s.cur = generation{slots: old.slots, side: old.side, newest: s.prev.newest}
+	s.cur = generation{keys: old.keys, side: old.side, newest: s.prev.newest}
 	return evicted
 }

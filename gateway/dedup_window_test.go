@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,9 +133,33 @@ func TestWindowNames(t *testing.T) {
 				Brand: bandeira.Visa, Product: bandeira.Credit}, nil)
 		}
 		require.Equal(t, []string{"", "credit", string(bandeira.Visa)}, d.names.set.Load().list)
-		s := d.shardOf(windowKey(3))
-		sl := s.cur.slots[windowKey(3)]
+		key := windowKey(3)
+		s, h := d.shardOf(key)
+		sl, ok := s.cur.keys.get(&key, h)
+		require.True(t, ok)
 		require.Equal(t, sl.ans.issuer, sl.ans.product, "issuer \"credit\" and product credit share an index")
+	})
+	t.Run("names interned from many goroutines at once get one index each", func(t *testing.T) {
+		d := newDupStore(int64(time.Hour), 1000)
+		const workers, count = 4, 50
+		ids := make([][count]uint8, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range count {
+					res, _ := d.names.pack(bandeira.Result{Issuer: fmt.Sprintf("issuer-%d", (i+w*7)%count)}, nil)
+					ids[w][(i+w*7)%count] = res.issuer
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, d.names.set.Load().list, count+1)
+		for w := range workers {
+			require.Equal(t, ids[0], ids[w])
+			for i, id := range ids[w] {
+				require.Equal(t, fmt.Sprintf("issuer-%d", i), d.names.unpack(answer{issuer: id}).Issuer)
+			}
+		}
 	})
 	t.Run("an answer with a name past the table's room is kept whole in the side map", func(t *testing.T) {
 		d := newDupStore(int64(time.Hour), 1000)
@@ -241,7 +266,8 @@ func TestWindowWaiters(t *testing.T) {
 			require.Same(t, balances, o.res.Balances)
 			require.Equal(t, failed, o.err)
 		}
-		require.Empty(t, d.shardOf(windowKey(1)).flight)
+		s, _ := d.shardOf(windowKey(1))
+		require.Empty(t, s.flight)
 	})
 	t.Run("a repeat of an outcome completed again is claimed fresh after its waiters woke", func(t *testing.T) {
 		d := newDupStore(int64(time.Hour), 1000)
