@@ -89,7 +89,7 @@ type fingerprint struct {
 
 // entry is a key in flight: claimed fresh and not completed yet. It lives in its shard's
 // flight map until completed; its generation holds a slot for it meanwhile. Fields after
-// seen are guarded by the shard's mutex; res and err are set, and wait closed, exactly once.
+// seen are guarded by the shard's mutex; wait is closed exactly once, after out is set.
 type entry struct {
 	fp    fingerprint
 	key   packedKey
@@ -97,8 +97,7 @@ type entry struct {
 	shard *shard
 	seen  int64         // arrival, Unix nanoseconds of the injected clock
 	wait  chan struct{} // made by the first waiter, closed on completion
-	res   bandeira.Result
-	err   error
+	out   *wholeOutcome // the outcome, for the waiters; set on completion when there are some
 }
 
 // shard is a mutex and two generations of keys (dedup_window.go), with the entries of its
@@ -215,7 +214,7 @@ func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
 // generation drop or the window forgot. h is keyHash of key; s.mu must be held.
 func (d *dupStore) fresh(s *shard, key packedKey, h uint64, fp fingerprint, now int64) claim {
 	e := &entry{fp: fp, key: key, hash: h, shard: s, seen: now}
-	evicted := d.insert(s, key, h, slot{fp: fp, seen: now}, sideAnswer{})
+	evicted := d.insert(s, key, h, slot{fp: fp, seen: now}, wholeOutcome{})
 	s.flight[key] = e
 	return claim{kind: claimFresh, entry: e, evicted: evicted}
 }
@@ -235,12 +234,12 @@ func (d *dupStore) completeAgain(e *entry, res bandeira.Result, err error) {
 func (d *dupStore) finish(e *entry, res bandeira.Result, err error, again bool) {
 	s := e.shard
 	s.mu.Lock()
-	e.res, e.err = res, err
 	d.settle(e, res, err, again)
 	if s.flight[e.key] == e {
 		delete(s.flight, e.key)
 	}
 	if e.wait != nil {
+		e.out = &wholeOutcome{res: res, err: err}
 		close(e.wait)
 	}
 	s.mu.Unlock()
@@ -252,8 +251,8 @@ func (d *dupStore) finish(e *entry, res bandeira.Result, err error, again bool) 
 func (d *dupStore) await(ctx context.Context, c claim) (res bandeira.Result, done bool, err error) {
 	select {
 	case <-c.wait:
-		// Closing wait happens after res and err are set, so reading them is safe.
-		return c.entry.res, true, c.entry.err
+		// Closing wait happens after out is set, so reading it is safe.
+		return c.entry.out.res, true, c.entry.out.err
 	case <-ctx.Done():
 		return bandeira.Result{}, false, ctx.Err()
 	}

@@ -26,23 +26,24 @@ type generation struct {
 	keys keyTable // without positions for a dropped previous generation
 	// side holds the outcomes that do not pack into a slot, under the slot's key; made
 	// when first needed, and emptied or dropped with keys.
-	side   map[packedKey]sideAnswer
+	side   map[packedKey]wholeOutcome
 	newest int64 // newest arrival in keys
 }
 
-// sideAnswer is an outcome as given to the store, for the few that a slot cannot hold.
-type sideAnswer struct {
+// wholeOutcome is an outcome as given to the store: kept so in a side map for the few that
+// a slot cannot hold, and handed so to the waiters of a key in flight.
+type wholeOutcome struct {
 	res bandeira.Result
 	err error
 }
 
 // set stores sl under key (whose keyHash is h), with side as its outcome when sl has
 // slotSide, and removes any side outcome of an earlier slot of key otherwise.
-func (g *generation) set(key packedKey, h uint64, sl slot, side sideAnswer) {
+func (g *generation) set(key packedKey, h uint64, sl slot, side wholeOutcome) {
 	switch {
 	case sl.flags&slotSide != 0:
 		if g.side == nil {
-			g.side = make(map[packedKey]sideAnswer)
+			g.side = make(map[packedKey]wholeOutcome)
 		}
 		g.side[key] = side
 	case len(g.side) > 0:
@@ -62,15 +63,15 @@ func (g *generation) result(n *names, key packedKey, sl slot) (bandeira.Result, 
 
 // seal returns sl answered with res and err (its slotAgain flag kept), and what sl's
 // generation must keep in its side map when the outcome does not pack into the slot.
-func (d *dupStore) seal(sl slot, res bandeira.Result, err error) (slot, sideAnswer) {
+func (d *dupStore) seal(sl slot, res bandeira.Result, err error) (slot, wholeOutcome) {
 	ans, packed := d.names.pack(res, err)
 	sl.flags = sl.flags&slotAgain | slotDone
 	if !packed {
 		sl.ans, sl.flags = answer{}, sl.flags|slotSide
-		return sl, sideAnswer{res: res, err: err}
+		return sl, wholeOutcome{res: res, err: err}
 	}
 	sl.ans = ans
-	return sl, sideAnswer{}
+	return sl, wholeOutcome{}
 }
 
 // lookup returns key's live slot in s and the generation that holds it; ok is false when
@@ -96,7 +97,7 @@ func (d *dupStore) lookup(s *shard, key packedKey, h uint64, now int64) (g *gene
 // insert adds sl (and side, when sl has slotSide) under key to s's current generation,
 // rotating a full generation first, and returns how many keys the rotation forgot early.
 // h is keyHash of key; s.mu must be held.
-func (d *dupStore) insert(s *shard, key packedKey, h uint64, sl slot, side sideAnswer) int {
+func (d *dupStore) insert(s *shard, key packedKey, h uint64, sl slot, side wholeOutcome) int {
 	evicted := d.rotate(s)
 	s.cur.set(key, h, sl, side)
 	s.cur.newest = max(s.cur.newest, sl.seen)
