@@ -105,7 +105,7 @@ type entry struct {
 type shard struct {
 	mu        sync.Mutex
 	cur, prev generation
-	flight    map[packedKey]*entry // the in-flight keys' entries, one per in-flight slot
+	flight    map[packedKey]*entry // the entries of its keys in flight
 	_         [32]byte             // keeps neighbouring shards' mutexes off one cache line
 }
 
