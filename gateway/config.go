@@ -17,7 +17,8 @@ type Config struct {
 	// DuplicateWindow is how long a request key is remembered for duplicate detection.
 	// STANs roll over daily, so keep it at 24 h or more.
 	DuplicateWindow time.Duration `yaml:"duplicate_window"`
-	// DuplicateCapacity bounds the number of remembered keys (about 200 bytes each). When
+	// DuplicateCapacity bounds the number of remembered keys (about 112 bytes of heap for
+	// each key of the capacity, taken as the window fills; BenchmarkWindowMemory). When
 	// it is reached the oldest keys are forgotten before the window ends, half a shard at a
 	// time, so the newest half of the capacity is always remembered.
 	DuplicateCapacity int `yaml:"duplicate_capacity"`

@@ -15,14 +15,23 @@ import (
 // shards, each a mutex and two generations of keys: new keys go into the current
 // generation; when it holds half the shard's capacity, the previous generation is dropped
 // and the current one takes its place. A shard thus holds between half and all of its
-// share of the capacity, always the newest keys (the oldest are forgotten first), and the maps never delete single keys (Go maps slow down under
-// the tombstones that FIFO deletion leaves). A key older than the window is ignored at
-// lookup, and a generation is dropped as soon as its newest key has expired.
+// share of the capacity, always the newest keys (the oldest are forgotten first), and a
+// generation's table (dedup_table.go) never deletes single keys (hash tables slow down
+// under the tombstones that FIFO deletion leaves). A key older than the window is ignored
+// at lookup, and a generation is dropped as soon as its newest key has expired.
 //
-// Keys and fingerprints are fixed-size arrays, so an entry holds no reference to the
+// Keys and fingerprints are fixed-size arrays, so the store holds no reference to the
 // request's strings and never the PAN itself: the PAN is kept as a 64-bit keyed hash (a
 // seed of the process's own, or with durable Keys an HMAC whose secret is kept in the data
 // directory, so that it is the same after a restart).
+//
+// A generation keeps each key as a slot, a fixed-size value without pointers, with the
+// outcome packed into it (dedup_answer.go), so that the garbage collector never scans the
+// window's tables however many keys they hold. What a slot cannot hold stays out of it: the
+// waiters of a key in flight are on its entry, in the shard's small flight map until the
+// key is answered; an outcome that carries pointers or an error (a balance inquiry, a
+// reversal's field 95, a token, no decision) is kept whole in its generation's side map,
+// and dropped with it.
 
 // packedKey is a bandeira.Key in normal form in a fixed array: acquirer ID (length byte +
 // 11), terminal ID (length byte + 8), STAN (6, zero bytes after a shorter one),
@@ -78,25 +87,26 @@ type fingerprint struct {
 	pan      uint64
 }
 
-// entry is one remembered key. Fields after seen are guarded by the shard's mutex; done
-// is set, and wait closed, exactly once.
+// entry is a key in flight: claimed fresh and not completed yet. It lives in its shard's
+// flight map until completed; its generation holds a slot for it meanwhile. Fields after
+// seen are guarded by the shard's mutex; wait is closed exactly once, after out is set.
 type entry struct {
 	fp    fingerprint
+	key   packedKey
+	hash  uint64 // keyHash of key
 	shard *shard
-	seen  int64 // arrival, Unix nanoseconds of the injected clock
-	done  bool
-	again bool          // done without a decision on a message its sender repeats until decided
+	seen  int64         // arrival, Unix nanoseconds of the injected clock
 	wait  chan struct{} // made by the first waiter, closed on completion
-	res   bandeira.Result
-	err   error
+	out   *wholeOutcome // the outcome, for the waiters; set on completion when there are some
 }
 
+// shard is a mutex and two generations of keys (dedup_window.go), with the entries of its
+// keys in flight.
 type shard struct {
-	mu         sync.Mutex
-	cur, prev  map[packedKey]*entry
-	curNewest  int64    // newest arrival in cur
-	prevNewest int64    // newest arrival in prev
-	_          [32]byte // keeps neighbouring shards' mutexes off one cache line
+	mu        sync.Mutex
+	cur, prev generation
+	flight    map[packedKey]*entry // the entries of its keys in flight
+	_         [32]byte             // keeps neighbouring shards' mutexes off one cache line
 }
 
 // claimKind is what the store decided about a request.
@@ -127,6 +137,7 @@ type dupStore struct {
 	window int64 // nanoseconds
 	seed   maphash.Seed
 	hash   func(bandeira.PAN) uint64 // the PAN's keyed hash in fingerprints
+	names  names                     // the issuer, brand and product names of packed answers
 }
 
 // Shards: enough to spread contention, few enough that each holds at least
@@ -150,8 +161,10 @@ func newDupStore(window int64, capacity int) *dupStore {
 		seed:   maphash.MakeSeed(),
 	}
 	d.hash = func(p bandeira.PAN) uint64 { return maphash.String(d.seed, p.Digits()) }
+	d.names.init()
 	for i := range d.shards {
-		d.shards[i].cur = make(map[packedKey]*entry)
+		d.shards[i].cur.keys = newKeyTable(d.perGen, d.seed)
+		d.shards[i].flight = make(map[packedKey]*entry)
 	}
 	return d
 }
@@ -159,30 +172,10 @@ func newDupStore(window int64, capacity int) *dupStore {
 // panHash returns the keyed hash of a PAN that the store keeps instead of the PAN.
 func (d *dupStore) panHash(p bandeira.PAN) uint64 { return d.hash(p) }
 
-// shardOf returns the shard that holds key.
-func (d *dupStore) shardOf(key packedKey) *shard {
-	return &d.shards[maphash.Bytes(d.seed, key[:])&d.mask]
-}
-
-// lookup returns key's live entry in s, or nil. s.mu must be held.
-func (d *dupStore) lookup(s *shard, key packedKey, now int64) *entry {
-	e := s.cur[key]
-	if e == nil && s.prev != nil {
-		e = s.prev[key]
-	}
-	if e != nil && now-e.seen > d.window {
-		return nil
-	}
-	return e
-}
-
-// insert adds e under key to s, rotating a full generation first, and returns how many
-// keys the rotation forgot early. s.mu must be held.
-func (d *dupStore) insert(s *shard, key packedKey, e *entry) int {
-	evicted := d.rotate(s)
-	s.cur[key] = e
-	s.curNewest = max(s.curNewest, e.seen)
-	return evicted
+// shardOf returns the shard that holds key, and key's hash.
+func (d *dupStore) shardOf(key packedKey) (*shard, uint64) {
+	h := keyHash(d.seed, &key)
+	return &d.shards[h&d.mask], h
 }
 
 // claim looks key up and, when the request is to be processed, records it as in flight.
@@ -192,56 +185,38 @@ func (d *dupStore) insert(s *shard, key packedKey, e *entry) int {
 // (a client that lost the reply must be able to ask again safely), and the same key with
 // another body (MTI class, processing code, amount or PAN) gets 94.
 func (d *dupStore) claim(key packedKey, fp fingerprint, now int64) claim {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.expire(s, now)
-	e := d.lookup(s, key, now) // an expired key is shadowed by the new entry below
+	g, sl, ok := d.lookup(s, key, h, now) // an expired key is shadowed by the new slot below
 	switch {
-	case e == nil:
-		e = &entry{fp: fp, shard: s, seen: now}
-		return claim{kind: claimFresh, entry: e, evicted: d.insert(s, key, e)}
-	case e.fp != fp:
+	case !ok:
+		return d.fresh(s, key, h, fp, now)
+	case sl.fp != fp:
 		return claim{kind: claimRejected}
-	case e.done && e.again:
-		// Routed again under a new entry: the old one stays as it was for its waiters.
-		e = &entry{fp: fp, shard: s, seen: now}
-		return claim{kind: claimFresh, entry: e, evicted: d.insert(s, key, e)}
-	case e.done:
-		return claim{kind: claimReplay, res: e.res, err: e.err}
+	case sl.flags&slotDone == 0:
+		e := s.flight[key]
+		if e.wait == nil {
+			e.wait = make(chan struct{})
+		}
+		return claim{kind: claimWait, entry: e, wait: e.wait}
+	case sl.flags&slotAgain != 0:
+		// Routed again under a new entry; the old outcome's waiters have it already.
+		return d.fresh(s, key, h, fp, now)
 	}
-	if e.wait == nil {
-		e.wait = make(chan struct{})
-	}
-	return claim{kind: claimWait, entry: e, wait: e.wait}
+	res, err := g.result(&d.names, key, sl)
+	return claim{kind: claimReplay, res: res, err: err}
 }
 
-// expire drops the generations whose newest key is older than the window.
-func (d *dupStore) expire(s *shard, now int64) {
-	if s.prev != nil && now-s.prevNewest > d.window {
-		s.prev = nil
-	}
-	if len(s.cur) > 0 && now-s.curNewest > d.window {
-		s.cur = make(map[packedKey]*entry)
-	}
-}
-
-// rotate starts a new generation when the current one is full, reusing the dropped
-// generation's map. It returns how many keys were forgotten before their window ended.
-func (d *dupStore) rotate(s *shard) (evicted int) {
-	if len(s.cur) < d.perGen {
-		return 0
-	}
-	old := s.prev
-	if old != nil {
-		evicted = len(old) // its newest key is live, or expire would have dropped it
-		clear(old)
-	} else {
-		old = make(map[packedKey]*entry, d.perGen)
-	}
-	s.prev, s.prevNewest = s.cur, s.curNewest
-	s.cur = old
-	return evicted
+// fresh records key as in flight: a slot in the current generation and an entry in the
+// flight map, which takes the place of any entry of an earlier slot of key that a
+// generation drop or the window forgot. h is keyHash of key; s.mu must be held.
+func (d *dupStore) fresh(s *shard, key packedKey, h uint64, fp fingerprint, now int64) claim {
+	e := &entry{fp: fp, key: key, hash: h, shard: s, seen: now}
+	evicted := d.insert(s, key, h, slot{fp: fp, seen: now}, wholeOutcome{})
+	s.flight[key] = e
+	return claim{kind: claimFresh, entry: e, evicted: evicted}
 }
 
 // complete stores the outcome of a fresh claim and wakes its waiters.
@@ -253,11 +228,18 @@ func (d *dupStore) completeAgain(e *entry, res bandeira.Result, err error) {
 	d.finish(e, res, err, true)
 }
 
+// finish gives e its outcome, answers e's slot when the store still holds it (its
+// generation may have been dropped meanwhile, or the window ended and the key was claimed
+// again), takes e out of the flight map, and wakes e's waiters.
 func (d *dupStore) finish(e *entry, res bandeira.Result, err error, again bool) {
 	s := e.shard
 	s.mu.Lock()
-	e.res, e.err, e.done, e.again = res, err, true, again
+	d.settle(e, res, err, again)
+	if s.flight[e.key] == e {
+		delete(s.flight, e.key)
+	}
 	if e.wait != nil {
+		e.out = &wholeOutcome{res: res, err: err}
 		close(e.wait)
 	}
 	s.mu.Unlock()
@@ -269,8 +251,8 @@ func (d *dupStore) finish(e *entry, res bandeira.Result, err error, again bool) 
 func (d *dupStore) await(ctx context.Context, c claim) (res bandeira.Result, done bool, err error) {
 	select {
 	case <-c.wait:
-		// Closing wait happens after res and err are set, so reading them is safe.
-		return c.entry.res, true, c.entry.err
+		// Closing wait happens after out is set, so reading it is safe.
+		return c.entry.out.res, true, c.entry.out.err
 	case <-ctx.Done():
 		return bandeira.Result{}, false, ctx.Err()
 	}
@@ -282,7 +264,7 @@ func (d *dupStore) size() int {
 	for i := range d.shards {
 		s := &d.shards[i]
 		s.mu.Lock()
-		n += len(s.cur) + len(s.prev)
+		n += s.cur.keys.n + s.prev.keys.n
 		s.mu.Unlock()
 	}
 	return n

@@ -16,12 +16,15 @@ func (d *dupStore) load(rows []keyRow, now int64) (evicted int) {
 			continue
 		}
 		key := packKey(r.key, r.fp.class)
-		s := d.shardOf(key)
+		s, h := d.shardOf(key)
 		s.mu.Lock()
-		if e := d.lookup(s, key, now); e != nil {
-			e.res = r.res
-		} else {
-			evicted += d.insert(s, key, &entry{fp: r.fp, shard: s, seen: r.at, done: true, res: r.res})
+		if g, sl, ok := d.lookup(s, key, h, now); !ok {
+			sl, side := d.seal(slot{fp: r.fp, seen: r.at}, r.res, nil)
+			evicted += d.insert(s, key, h, sl, side)
+		} else if sl.flags&slotDone != 0 {
+			_, err := g.result(&d.names, key, sl)
+			sl, side := d.seal(sl, r.res, err)
+			g.set(key, h, sl, side)
 		}
 		s.mu.Unlock()
 	}
@@ -30,47 +33,51 @@ func (d *dupStore) load(rows []keyRow, now int64) (evicted int) {
 
 // outcome returns the answer stored under key, if the key is remembered and answered.
 func (d *dupStore) outcome(key packedKey, now int64) (bandeira.Result, bool) {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := d.lookup(s, key, now)
-	if e == nil || !e.done {
+	g, sl, ok := d.lookup(s, key, h, now)
+	if !ok || sl.flags&slotDone == 0 {
 		return bandeira.Result{}, false
 	}
-	return e.res, true
+	res, _ := g.result(&d.names, key, sl)
+	return res, true
 }
 
 // rebind replaces the stored answer of an answered key with res, so that later
 // retransmits get res, and returns the entry's arrival time and fingerprint. It reports
 // false when the key is no longer remembered or not answered yet.
 func (d *dupStore) rebind(key packedKey, now int64, res bandeira.Result) (seen int64, fp fingerprint, ok bool) {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := d.lookup(s, key, now)
-	if e == nil || !e.done {
+	g, sl, ok := d.lookup(s, key, h, now)
+	if !ok || sl.flags&slotDone == 0 {
 		return 0, fingerprint{}, false
 	}
-	e.res, e.err = res, nil
-	return e.seen, e.fp, true
+	sl, side := d.seal(sl, res, nil)
+	g.set(key, h, sl, side)
+	return sl.seen, sl.fp, true
 }
 
 // known reports whether key is remembered, answered or in flight.
 func (d *dupStore) known(key packedKey, now int64) bool {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return d.lookup(s, key, now) != nil
+	_, _, ok := d.lookup(s, key, h, now)
+	return ok
 }
 
 // bury remembers key as answered with res unless it is remembered already, and returns
 // how many keys the capacity made it forget.
 func (d *dupStore) bury(key packedKey, fp fingerprint, now int64, res bandeira.Result) (evicted int) {
-	s := d.shardOf(key)
+	s, h := d.shardOf(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d.lookup(s, key, now) != nil {
+	if _, _, ok := d.lookup(s, key, h, now); ok {
 		return 0
 	}
-	return d.insert(s, key, &entry{fp: fp, shard: s, seen: now, done: true, res: res})
+	sl, side := d.seal(slot{fp: fp, seen: now}, res, nil)
+	return d.insert(s, key, h, sl, side)
 }

@@ -242,7 +242,7 @@ func waitingOn(h *harness, a bandeira.Authorization) bool {
 	for i := range h.g.dups.shards {
 		s := &h.g.dups.shards[i]
 		s.mu.Lock()
-		e := s.cur[key]
+		e := s.flight[key]
 		w := e != nil && e.wait != nil
 		s.mu.Unlock()
 		if w {
