@@ -13,7 +13,10 @@ import (
 // transaction, and have SQLite parse "begin immediate" and "commit" again for every batch;
 // docs/performance.md measures what that cost. A batch of one statement commits without
 // BEGIN and COMMIT: SQLite commits a statement outside a transaction on its own, with the
-// same fsync, and a failed statement leaves nothing behind.
+// same fsync, and a failed statement leaves nothing behind. Such a statement takes the
+// write lock only when it starts writing, which is safe because this connection is the
+// file's only writer (a DB has one writer's handle, and one process serves a data
+// directory): no other write can make its snapshot stale in between.
 
 // driverConn is what the Writer needs of the driver's connection.
 type driverConn interface {
