@@ -12,16 +12,19 @@ import (
 // It exists for its load. Go 1.26's maps are made of tables of up to 1,024 positions that
 // double, or split in two, when 7/8 full, so a map is between 7/16 and 7/8 full depending
 // on its count of keys: a full generation of the default capacity (7,813 keys a shard)
-// filled its map to less than half. A keyTable grows by doubling up to the room for its
-// generation's keys at a load of at most loadNum/loadDen, and keeps that room when
-// emptied, so a shard's memory is fixed once it has filled its generations.
+// filled its map to less than half. A keyTable takes the room for its generation's keys at
+// a load of at most loadNum/loadDen with its first key, and keeps it when emptied, so a
+// shard's memory is fixed once its generations have a key each: the window's resident
+// memory does not creep up as it fills (the pages of a table are the operating system's
+// zero pages until a key lands on them), and no table is copied while the window fills.
+// Only a table given more keys than it was meant for grows, by doubling.
 //
 // A table is not safe for concurrent use: its shard's mutex guards it.
 type keyTable struct {
 	tags  []uint8 // per position: 0 when empty, else tagBit and 7 bits of the key's hash
 	cells []cell
 	n     int          // keys held
-	room  int          // positions it grows to for want keys; it outgrows them only past want
+	room  int          // positions it takes for want keys; it outgrows them only past want
 	seed  maphash.Seed // the store's, to hash the keys again when growing
 }
 
@@ -36,7 +39,7 @@ const (
 	loadNum, loadDen  = 4, 5 // a table holds at most 4/5 of its positions
 )
 
-// newKeyTable returns an empty table meant for want keys; it allocates as keys come.
+// newKeyTable returns an empty table meant for want keys; it allocates with its first key.
 func newKeyTable(want int, seed maphash.Seed) keyTable {
 	return keyTable{room: max(minTablePositions, (want*loadDen+loadNum-1)/loadNum), seed: seed}
 }
@@ -79,7 +82,7 @@ func (t *keyTable) get(key *packedKey, h uint64) (slot, bool) {
 // put stores sl under key, adding key or replacing its slot; h is keyHash of key.
 func (t *keyTable) put(key *packedKey, h uint64, sl slot) {
 	if len(t.tags) == 0 {
-		t.resize(min(minTablePositions, t.room))
+		t.resize(t.room)
 	}
 	i, ok := t.find(key, h)
 	if !ok {
@@ -93,14 +96,9 @@ func (t *keyTable) put(key *packedKey, h uint64, sl slot) {
 	t.cells[i].sl = sl
 }
 
-// next returns the count of positions t grows to: twice as many, up to its room, and past
-// it only when t holds more keys than it was meant for.
-func (t *keyTable) next() int {
-	if len(t.tags) < t.room {
-		return min(2*len(t.tags), t.room)
-	}
-	return 2 * len(t.tags)
-}
+// next returns the count of positions t grows to when it holds more keys than it was
+// meant for: twice as many.
+func (t *keyTable) next() int { return 2 * len(t.tags) }
 
 // resize moves t's keys to a table of positions positions.
 func (t *keyTable) resize(positions int) {

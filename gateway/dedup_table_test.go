@@ -31,11 +31,14 @@ func TestKeyTable(t *testing.T) {
 			require.False(t, ok, "key %d was never put", i)
 		}
 	}
-	t.Run("it holds every key it is given as it grows, and no other", func(t *testing.T) {
+	t.Run("it holds every key it is given, and no other, in the room it took with its first key", func(t *testing.T) {
 		tb := newKeyTable(10_000, seed)
+		require.Empty(t, tb.tags, "nothing allocated before the first key")
+		put(&tb, 1, hash)
+		require.Len(t, tb.tags, 12_500, "the room for its keys at 4/5, with the first key")
 		put(&tb, 10_000, hash)
 		requireHolds(t, &tb, 10_000, hash)
-		require.Len(t, tb.tags, 12_500, "grown to the room for its keys at 4/5, no further")
+		require.Len(t, tb.tags, 12_500, "no further")
 	})
 	t.Run("a key put again has its slot replaced, not added", func(t *testing.T) {
 		tb := newKeyTable(100, seed)
@@ -50,13 +53,14 @@ func TestKeyTable(t *testing.T) {
 	t.Run("keys of one hash are told apart by their bytes, across the table's end", func(t *testing.T) {
 		tb := newKeyTable(100, seed)
 		same := func(*packedKey) uint64 { return ^uint64(0) } // the last position, every key
-		put(&tb, 40, same)                                    // fewer than its first 64 positions take: no rehash
+		put(&tb, 40, same)                                    // within its room: no rehash
 		requireHolds(t, &tb, 40, same)
 	})
-	t.Run("a table given more keys than it was meant for still holds them all", func(t *testing.T) {
+	t.Run("a table given more keys than it was meant for grows and still holds them all", func(t *testing.T) {
 		tb := newKeyTable(10, seed)
 		put(&tb, 1000, hash)
 		requireHolds(t, &tb, 1000, hash)
+		require.Greater(t, len(tb.tags), minTablePositions)
 	})
 	t.Run("emptying forgets every key and keeps the positions", func(t *testing.T) {
 		tb := newKeyTable(1000, seed)
