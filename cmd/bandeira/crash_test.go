@@ -279,7 +279,7 @@ func (r *crashRun) checkApprovals() {
 			continue
 		}
 		require.True(r.t, q.answered)
-		key := strings.TrimLeft(q.msg.Get(32), "0") + "/" + strings.TrimLeft(q.msg.Get(11), "0") + "/" + q.msg.Get(7) + "/" + q.msg.Get(41)
+		key := booksKey(q.msg)
 		var status int
 		var authCode string
 		err := dbs[issuerOf[q.msg.Get(2)]].QueryRow("SELECT status, auth_code FROM requests WHERE key = ?", key).Scan(&status, &authCode)

@@ -59,6 +59,12 @@ func (n *testNet) reconfigure(extra string) {
 	require.NoError(n.t, os.WriteFile(n.cfgPath, mergeYAML(n.t, body, extra), 0o600))
 }
 
+// booksKey is m's request key as the issuers' books store it (docs/ledger.md): transmission
+// time, acquirer ID, STAN and terminal, in normal form.
+func booksKey(m iso.Message) string {
+	return m.Get(7) + "/" + strings.TrimLeft(m.Get(32), "0") + "/" + strings.TrimLeft(m.Get(11), "0") + "/" + m.Get(41)
+}
+
 // requestState returns the state of the request under key in an issuer's books (1 open,
 // 3 reversed), or 0 when the books have none.
 func requestState(t *testing.T, dataDir, issuer string, m iso.Message) int {
@@ -66,9 +72,8 @@ func requestState(t *testing.T, dataDir, issuer string, m iso.Message) int {
 	db, err := sql.Open("sqlite", "file:"+booksPath(dataDir, issuer)+"?mode=ro")
 	require.NoError(t, err)
 	defer func() { _ = db.Close() }()
-	key := strings.TrimLeft(m.Get(32), "0") + "/" + strings.TrimLeft(m.Get(11), "0") + "/" + m.Get(7) + "/" + m.Get(41)
 	var state int
-	if err := db.QueryRow("SELECT state FROM requests WHERE key = ?", key).Scan(&state); err == sql.ErrNoRows {
+	if err := db.QueryRow("SELECT state FROM requests WHERE key = ?", booksKey(m)).Scan(&state); err == sql.ErrNoRows {
 		return 0
 	} else {
 		require.NoError(t, err)
