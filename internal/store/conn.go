@@ -42,16 +42,18 @@ func (s *session) on(ctx context.Context, c driverConn, inserts []*Insert) error
 	for _, in := range inserts {
 		in.forget()
 	}
-	var err error
-	for _, p := range []struct {
-		st  *driver.Stmt
-		sql string
-	}{{&s.begin, "BEGIN IMMEDIATE"}, {&s.commit, "COMMIT"}, {&s.rollback, "ROLLBACK"}} {
-		if *p.st, err = c.PrepareContext(ctx, p.sql); err != nil {
-			return fmt.Errorf("preparing %s: %w", p.sql, err)
+	var stmts [3]driver.Stmt
+	for i, q := range [...]string{"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"} {
+		st, err := c.PrepareContext(ctx, q)
+		if err != nil {
+			for _, done := range stmts[:i] {
+				_ = done.Close()
+			}
+			return fmt.Errorf("preparing %s: %w", q, err)
 		}
+		stmts[i] = st
 	}
-	s.conn = c
+	*s = session{conn: c, begin: stmts[0], commit: stmts[1], rollback: stmts[2]}
 	return nil
 }
 
