@@ -151,6 +151,8 @@ type Server struct {
 	closing  atomic.Bool
 	done     chan struct{}
 	stans    stanSequence // of the sign-offs Shutdown sends
+	// workerIdle is how long a request goroutine waits for its connection's next request.
+	workerIdle time.Duration
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -180,16 +182,17 @@ func NewServer(cfg ServerConfig, h bandeira.Authorizer, log zerolog.Logger, m *S
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cfg:       cfg.withDefaults(),
-		h:         h,
-		log:       log.With().Str("component", "iso_server").Logger(),
-		m:         m,
-		baseCtx:   ctx,
-		cancel:    cancel,
-		done:      make(chan struct{}),
-		listeners: make(map[net.Listener]struct{}),
-		conns:     make(map[*serverConn]struct{}),
-		peers:     make(map[string]*peer),
+		cfg:        cfg.withDefaults(),
+		h:          h,
+		log:        log.With().Str("component", "iso_server").Logger(),
+		m:          m,
+		baseCtx:    ctx,
+		cancel:     cancel,
+		done:       make(chan struct{}),
+		listeners:  make(map[net.Listener]struct{}),
+		conns:      make(map[*serverConn]struct{}),
+		peers:      make(map[string]*peer),
+		workerIdle: defaultWorkerIdle,
 	}
 	for _, o := range opts {
 		o(s)

@@ -87,15 +87,15 @@ type testServer struct {
 
 // startServer serves h with cfg until the test ends, then shuts down and checks that
 // Serve returned ErrServerClosed.
-func startServer(t *testing.T, cfg iso.ServerConfig, h bandeira.Authorizer) *testServer {
+func startServer(t *testing.T, cfg iso.ServerConfig, h bandeira.Authorizer, opts ...iso.ServerOption) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	return serveOn(t, ln, cfg, h)
+	return serveOn(t, ln, cfg, h, opts...)
 }
 
 // serveOn is startServer on a listener of the caller's.
-func serveOn(t *testing.T, ln net.Listener, cfg iso.ServerConfig, h bandeira.Authorizer) *testServer {
+func serveOn(t *testing.T, ln net.Listener, cfg iso.ServerConfig, h bandeira.Authorizer, opts ...iso.ServerOption) *testServer {
 	t.Helper()
 	log, logs := testLog(t)
 	reg := prometheus.NewRegistry()
@@ -103,7 +103,7 @@ func serveOn(t *testing.T, ln net.Listener, cfg iso.ServerConfig, h bandeira.Aut
 	ts := &testServer{
 		t:       t,
 		reg:     reg,
-		srv:     iso.NewServer(cfg, h, log, m),
+		srv:     iso.NewServer(cfg, h, log, m, opts...),
 		addr:    ln.Addr().String(),
 		metrics: m,
 		logs:    logs,

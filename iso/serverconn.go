@@ -32,9 +32,10 @@ type serverConn struct {
 	peer     *peer          // the remote address's budget
 	slots    chan struct{}  // MaxInFlightPerConn tokens
 	wg       sync.WaitGroup // requests being decided
-	jobs     chan job       // to an idle request goroutine (spawn)
-	finished chan struct{}  // closed once every request is answered and the read loop is done
-	signedOn atomic.Bool    // set by 0800/001, cleared by 0800/002; counted in SignedOn
+	idleMu   sync.Mutex
+	idle     []*worker     // request goroutines waiting for a job, most recent last (spawn)
+	finished chan struct{} // closed once every request is answered and the read loop is done
+	signedOn atomic.Bool   // set by 0800/001, cleared by 0800/002; counted in SignedOn
 
 	wmu    sync.Mutex
 	broken bool // a write failed; guarded by wmu
@@ -46,7 +47,6 @@ func newServerConn(s *Server, nc net.Conn, p *peer) *serverConn {
 		nc:       nc,
 		peer:     p,
 		slots:    make(chan struct{}, s.cfg.MaxInFlightPerConn),
-		jobs:     make(chan job),
 		finished: make(chan struct{}),
 		br:       bufio.NewReaderSize(nc, 4096),
 		log:      s.log.With().Str("remote", nc.RemoteAddr().String()).Logger(),
