@@ -12,29 +12,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Clock is the time source of a run; tests inject a fake one.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d or until ctx ends; it reports whether the full d elapsed.
-	Sleep(ctx context.Context, d time.Duration) bool
-}
-
-// realClock is the wall clock (with its monotonic reading).
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // Runner runs one load test. Build it with New; Run it once.
 type Runner struct {
 	cfg   Config
