@@ -20,8 +20,9 @@ import (
 // aLongTimeAgo is a deadline in the past, used to interrupt a blocked read.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// serverConn is one client connection: a read loop that validates frames in order, and a
-// request goroutine (Server.spawn) per accepted request whose response is written under wmu.
+// serverConn is one client connection: a read loop that validates frames in order, and
+// request goroutines (spawn) that decide the accepted requests and write their responses
+// under wmu.
 type serverConn struct {
 	s   *Server
 	nc  net.Conn
