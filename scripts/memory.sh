@@ -11,7 +11,9 @@
 # directory; bandeira loadtest runs in its own process. Every --interval seconds it prints
 # VmRSS and VmHWM (/proc/PID/status), the Go heap in use, the memory the runtime holds
 # from the OS, the next collection's heap goal and the goroutines (the server's /metrics),
-# and the load average. --stall M stops the server with SIGSTOP for one second right after
+# the server's CPU time so far and the load average. The Go runtime reads GOMEMLIMIT and
+# GOGC from the environment: `GOMEMLIMIT=700MiB scripts/memory.sh` runs the server with a
+# memory limit. --stall M stops the server with SIGSTOP for one second right after
 # minute M's sample: what a shared machine does to it now and then, on purpose, so that
 # runs compare. At the end it prints the generator's summary and the verdict.
 #
@@ -19,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 	echo "Flags: --duration MINUTES (30)  --rate N (3000)  --interval SECONDS (60)"
 	echo "       --reference MINUTE (5)  --stall MINUTE (repeatable)  --bin PATH (build otherwise)  --keep"
 }
@@ -100,17 +102,18 @@ sample() {
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$srv_pid/status")
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$srv_pid/status")
 	rss_at[$s]=$rss
-	echo "$m" | awk -v s="$s" -v rss="$rss" -v hwm="$hwm" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$srv_pid/stat")
+	echo "$m" | awk -v s="$s" -v rss="$rss" -v hwm="$hwm" -v cpu="$cpu" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
 		$1 == "go_memstats_heap_inuse_bytes" { heap = $2 }
 		$1 == "go_memstats_sys_bytes" { sys = $2 }
 		$1 == "go_memstats_next_gc_bytes" { goal = $2 }
 		$1 == "go_goroutines" { g = $2 }
-		END { printf "| %d:%02d | %d | %d | %d | %d | %d | %d | %s |\n", s / 60, s % 60,
-			rss / 1024, hwm / 1024, heap / 1e6, sys / 1e6, goal / 1e6, g, load }'
+		END { printf "| %d:%02d | %d | %d | %d | %d | %d | %d | %s | %s |\n", s / 60, s % 60,
+			rss / 1024, hwm / 1024, heap / 1e6, sys / 1e6, goal / 1e6, g, cpu, load }'
 }
 
-echo "| elapsed | VmRSS MiB | VmHWM MiB | heap in use MB | runtime's memory MB | heap goal MB | goroutines | load |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| elapsed | VmRSS MiB | VmHWM MiB | heap in use MB | runtime's memory MB | heap goal MB | goroutines | server CPU s | load |"
+echo "|---|---|---|---|---|---|---|---|---|"
 start=$(date +%s)
 end=$((minutes * 60))
 for ((s = 0; s <= end; s += interval)); do
@@ -121,7 +124,7 @@ for ((s = 0; s <= end; s += interval)); do
 		kill -STOP "$srv_pid"
 		sleep 1
 		kill -CONT "$srv_pid"
-		echo "| | stalled 1 s (SIGSTOP) | | | | | | |"
+		echo "| | stalled 1 s (SIGSTOP) | | | | | | | |"
 	fi
 done
 wait "$lt_pid" || log "loadtest exited with status $?"
