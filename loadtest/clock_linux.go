@@ -47,27 +47,32 @@ func putTimerfd(t *timerfd) {
 // file (its own timeout is what has the millisecond grain), readies the goroutine. The
 // goroutine is parked meanwhile, not blocked in a system call, so its thread and P serve
 // the receivers (nanosleep(2) held the P, and answers waited up to 15 ms for the runtime
-// to take it back). Without a timerfd it falls back to time.Sleep.
+// to take it back). Without a working timerfd it falls back to time.Sleep.
 func preciseSleep(d time.Duration) {
 	if d <= 0 {
 		return
 	}
+	end := time.Now().Add(d)
 	t := takeTimerfd()
 	if t == nil {
 		time.Sleep(d)
 		return
 	}
-	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
-	var expirations [8]byte
-	if err := unix.TimerfdSettime(t.fd, 0, &spec, nil); err != nil {
+	if err := t.wait(d); err != nil {
 		_ = t.f.Close()
-		time.Sleep(d)
-		return
-	}
-	if _, err := t.f.Read(expirations[:]); err != nil {
-		_ = t.f.Close()
-		time.Sleep(d)
+		time.Sleep(time.Until(end))
 		return
 	}
 	putTimerfd(t)
+}
+
+// wait arms t to expire in d and reads it, which parks the goroutine until it does.
+func (t *timerfd) wait(d time.Duration) error {
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
+	if err := unix.TimerfdSettime(t.fd, 0, &spec, nil); err != nil {
+		return err
+	}
+	var expirations [8]byte
+	_, err := t.f.Read(expirations[:])
+	return err
 }

@@ -4,5 +4,5 @@ package loadtest
 
 import "time"
 
-// preciseSleep is time.Sleep where nanosleep(2) is not wired in.
+// preciseSleep is time.Sleep where there is no timerfd(2).
 func preciseSleep(d time.Duration) { time.Sleep(d) }
