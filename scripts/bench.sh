@@ -14,6 +14,9 @@
 #   * the closed model (bandeira loadtest --concurrency 64 --mix purchase=1) against
 #     bandeira run at synchronous=full, normal and off (issuers.ledger.synchronous, which
 #     every store of the run follows);
+#   * the same closed model against a bandeira built with -tags benchnostore, whose stores
+#     write nothing (internal/store/commits_skipped.go): what the server costs without
+#     storage, the ceiling of any durability design;
 #   * the same closed model against bandeira loadtest --echo-server: the generator's ceiling;
 #   * the open model (default mix) at 2,000/s and at 13,236/s (VisaNet's peak) at each
 #     synchronous setting;
@@ -56,6 +59,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/bandeira-bench.XXXXXX")
 results="$work/results"
 bin="$work/bandeira"
+nostore="$work/bandeira-nostore"
+srv_bin=$bin # the binary start runs
 srv_pid=""
 echo_pid=""
 
@@ -99,7 +104,7 @@ start() {
 	local sync=$1 dir
 	shift
 	dir=$(mktemp -d "$work/data.XXXXXX")
-	"$bin" run "$@" --config "$work/sync-$sync.yaml" --data-dir "$dir/data" \
+	"$srv_bin" run "$@" --config "$work/sync-$sync.yaml" --data-dir "$dir/data" \
 		--addr-file "$dir/addr" >"$dir/log" 2>&1 &
 	srv_pid=$!
 	srv_dir=$dir
@@ -200,6 +205,12 @@ round() {
 		closed "closed.$s"
 		stop
 	done
+	log "round $1: closed model, no storage (-tags benchnostore)"
+	srv_bin=$nostore
+	start off
+	closed nostore
+	stop
+	srv_bin=$bin
 	log "round $1: closed model against the loadtest echo server"
 	generator_ceiling
 	for rate in 2000 13236; do
@@ -245,6 +256,7 @@ search_rate() {
 cd "$root"
 log "building into $work"
 go build -o "$bin" ./cmd/bandeira
+go build -tags benchnostore -o "$nostore" ./cmd/bandeira
 go test -c -o "$work/iso.test" ./iso
 for s in full normal off; do config "$s"; done
 : >"$results"
@@ -255,6 +267,8 @@ for r in $(seq "$runs"); do round "$r"; done
 if [ "$search" = 1 ]; then search_rate; fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
 for s in full normal off; do ratios "closed.$s" moov; done
+ratios nostore moov
+ratios closed.full nostore
 ratios echoserver moov
 ratios processes closed.full
 cat "$results.ratios" >>"$results"
@@ -280,6 +294,7 @@ ratios are medians of the per-round ratios.
 | closed model, 64 in flight, purchases | $(closedcell closed.full) | $(closedcell closed.normal) | $(closedcell closed.off) |
 | … as a share of the moov echo | $(ratio ratio.closed.full.moov) | $(ratio ratio.closed.normal.moov) | $(ratio ratio.closed.off.moov) |
 | moov echo (\`BenchmarkLibraryEcho\`, 64 in flight, same rounds) | $(int moov.rate)/s | | |
+| closed model without storage (\`-tags benchnostore\`: the ceiling of any durability design) | $(closedcell nostore); $(ratio ratio.nostore.moov) of the moov echo; full reaches $(ratio ratio.closed.full.nostore) of it | | |
 | loadtest against its \`--echo-server\` (the generator's ceiling) | $(closedcell echoserver) | | |
 | open model at 2,000/s | $(opencell open2000.full) | $(opencell open2000.normal) | $(opencell open2000.off) |
 | open model at 13,236/s | $(opencell open13236.full) | $(opencell open13236.normal) | $(opencell open13236.off) |

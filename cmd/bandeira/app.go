@@ -24,6 +24,7 @@ import (
 	"github.com/bandeira/bandeira/internal/fault"
 	"github.com/bandeira/bandeira/internal/lock"
 	"github.com/bandeira/bandeira/internal/saf"
+	"github.com/bandeira/bandeira/internal/store"
 	"github.com/bandeira/bandeira/iso"
 )
 
@@ -276,6 +277,9 @@ func (m *Main) serve(ctx context.Context, a bandeira.Authorizer) error {
 	}
 	go func() { m.errc <- m.http.Serve(m.httpLn) }()
 	m.ready.Store(true)
+	if store.CommitsSkipped() {
+		m.Log.Warn().Msg("built with -tags benchnostore: no store writes anything, every change is lost at exit (for measuring only)")
+	}
 	ev := m.Log.Info().Str("iso", m.GatewayAddr()).Str("http", m.HTTPAddr())
 	if m.adminTokenFile != "" {
 		ev.Str("admin_token_file", m.adminTokenFile)

@@ -178,6 +178,10 @@ func (w *Writer[C, R]) run() {
 	w.drain()
 }
 
+// CommitsSkipped reports whether this is a benchnostore build, whose Writers write nothing
+// (commits.go): the binary says so when it starts.
+func CommitsSkipped() bool { return skipCommits }
+
 // maxYields bounds the yields drain makes while calls keep joining the current batch.
 const maxYields = 8
 
@@ -243,7 +247,8 @@ func (w *Writer[C, R]) settle(seq uint64, rows R, err error) error {
 	return w.failed
 }
 
-// commit stages rows and writes them in one transaction; nothing staged, no transaction.
+// commit stages rows and writes them in one transaction; nothing staged, no transaction
+// (nor in a benchnostore build: commits.go).
 func (w *Writer[C, R]) commit(rows R, calls int) error {
 	w.cfg.Stage(rows)
 	statements := 0
@@ -255,7 +260,7 @@ func (w *Writer[C, R]) commit(rows R, calls int) error {
 			in.reset()
 		}
 	}()
-	if statements == 0 {
+	if statements == 0 || skipCommits {
 		return nil
 	}
 	start := time.Now()
