@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,8 +29,10 @@ var (
 )
 
 // KeysPath returns where the gateway's durable keys live under a data directory:
-// <data-dir>/acquirer/keys.db.
-func KeysPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "keys.db") }
+// <data-dir>/acquirer/keys/, a log of segment files (store.Log). Builds before it kept
+// them in the SQLite database <data-dir>/acquirer/keys.db, which OpenKeys moves into the
+// log the first time it opens the directory (keys_legacy.go).
+func KeysPath(dataDir string) string { return filepath.Join(dataDir, "acquirer", "keys") }
 
 // PANKeyPath returns where the secret of the gateway's keyed hash of card numbers lives:
 // <data-dir>/keys/gateway-pan.key (seal.LoadOrCreateHasher makes it, mode 0600, on first
@@ -50,7 +53,8 @@ type KeysOptions struct {
 	// so that opening takes memory for the capacity, not for a day of traffic. 0 loads
 	// every key of the window.
 	Capacity int
-	// Synchronous is SQLite's synchronous setting: full (the default), normal or off.
+	// Synchronous is the log's synchronous setting, as the stores': full (the default:
+	// every batch fdatasync'd before its calls return), normal or off.
 	Synchronous string
 	// Now is the clock that dates the window at open; nil means time.Now.
 	Now func() time.Time
@@ -65,13 +69,14 @@ type KeysOptions struct {
 // processing code, amount, keyed hash of the PAN, never the PAN) and the outcome it was
 // answered (code, auth code, and the issuer, brand and product of the answer), and the
 // tombstones of originals whose reversal came first (class T, answered 05: turns.go), in
-// an append-only SQLite table on the storage core. A gateway given Keys (WithKeys) answers a
-// request only once its outcome is committed here, and starts with the keys of its window,
-// so that a key answered before a restart is answered the same after it. Calls join the
-// current batch and one writer commits each batch in one transaction (group commit). It is
-// safe for concurrent use; a failed commit fails it for good (ErrKeysFailed).
+// an append-only log (store.Log: no SQL, since nothing but the next start reads it). A
+// gateway given Keys (WithKeys) answers a request only once its outcome is committed here,
+// and starts with the keys of its window, so that a key answered before a restart is
+// answered the same after it. Calls join the current batch and one writer appends and
+// syncs each batch at once (group commit). It is safe for concurrent use; a failed commit
+// fails it for good (ErrKeysFailed).
 type Keys struct {
-	db     *store.DB
+	lg     *store.Log
 	w      *store.Writer[[]keyRow, []keyRow]
 	log    zerolog.Logger
 	pans   *seal.Hasher
@@ -83,8 +88,10 @@ type Keys struct {
 	closeErr  error
 }
 
-// OpenKeys opens (creating it if needed) the key store at path, deletes the keys older
-// than the window and reads the others, and starts the writer.
+// OpenKeys opens (creating it if needed) the key log in the directory path, reads the
+// newest Capacity keys of the window (deleting the log's segments that hold only older
+// ones), moves the keys of a key store of an earlier build (path + ".db") into it, and
+// starts the writer.
 func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error) {
 	if opts.PANHasher == nil {
 		return nil, errors.New("opening the gateway's keys: no PAN hasher")
@@ -95,22 +102,79 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := store.Open(ctx, path, store.Config{Synchronous: opts.Synchronous, Migrations: keysMigrations})
-	if errors.Is(err, store.ErrNewerSchema) {
-		err = fmt.Errorf("%w: %w", ErrKeysIncompatible, err)
-	}
+	k := &Keys{pans: opts.PANHasher, nextID: 1, log: opts.Log.With().Str("component", "gateway_keys").Logger()}
+	since := opts.Now().Add(-opts.Window).UnixNano()
+	win := newestRows{limit: opts.Capacity}
+	var segs []int                // the log's segments, oldest first
+	newest := make(map[int]int64) // each segment's newest arrival
+	lg, err := store.OpenLog(path, store.LogOptions{Synchronous: opts.Synchronous, KeepRecords: opts.Capacity, SegmentBytes: keysSegmentBytes},
+		func(seq int, rec []byte) error {
+			r, err := decodeKeyRow(rec)
+			if err != nil {
+				return fmt.Errorf("%w: segment %d: %w", ErrKeysIncompatible, seq, err)
+			}
+			if _, ok := newest[seq]; !ok {
+				segs = append(segs, seq)
+			}
+			newest[seq] = max(newest[seq], r.at)
+			k.nextID = max(k.nextID, r.id+1)
+			if r.at >= since {
+				win.add(r)
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("opening the gateway's keys: %w", err)
 	}
-	k := &Keys{db: db, pans: opts.PANHasher, log: opts.Log.With().Str("component", "gateway_keys").Logger()}
-	since := opts.Now().Add(-opts.Window).UnixNano()
-	if err := k.load(ctx, since, opts.Capacity); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("opening the gateway's keys %s: %w", path, err)
+	k.lg = lg
+	if err := k.moveLegacy(ctx, path+".db", since, &win); err != nil {
+		_ = lg.Close()
+		return nil, fmt.Errorf("opening the gateway's keys: %w", err)
 	}
+	stale := 0 // the segments up to it hold only keys older than the window
+	for _, seq := range segs {
+		if newest[seq] >= since {
+			break
+		}
+		stale = seq
+	}
+	if err := lg.Drop(stale); err != nil {
+		k.log.Warn().Err(err).Msg("could not delete the log segments older than the window")
+	}
+	k.loaded = win.rows()
 	k.log.Info().Int("keys", len(k.loaded)).Msg("duplicate keys of the window loaded")
 	k.w = k.startWriter(opts.Metrics)
 	return k, nil
+}
+
+// keysSegmentBytes is the size of the log's segments; 0 is the store's default (64 MiB,
+// about 600,000 keys). Tests make it small.
+var keysSegmentBytes int64
+
+// newestRows keeps the newest limit rows added (every row when limit is 0): a ring, so
+// that reading a log of more keys than the capacity holds no more than the capacity.
+type newestRows struct {
+	limit int
+	buf   []keyRow
+	next  int // where the next row goes once buf is full: its oldest
+}
+
+func (n *newestRows) add(r keyRow) {
+	if n.limit <= 0 || len(n.buf) < n.limit {
+		n.buf = append(n.buf, r)
+		return
+	}
+	n.buf[n.next] = r
+	n.next = (n.next + 1) % n.limit
+}
+
+// rows returns the rows kept, oldest first (rotated in place: no second copy).
+func (n *newestRows) rows() []keyRow {
+	slices.Reverse(n.buf[:n.next])
+	slices.Reverse(n.buf[n.next:])
+	slices.Reverse(n.buf)
+	n.next = 0
+	return n.buf
 }
 
 // panHash returns the first 8 bytes of the PAN's keyed hash: what fingerprints keep
@@ -148,33 +212,29 @@ func (k *Keys) take() []keyRow {
 	return rows
 }
 
-// Close commits what is pending, stops the writer and closes the database. A record after
+// Close commits what is pending, stops the writer and closes the log. A record after
 // Close fails with ErrKeysClosed. It is idempotent.
 func (k *Keys) Close() error {
-	k.closeOnce.Do(func() { k.closeErr = errors.Join(k.w.Close(), k.db.Close()) })
+	k.closeOnce.Do(func() { k.closeErr = errors.Join(k.w.Close(), k.lg.Close()) })
 	return k.closeErr
 }
 
 // startWriter starts the group-commit writer: each batch is the rows recorded since the
-// last one, written with multi-row INSERTs.
+// last one, appended to the log with one write and one sync.
 func (k *Keys) startWriter(m *Metrics) *store.Writer[[]keyRow, []keyRow] {
-	insert := store.NewInsert("INSERT INTO keys ("+keyColumns+") VALUES ", "", keyColumnCount)
-	var args []any
 	var sm store.Metrics
 	if m != nil {
 		sm.CommitDuration = m.keysCommit
 	}
-	return store.NewWriter(k.db, store.WriterConfig[[]keyRow, []keyRow]{
+	return store.NewWriter(nil, store.WriterConfig[[]keyRow, []keyRow]{
 		Mu:   &k.mu,
 		Take: func(rows *[]keyRow) []keyRow { return *rows },
-		Stage: func(rows []keyRow) {
+		Write: func(rows []keyRow) error {
 			for i := range rows {
-				args = rows[i].appendArgs(args[:0])
-				insert.Add(args...)
+				k.lg.Add(rows[i].appendRecord)
 			}
-			clear(args)
+			return k.lg.Commit()
 		},
-		Inserts: []*store.Insert{insert},
 		Failed: func(err error) {
 			k.log.Error().Err(err).Msg("commit failed; the gateway answers 96 until restarted")
 		},

@@ -167,7 +167,7 @@ func TestDurableKeysKeepNoPAN(t *testing.T) {
 		authorizeOK(t, h, a)
 	}
 	d.stop()
-	files, err := filepath.Glob(filepath.Join(filepath.Dir(KeysPath(d.dir)), "keys.db*"))
+	files, err := filepath.Glob(filepath.Join(KeysPath(d.dir), "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {

@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 CATEGORIES = [
-    ("fsync and fdatasync (SQLite commits)", r"[Ff]sync|[Ff]datasync"),
+    ("fsync and fdatasync (SQLite commits, the key log)", r"[Ff]sync|[Ff]datasync"),
+    ("store.Log appends (the gateway's keys), but fdatasync", r"bandeira/internal/store\.\(\*Log\)"),
     ("socket reads and writes", r"internal/poll\.\(\*FD\)\.(Read|Write)|net\.\(\*conn\)\.(Read|Write)"),
     ("SQLite and database/sql, but fsync", r"^modernc\.org/|^database/sql"),
     ("ISO 8583 pack and unpack", r"moov-io/iso8583|bandeira/iso\.(Pack|Unpack)"),

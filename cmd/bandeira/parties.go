@@ -204,7 +204,7 @@ func (p *parties) safSealer() (*seal.Sealer, error) {
 
 // gateway builds the acquirer host: the gateway over the networks, pricing with the
 // acquirer's plans, journaling under <data-dir>/acquirer/journal.db, remembering its keys
-// in <data-dir>/acquirer/keys.db and reversing through the store-and-forward queues of
+// in the log <data-dir>/acquirer/keys/ and reversing through the store-and-forward queues of
 // <data-dir>/acquirer/saf.db.
 func (p *parties) gateway() (bandeira.Authorizer, error) {
 	cfg, reg := p.m.Config, p.m.Registry

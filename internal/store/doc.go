@@ -13,6 +13,10 @@
 //     transaction and only then releases its calls, in order. A failed commit fails the
 //     writer for good.
 //   - Insert: a multi-row INSERT prepared once per row count, written in chunks.
+//   - Log: an append-only log of CRC-framed records in segment files, for a store that
+//     is only appended to while it runs and read whole when it opens (the gateway's
+//     keys): one write and one fdatasync per batch, through a Writer whose
+//     WriterConfig.Write commits.
 //   - Upserts: a batch's changes for owners that keep whole rows by key (the network's
 //     token vaults, the wallet): the last row of a key in a batch is written, as an upsert.
 //   - Index: a compact index from a 64-bit hash of a key to an id, with an exact map for

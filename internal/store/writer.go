@@ -62,6 +62,11 @@ type WriterConfig[C, R any] struct {
 	Stage func(rows R)
 	// Inserts are the owner's INSERTs, written in this order in each transaction.
 	Inserts []*Insert
+	// Write, if set, commits the rows itself instead of Stage and Inserts: the Writer of
+	// a store that is not an SQLite database (a Log: Add every row, then Commit), made by
+	// NewWriter with a nil DB. It runs on the Writer's goroutine, outside Mu; an error
+	// fails the Writer for good, as a failed transaction does.
+	Write func(rows R) error
 	// Committed, if set, runs under Mu after batch seq committed (or had nothing to
 	// write), before its calls are released.
 	Committed func(seq uint64, rows R)
@@ -95,7 +100,8 @@ type Writer[C, R any] struct {
 	closeErr  error
 }
 
-// NewWriter starts the Writer of db. Only it writes to db from now on.
+// NewWriter starts the Writer of db. Only it writes to db from now on. db is nil for a
+// Writer whose WriterConfig.Write commits.
 func NewWriter[C, R any](db *DB, cfg WriterConfig[C, R]) *Writer[C, R] {
 	if cfg.ErrClosed == nil {
 		cfg.ErrClosed = ErrClosed
@@ -163,7 +169,9 @@ func (w *Writer[C, R]) Close() error {
 		close(w.kick)
 		w.cfg.Mu.Unlock()
 		<-w.done
-		w.closeErr = w.raw(func(_ context.Context, c driverConn) error { return w.session.close(c, w.cfg.Inserts) })
+		if w.db != nil {
+			w.closeErr = w.raw(func(_ context.Context, c driverConn) error { return w.session.close(c, w.cfg.Inserts) })
+		}
 	})
 	return w.closeErr
 }
@@ -250,6 +258,17 @@ func (w *Writer[C, R]) settle(seq uint64, rows R, err error) error {
 // commit stages rows and writes them in one transaction; nothing staged, no transaction
 // (nor in a benchnostore build: commits.go).
 func (w *Writer[C, R]) commit(rows R, calls int) error {
+	if w.cfg.Write != nil {
+		if skipCommits {
+			return nil
+		}
+		start := time.Now()
+		if err := w.cfg.Write(rows); err != nil {
+			return err
+		}
+		w.cfg.Metrics.committed(calls, time.Since(start))
+		return nil
+	}
 	w.cfg.Stage(rows)
 	statements := 0
 	for _, in := range w.cfg.Inserts {
