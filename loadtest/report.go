@@ -30,7 +30,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "latency\tp50 %s\tp90 %s\tp99 %s\tp99.9 %s\tmax %s\n",
 		fmtMS(l.P50), fmtMS(l.P90), fmtMS(l.P99), fmtMS(l.P999), fmtMS(l.Max))
 	fmt.Fprintf(tw, "approvals\t%.2f%% of answers\n", 100*s.ApprovalShare)
-	fmt.Fprintf(tw, "generator\t%.2f µs CPU per request\n\n", s.GeneratorCPU)
+	if s.GeneratorCPU > 0 {
+		fmt.Fprintf(tw, "generator\t%.2f µs CPU per request\n\n", s.GeneratorCPU)
+	} else {
+		fmt.Fprint(tw, "generator\tCPU not measured on this system\n\n")
+	}
 	fmt.Fprintln(tw, "code\tcount\tshare\tmeaning")
 	for _, c := range s.Codes {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%s\n", c.Code, c.Count, 100*c.Share, c.Meaning)

@@ -6,7 +6,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -98,7 +97,11 @@ func (r *Runner) Run(ctx context.Context, progress func(Second)) (*Summary, erro
 	}
 	readers.Wait()
 	r.col.collect()
-	return r.col.summary(sendEnd.Sub(r.start), cpuTime()-cpu0), nil
+	cpu := time.Duration(-1) // not measured
+	if cpu1 := cpuTime(); cpu0 >= 0 && cpu1 >= 0 {
+		cpu = cpu1 - cpu0
+	}
+	return r.col.summary(sendEnd.Sub(r.start), cpu), nil
 }
 
 // sendContext bounds the closed model by Duration; the open model ends with its schedule.
@@ -159,13 +162,4 @@ func (r *Runner) drain(ctx context.Context) {
 			return
 		}
 	}
-}
-
-// cpuTime returns the CPU time (user + system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -233,7 +233,7 @@ func (s *Summary) fillRates(sending, cpu time.Duration) {
 	if q.Scheduled > 0 {
 		s.ErrorShare = float64(q.TimedOut+q.Dropped+errs) / float64(q.Scheduled)
 	}
-	if q.Sent > 0 {
+	if q.Sent > 0 && cpu >= 0 {
 		s.GeneratorCPU = float64(cpu.Microseconds()) / float64(q.Sent)
 	}
 }

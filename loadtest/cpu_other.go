@@ -1,0 +1,9 @@
+//go:build !unix
+
+package loadtest
+
+import "time"
+
+// cpuTime returns -1: this system has no getrusage(2), and the report says the
+// generator's CPU was not measured.
+func cpuTime() time.Duration { return -1 }
