@@ -69,9 +69,11 @@ func (k *Keys) moveLegacy(ctx context.Context, path string, since int64, win *ne
 		k.nextID = max(k.nextID, rows[i].id+1)
 		k.lg.Add(rows[i].appendRecord)
 		win.add(rows[i])
-	}
-	if err := k.lg.Commit(); err != nil {
-		return err
+		if i%4096 == 4095 || i == len(rows)-1 { // batches of about 400 kB
+			if err := k.lg.Commit(); err != nil {
+				return err
+			}
+		}
 	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {

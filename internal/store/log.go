@@ -75,6 +75,9 @@ const maxRecordBytes = 1 << 20
 
 const frameHeader = 8 // length and CRC
 
+// maxKeptBuffer is the largest batch buffer a Log keeps for the next batch.
+const maxKeptBuffer = 1 << 20
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // OpenLog opens the log in dir, creating dir (mode 0o750) and its first segment if
@@ -227,7 +230,12 @@ func (l *Log) Commit() error {
 	if len(l.buf) == 0 {
 		return nil
 	}
-	defer func() { l.buf, l.n = l.buf[:0], 0 }()
+	defer func() {
+		l.buf, l.n = l.buf[:0], 0
+		if cap(l.buf) > maxKeptBuffer {
+			l.buf = nil // an unusually large batch: do not keep its buffer for good
+		}
+	}()
 	if _, err := l.f.Write(l.buf); err != nil {
 		return fmt.Errorf("appending to the log %s: %w", l.dir, err)
 	}

@@ -255,8 +255,9 @@ func (w *Writer[C, R]) settle(seq uint64, rows R, err error) error {
 	return w.failed
 }
 
-// commit stages rows and writes them in one transaction; nothing staged, no transaction
-// (nor in a benchnostore build: commits.go).
+// commit writes rows: through WriterConfig.Write, or staged on the Inserts and written in
+// one transaction (nothing staged, no transaction). A benchnostore build writes nothing
+// (commits.go).
 func (w *Writer[C, R]) commit(rows R, calls int) error {
 	if w.cfg.Write != nil {
 		if skipCommits {
