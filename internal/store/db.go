@@ -59,13 +59,9 @@ type DB struct {
 // applies the migrations it has not seen and opens the read-only handle. A database that a
 // newer binary migrated fails with ErrNewerSchema.
 func Open(ctx context.Context, path string, cfg Config) (*DB, error) {
-	sync := cfg.Synchronous
-	switch sync {
-	case "":
-		sync = SyncFull
-	case SyncFull, SyncNormal, SyncOff:
-	default:
-		return nil, fmt.Errorf("opening %s: synchronous %q is not full, normal or off: %w", path, sync, ErrInvalidConfig)
+	sync, err := synchronous(cfg.Synchronous)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -85,6 +81,17 @@ func Open(ctx context.Context, path string, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return &DB{Path: path, W: w, R: r}, nil
+}
+
+// synchronous returns the setting s names, SyncFull for "", or ErrInvalidConfig.
+func synchronous(s string) (string, error) {
+	switch s {
+	case "":
+		return SyncFull, nil
+	case SyncFull, SyncNormal, SyncOff:
+		return s, nil
+	}
+	return "", fmt.Errorf("synchronous %q is not full, normal or off: %w", s, ErrInvalidConfig)
 }
 
 // Close closes the read-only handle, then the writer's (which checkpoints the log). Close

@@ -84,13 +84,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // needed, reads every record with read (oldest first; seq is the record's segment) and
 // leaves the log ready to append. A read error stops the opening and is returned.
 func OpenLog(dir string, opts LogOptions, read func(seq int, rec []byte) error) (*Log, error) {
-	sync := opts.Synchronous
-	switch sync {
-	case "":
-		sync = SyncFull
-	case SyncFull, SyncNormal, SyncOff:
-	default:
-		return nil, fmt.Errorf("opening the log %s: synchronous %q is not full, normal or off: %w", dir, sync, ErrInvalidConfig)
+	sync, err := synchronous(opts.Synchronous)
+	if err != nil {
+		return nil, fmt.Errorf("opening the log %s: %w", dir, err)
 	}
 	if opts.SegmentBytes <= 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
