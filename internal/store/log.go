@@ -218,10 +218,11 @@ func (l *Log) Add(enc func(b []byte) []byte) {
 	l.n++
 }
 
-// Commit writes the pending batch with one write and, at SyncFull, fdatasyncs it; then,
-// if the segment is full, begins the next one. On an error the batch may be partly
-// written: the log must not be appended to again (the Writer fails for good), and the
-// next OpenLog cuts off what a crash left of it.
+// Commit begins the next segment if the current one is full, then writes the pending
+// batch with one write and, at SyncFull, fdatasyncs it. An error means the batch is not
+// durable (a batch that is never fails nothing: the next segment is begun before, not
+// after). The batch may then be partly written: the log must not be appended to again
+// (the Writer fails for good), and the next OpenLog cuts off what a crash left of it.
 func (l *Log) Commit() error {
 	if len(l.buf) == 0 {
 		return nil
@@ -232,6 +233,11 @@ func (l *Log) Commit() error {
 			l.buf = nil // an unusually large batch: do not keep its buffer for good
 		}
 	}()
+	if l.f == nil || l.size >= l.maxBytes {
+		if err := l.rotate(); err != nil {
+			return err
+		}
+	}
 	if _, err := l.f.Write(l.buf); err != nil {
 		return fmt.Errorf("appending to the log %s: %w", l.dir, err)
 	}
@@ -242,27 +248,29 @@ func (l *Log) Commit() error {
 	}
 	l.size += int64(len(l.buf))
 	l.segs[len(l.segs)-1].records += l.n
-	if l.size < l.maxBytes {
-		return nil
-	}
-	return l.rotate()
+	return nil
 }
 
-// rotate closes the full segment, begins the next and applies KeepRecords.
+// rotate closes the full segment (if a failed rotation has not already) and begins the
+// next, then applies KeepRecords: a segment it cannot delete stays, to be tried again at
+// the next rotation, and fails nothing.
 func (l *Log) rotate() error {
-	if l.sync != SyncOff {
-		if err := fdatasync(l.f); err != nil {
-			return fmt.Errorf("syncing the log %s: %w", l.dir, err)
+	if l.f != nil {
+		if l.sync != SyncOff {
+			if err := fdatasync(l.f); err != nil {
+				return fmt.Errorf("syncing the log %s: %w", l.dir, err)
+			}
 		}
+		if err := l.f.Close(); err != nil {
+			return fmt.Errorf("closing a segment of the log %s: %w", l.dir, err)
+		}
+		l.f = nil
 	}
-	if err := l.f.Close(); err != nil {
-		return fmt.Errorf("closing a segment of the log %s: %w", l.dir, err)
-	}
-	l.f = nil
 	if err := l.create(l.segs[len(l.segs)-1].seq + 1); err != nil {
 		return err
 	}
-	return l.trim()
+	_ = l.trim()
+	return nil
 }
 
 // trim deletes the oldest segments as long as the newer ones hold KeepRecords records.
