@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -81,8 +82,9 @@ const maxKeptBuffer = 1 << 20
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // OpenLog opens the log in dir, creating dir (mode 0o750) and its first segment if
-// needed, reads every record with read (oldest first; seq is the record's segment) and
-// leaves the log ready to append. A read error stops the opening and is returned.
+// needed, reads every record with read (oldest first; seq is the record's segment; rec is
+// valid only during the call, so read copies what it keeps) and leaves the log ready to
+// append. A read error stops the opening and is returned.
 func OpenLog(dir string, opts LogOptions, read func(seq int, rec []byte) error) (*Log, error) {
 	sync, err := synchronous(opts.Synchronous)
 	if err != nil {
@@ -156,15 +158,28 @@ func (l *Log) list() ([]int, error) {
 }
 
 // scan reads segment seq's records with read and returns their count and the segment's
-// size. In the last segment a damaged tail is cut off; elsewhere it is ErrLogCorrupt.
+// size. In the last segment a damaged tail is cut off; elsewhere it is ErrLogCorrupt. It
+// reads through a small buffer, so that opening takes memory for a record, not a segment;
+// the rec read is given is valid only during the call.
 func (l *Log) scan(seq int, last bool, read func(seq int, rec []byte) error) (n int, size int64, err error) {
-	b, err := os.ReadFile(l.path(seq))
+	f, err := os.Open(l.path(seq))
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading the log %s: %w", l.dir, err)
 	}
-	off := 0
-	for off < len(b) {
-		rec, ok := frameAt(b, off)
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the log %s: %w", l.dir, err)
+	}
+	r := bufio.NewReaderSize(f, 1<<16)
+	var off int64
+	var rec []byte
+	for {
+		var ok bool
+		rec, ok, err = nextFrame(r, rec)
+		if err != nil {
+			return 0, 0, fmt.Errorf("reading the log %s: %w", l.path(seq), err)
+		}
 		if !ok {
 			break
 		}
@@ -174,36 +189,49 @@ func (l *Log) scan(seq int, last bool, read func(seq int, rec []byte) error) (n 
 			}
 		}
 		n++
-		off += frameHeader + len(rec)
+		off += frameHeader + int64(len(rec))
 	}
-	if off == len(b) {
-		return n, int64(off), nil
+	if off == st.Size() {
+		return n, off, nil
 	}
 	if !last {
-		return 0, 0, fmt.Errorf("segment %s: damaged frame at byte %d of %d: %w", l.path(seq), off, len(b), ErrLogCorrupt)
+		return 0, 0, fmt.Errorf("segment %s: damaged frame at byte %d of %d: %w", l.path(seq), off, st.Size(), ErrLogCorrupt)
 	}
 	// A write cut short by a crash: never acknowledged. Cut it off before appending.
-	if err := os.Truncate(l.path(seq), int64(off)); err != nil {
+	if err := os.Truncate(l.path(seq), off); err != nil {
 		return 0, 0, fmt.Errorf("cutting the torn tail of %s: %w", l.path(seq), err)
 	}
-	return n, int64(off), nil
+	return n, off, nil
 }
 
-// frameAt returns the payload of the frame at off in b, or false when there is no whole
-// frame with a matching CRC there.
-func frameAt(b []byte, off int) ([]byte, bool) {
-	if len(b)-off < frameHeader {
-		return nil, false
+// nextFrame reads the next frame from r into buf and returns its payload, or false when
+// there is no whole frame with a matching CRC there (the end, a torn tail or damage). Only
+// a read error other than the end of the file is an error.
+func nextFrame(r *bufio.Reader, buf []byte) ([]byte, bool, error) {
+	var h [frameHeader]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return buf, false, eofIsEnd(err)
 	}
-	size := binary.BigEndian.Uint32(b[off:])
-	if size == 0 || size > maxRecordBytes || uint64(len(b)-off-frameHeader) < uint64(size) {
-		return nil, false
+	size := binary.BigEndian.Uint32(h[:])
+	if size == 0 || size > maxRecordBytes {
+		return buf, false, nil
 	}
-	rec := b[off+frameHeader : off+frameHeader+int(size)]
-	if crc32.Checksum(rec, castagnoli) != binary.BigEndian.Uint32(b[off+4:]) {
-		return nil, false
+	buf = slices.Grow(buf[:0], int(size))[:size]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return buf, false, eofIsEnd(err)
 	}
-	return rec, true
+	if crc32.Checksum(buf, castagnoli) != binary.BigEndian.Uint32(h[4:]) {
+		return buf, false, nil
+	}
+	return buf, true, nil
+}
+
+// eofIsEnd returns nil for the end of a file, whole or in the middle of a frame.
+func eofIsEnd(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil
+	}
+	return err
 }
 
 // Add frames one record into the pending batch: enc appends the record's bytes to the

@@ -73,6 +73,7 @@ func TestLogCutsATornTail(t *testing.T) {
 			return last
 		}},
 		{"zeros (a preallocated or unwritten page)", func([]byte) []byte { return make([]byte, 4096) }},
+		{"a length beyond any record", func([]byte) []byte { return []byte{0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0, 'x'} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "log")
