@@ -105,18 +105,18 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 	k := &Keys{pans: opts.PANHasher, nextID: 1, log: opts.Log.With().Str("component", "gateway_keys").Logger()}
 	since := opts.Now().Add(-opts.Window).UnixNano()
 	win := newestRows{limit: opts.Capacity}
-	var segs []int                // the log's segments, oldest first
-	newest := make(map[int]int64) // each segment's newest arrival
+	var segs []segmentNewest // the log's segments, oldest first, with their newest arrival
 	lg, err := store.OpenLog(path, store.LogOptions{Synchronous: opts.Synchronous, KeepRecords: opts.Capacity, SegmentBytes: keysSegmentBytes},
 		func(seq int, rec []byte) error {
 			r, err := decodeKeyRow(rec)
 			if err != nil {
 				return fmt.Errorf("%w: segment %d: %w", ErrKeysIncompatible, seq, err)
 			}
-			if _, ok := newest[seq]; !ok {
-				segs = append(segs, seq)
+			if len(segs) == 0 || segs[len(segs)-1].seq != seq {
+				segs = append(segs, segmentNewest{seq: seq})
 			}
-			newest[seq] = max(newest[seq], r.at)
+			last := &segs[len(segs)-1]
+			last.at = max(last.at, r.at)
 			k.nextID = max(k.nextID, r.id+1)
 			if r.at >= since {
 				win.add(r)
@@ -132,11 +132,11 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 		return nil, fmt.Errorf("opening the gateway's keys: %w", err)
 	}
 	stale := 0 // the segments up to it hold only keys older than the window
-	for _, seq := range segs {
-		if newest[seq] >= since {
+	for _, sg := range segs {
+		if sg.at >= since {
 			break
 		}
-		stale = seq
+		stale = sg.seq
 	}
 	if err := lg.Drop(stale); err != nil {
 		k.log.Warn().Err(err).Msg("could not delete the log segments older than the window")
@@ -145,6 +145,12 @@ func OpenKeys(ctx context.Context, path string, opts KeysOptions) (*Keys, error)
 	k.log.Info().Int("keys", len(k.loaded)).Msg("duplicate keys of the window loaded")
 	k.w = k.startWriter(opts.Metrics)
 	return k, nil
+}
+
+// segmentNewest is a segment of the key log and the newest arrival among its keys.
+type segmentNewest struct {
+	seq int
+	at  int64
 }
 
 // keysSegmentBytes is the size of the log's segments; 0 is the store's default (64 MiB,

@@ -356,9 +356,6 @@ func (l *Log) Drop(seq int) error {
 	return nil
 }
 
-// Segments returns how many segments the log has.
-func (l *Log) Segments() int { return len(l.segs) }
-
 // Close syncs the segment appended to (unless SyncOff) and closes it. Pending records not
 // committed are dropped.
 func (l *Log) Close() error {

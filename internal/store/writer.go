@@ -259,38 +259,41 @@ func (w *Writer[C, R]) settle(seq uint64, rows R, err error) error {
 // one transaction (nothing staged, no transaction). A benchnostore build writes nothing
 // (commits.go).
 func (w *Writer[C, R]) commit(rows R, calls int) error {
-	if w.cfg.Write != nil {
-		if skipCommits {
+	statements := 0
+	if w.cfg.Write == nil {
+		w.cfg.Stage(rows)
+		for _, in := range w.cfg.Inserts {
+			statements += in.statements()
+		}
+		defer func() {
+			for _, in := range w.cfg.Inserts {
+				in.reset()
+			}
+		}()
+		if statements == 0 {
 			return nil
 		}
-		start := time.Now()
-		if err := w.cfg.Write(rows); err != nil {
-			return err
-		}
-		w.cfg.Metrics.committed(calls, time.Since(start))
-		return nil
 	}
-	w.cfg.Stage(rows)
-	statements := 0
-	for _, in := range w.cfg.Inserts {
-		statements += in.statements()
-	}
-	defer func() {
-		for _, in := range w.cfg.Inserts {
-			in.reset()
-		}
-	}()
-	if statements == 0 || skipCommits {
+	if skipCommits {
 		return nil
 	}
 	start := time.Now()
-	if err := w.raw(func(ctx context.Context, c driverConn) error {
-		return w.session.write(ctx, c, w.cfg.Inserts, statements)
-	}); err != nil {
+	if err := w.write(rows, statements); err != nil {
 		return err
 	}
 	w.cfg.Metrics.committed(calls, time.Since(start))
 	return nil
+}
+
+// write hands rows to WriterConfig.Write, or writes the staged Inserts, which take
+// statements statements, in one transaction.
+func (w *Writer[C, R]) write(rows R, statements int) error {
+	if w.cfg.Write != nil {
+		return w.cfg.Write(rows)
+	}
+	return w.raw(func(ctx context.Context, c driverConn) error {
+		return w.session.write(ctx, c, w.cfg.Inserts, statements)
+	})
 }
 
 // raw runs f on the writer's driver connection, which it holds meanwhile.
