@@ -20,7 +20,9 @@
 #   * the same closed model against bandeira loadtest --echo-server: the generator's ceiling;
 #   * the open model (default mix) at 2,000/s and at 13,236/s (VisaNet's peak) at each
 #     synchronous setting;
-#   * the closed model against bandeira run --processes (synchronous=full).
+#   * the closed model against bandeira run --processes (synchronous=full);
+#   * BenchmarkFdatasync (internal/store) in the work directory: what one durable commit
+#     waits for on this disk (a 4 KB write and fdatasync, appended and in place).
 #
 # Every run gets a fresh `bandeira run` (loopback, free ports, a temporary data directory)
 # and bandeira loadtest in its own process. Medians are over the rounds; ratios are the
@@ -32,7 +34,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
 	echo "Flags: --runs N (5)  --duration D (10s)  --quick  --no-search  --keep (keep the work directory)"
 }
 
@@ -160,6 +162,19 @@ moov_echo() {
 	echo "moov.rate $(awk -v ns="$ns" 'BEGIN { printf "%.0f", 1e9 / ns }')" >>"$results"
 }
 
+# disk runs BenchmarkFdatasync on the work directory's filesystem (where the runs keep
+# their data) and records its percentiles as disk.MODE.p50 and .p99, in µs.
+disk() {
+	TMPDIR=$work "$work/store.test" -test.run XXX -test.bench 'Fdatasync' -test.benchtime 2000x |
+		awk '/^BenchmarkFdatasync\// {
+			split($1, name, "/"); sub(/-[0-9]+$/, "", name[2])
+			for (i = 1; i < NF; i++) {
+				if ($(i+1) == "p50-us") print "disk." name[2] ".p50 " $i
+				if ($(i+1) == "p99-us") print "disk." name[2] ".p99 " $i
+			}
+		}' >>"$results"
+}
+
 # generator_ceiling runs the closed model against bandeira loadtest --echo-server.
 generator_ceiling() {
 	local log
@@ -225,6 +240,8 @@ round() {
 	start full --processes
 	closed processes
 	stop
+	log "round $1: fdatasync on this disk"
+	disk
 }
 
 # try_rate RATE runs the open model at RATE at synchronous=full once and sets ok to true
@@ -258,6 +275,7 @@ log "building into $work"
 go build -o "$bin" ./cmd/bandeira
 go build -tags benchnostore -o "$nostore" ./cmd/bandeira
 go test -c -o "$work/iso.test" ./iso
+go test -c -o "$work/store.test" ./internal/store
 for s in full normal off; do config "$s"; done
 : >"$results"
 : >"$results.ratios"
@@ -298,6 +316,7 @@ ratios are medians of the per-round ratios.
 | loadtest against its \`--echo-server\` (the generator's ceiling) | $(closedcell echoserver) | | |
 | open model at 2,000/s | $(opencell open2000.full) | $(opencell open2000.normal) | $(opencell open2000.off) |
 | open model at 13,236/s | $(opencell open13236.full) | $(opencell open13236.normal) | $(opencell open13236.off) |
+| this disk: a 4 KB write and fdatasync (\`BenchmarkFdatasync\`, 2,000 calls a round) | appended: p50 $(int disk.append.p50) µs, p99 $(int disk.append.p99) µs; in place: p50 $(int disk.overwrite.p50) µs, p99 $(int disk.overwrite.p99) µs | | |
 EOF
 if [ "$search" = 1 ]; then
 	echo "| open model: highest rate with p99 ≤ 10 ms, 0 dropped/timed out, ratio ≥ 0.99 (single runs, bisection) | $(values search.best)/s (fails at $(values search.worst)/s) | | |"
