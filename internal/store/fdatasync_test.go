@@ -14,7 +14,8 @@ import (
 // place over blocks already on disk, as SQLite's write-ahead log does once it wraps. It
 // reports the median and the 99th percentile of the fdatasync calls alone (p50-us,
 // p99-us). scripts/bench.sh prints them beside its table: at synchronous=full an approval
-// waits for three commits in sequence, so this disk's p99 bounds the p99 any build can reach.
+// waits for three commits in sequence, so three of these calls are a floor under its
+// latency, whatever the build.
 func BenchmarkFdatasync(b *testing.B) {
 	for _, mode := range []string{"append", "overwrite"} {
 		b.Run(mode, func(b *testing.B) {
