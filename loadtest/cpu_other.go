@@ -4,6 +4,6 @@ package loadtest
 
 import "time"
 
-// cpuTime returns -1: this system has no getrusage(2), and the report says the
+// ProcessCPU returns -1: this system has no getrusage(2), and the report says the
 // generator's CPU was not measured.
-func cpuTime() time.Duration { return -1 }
+func ProcessCPU() time.Duration { return -1 }

@@ -75,7 +75,7 @@ func (r *Runner) Run(ctx context.Context, progress func(Second)) (*Summary, erro
 	}
 	r.log.Info().Str("target", r.cfg.Target).Bool("open", r.cfg.Open()).Int("connections", r.cfg.Connections).
 		Int64("requests", r.total).Msg("load test started")
-	cpu0 := cpuTime()
+	cpu0 := ProcessCPU()
 	r.start = r.clock.Now()
 	r.col = newCollector(r)
 	sendCtx, cancel := r.sendContext(ctx)
@@ -98,7 +98,7 @@ func (r *Runner) Run(ctx context.Context, progress func(Second)) (*Summary, erro
 	readers.Wait()
 	r.col.collect()
 	cpu := time.Duration(-1) // not measured
-	if cpu1 := cpuTime(); cpu0 >= 0 && cpu1 >= 0 {
+	if cpu1 := ProcessCPU(); cpu0 >= 0 && cpu1 >= 0 {
 		cpu = cpu1 - cpu0
 	}
 	return r.col.summary(sendEnd.Sub(r.start), cpu), nil

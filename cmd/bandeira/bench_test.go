@@ -21,6 +21,7 @@ import (
 	"github.com/bandeira/bandeira/iso"
 	"github.com/bandeira/bandeira/issuers"
 	"github.com/bandeira/bandeira/issuers/books"
+	"github.com/bandeira/bandeira/loadtest"
 )
 
 // BenchmarkFullStackRoundTrip measures one authorization through the whole network over
@@ -106,7 +107,7 @@ func driveRoundTrips(b *testing.B, cfg configs.Config, addr string) {
 	b.ReportAllocs()
 	b.SetParallelism(32) // 64 goroutines on 2 CPUs
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := loadtest.ProcessCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		w := worker.Add(1)
 		req := base.Clone()
@@ -126,19 +127,13 @@ func driveRoundTrips(b *testing.B, cfg configs.Config, addr string) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
-}
-
-// cpuTime returns the CPU time (user and system) this process has used: per round trip, it
-// is what the whole network costs on a machine whose cores are all busy, where wall time
-// also measures the neighbours. The client's share is in it (and with topology=processes
-// only the client's).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	// The CPU time (user and system) this process used: per round trip, it is what the
+	// whole network costs on a machine whose cores are all busy, where wall time also
+	// measures the neighbours. The client's share is in it (and with topology=processes
+	// only the client's).
+	if end := loadtest.ProcessCPU(); cpu >= 0 && end >= 0 {
+		b.ReportMetric(float64(end-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // commits counts the transactions the books and the journal committed: each is one fsync

@@ -148,7 +148,7 @@ func (f *chaosFaults) outage(hold time.Duration, kind, role string, sig syscall.
 		p.signal(sig)
 		delete(f.procs, role)
 	} else {
-		require.NoError(f.t, syscall.Kill(f.n.nodes[role].pid, sig))
+		require.NoError(f.t, signalPID(f.n.nodes[role].pid, sig))
 	}
 	if f.restart[role] == nil {
 		f.restart[role] = restartCommand(f.t, f.n, role)

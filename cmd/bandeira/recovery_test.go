@@ -41,12 +41,12 @@ func (n *testNet) kill9() {
 	n.t.Helper()
 	_ = n.client.Close()
 	for _, nd := range n.nodes {
-		_ = syscall.Kill(nd.pid, syscall.SIGKILL)
+		_ = signalPID(nd.pid, syscall.SIGKILL)
 	}
 	require.NoError(n.t, n.cmd.Process.Kill())
 	<-n.exited
 	for _, nd := range n.nodes {
-		n.waitFor("node "+fmt.Sprint(nd.pid)+" to die", func() bool { return syscall.Kill(nd.pid, 0) != nil })
+		n.waitFor("node "+fmt.Sprint(nd.pid)+" to die", func() bool { return signalPID(nd.pid, 0) != nil })
 	}
 	n.cmd = nil
 }

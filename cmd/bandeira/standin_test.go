@@ -111,7 +111,7 @@ func TestStandInAdvicesPostWhenTheIssuerIsBack(t *testing.T) {
 	outer, n := t, mustStartNetIn(t, processes)
 	card := n.card("nubank", bandeira.Debit, "")
 	before := n.balance(card)
-	require.NoError(t, syscall.Kill(n.nodes["issuer:nubank"].pid, syscall.SIGKILL))
+	require.NoError(t, signalPID(n.nodes["issuer:nubank"].pid, syscall.SIGKILL))
 	restart := restartCommand(t, n, "issuer:nubank")
 	const queue = `queue="network:mastercard->issuer:nubank"`
 	// network reads a metric of the mastercard network node (the issuer's port is down).
@@ -153,7 +153,7 @@ func TestStandInWhenTheIssuerSignsOff(t *testing.T) {
 	n := mustStartNetIn(t, processes)
 	card := n.card("sicredi", bandeira.Credit, "")
 	require.Equal(t, "00", n.code(n.request("0100", card, "000000", 1000)))
-	require.NoError(t, syscall.Kill(n.nodes["issuer:sicredi"].pid, syscall.SIGTERM))
+	require.NoError(t, signalPID(n.nodes["issuer:sicredi"].pid, syscall.SIGTERM))
 	restartCommand(t, n, "issuer:sicredi") // the supervisor saw it exit
 	var resp iso.Message
 	require.Eventually(t, func() bool {

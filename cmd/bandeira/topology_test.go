@@ -38,7 +38,7 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 
 	victim := n.nodes["issuer:nubank"]
 	require.NotZero(t, victim.pid)
-	require.NoError(t, syscall.Kill(victim.pid, syscall.SIGKILL))
+	require.NoError(t, signalPID(victim.pid, syscall.SIGKILL))
 	restart := restartCommand(t, n, "issuer:nubank")
 
 	t.Run("the other issuers' cards are still approved and nubank's get stand-in, or 91", func(t *testing.T) {
@@ -62,7 +62,7 @@ func TestAKilledIssuerNodeComesBack(t *testing.T) {
 	t.Run("no other node was restarted", func(t *testing.T) {
 		for role, nd := range n.nodes {
 			if role != "issuer:nubank" {
-				require.NoError(t, syscall.Kill(nd.pid, 0), "%s (pid %d) still runs", role, nd.pid)
+				require.NoError(t, signalPID(nd.pid, 0), "%s (pid %d) still runs", role, nd.pid)
 			}
 		}
 		require.Equal(t, 1, strings.Count(n.logs.String(), `"message":"node exited`), "the death is logged once")
@@ -90,7 +90,7 @@ func TestAKilledGatewayNodeComesBack(t *testing.T) {
 	n := mustStartNetIn(t, processes)
 	card := n.card("sicredi", bandeira.Credit, "")
 	require.Equal(t, "00", n.purchase(card))
-	require.NoError(t, syscall.Kill(n.nodes["gateway"].pid, syscall.SIGKILL))
+	require.NoError(t, signalPID(n.nodes["gateway"].pid, syscall.SIGKILL))
 	restart := restartCommand(t, n, "gateway")
 	require.NotContains(t, strings.Join(restart, " "), "--peer-http wallet=", "the wallet is no peer of the admin API")
 	p := startNode(t, n, restart)

@@ -183,7 +183,7 @@ func (n *testNet) crash() {
 		n.start()
 		return
 	}
-	require.NoError(n.t, syscall.Kill(n.nodes["wallet"].pid, syscall.SIGKILL))
+	require.NoError(n.t, signalPID(n.nodes["wallet"].pid, syscall.SIGKILL))
 	restartNode(n.t, n, "wallet")
 	require.Eventually(n.t, func() bool {
 		resp, err := n.web.Get("http://" + n.walletAddr + "/v1/merchants")
