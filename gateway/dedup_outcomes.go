@@ -60,15 +60,6 @@ func (d *dupStore) rebind(key packedKey, now int64, res bandeira.Result) (seen i
 	return sl.seen, sl.fp, true
 }
 
-// known reports whether key is remembered, answered or in flight.
-func (d *dupStore) known(key packedKey, now int64) bool {
-	s, h := d.shardOf(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, _, ok := d.lookup(s, key, h, now)
-	return ok
-}
-
 // bury remembers key as answered with res unless it is remembered already, and returns
 // how many keys the capacity made it forget.
 func (d *dupStore) bury(key packedKey, fp fingerprint, now int64, res bandeira.Result) (evicted int) {

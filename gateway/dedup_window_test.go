@@ -196,7 +196,8 @@ func TestWindowGenerations(t *testing.T) {
 		answered(t, d, windowKey(4), 2, side, nil)
 		answered(t, d, windowKey(5), 2, bandeira.Result{Code: bandeira.Approved}, nil) // keys 1 and 2 are dropped
 		require.Equal(t, 1, sideLen(d), "only key 4's outcome is left")
-		require.False(t, d.known(windowKey(1), 3))
+		_, ok := d.outcome(windowKey(1), 3)
+		require.False(t, ok)
 		res, ok := d.outcome(windowKey(4), 3)
 		require.True(t, ok)
 		require.Equal(t, side, res)

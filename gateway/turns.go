@@ -75,12 +75,19 @@ func (t *turns) end(k bandeira.Key, done chan struct{}) {
 // holds. A tombstone is durable with the keys, and lasts the duplicate window.
 
 // buryUnseen leaves a tombstone for the original of reversal a, named k, unless the
-// gateway has seen that original. The caller holds k's turn, so the original is not in
-// flight. A tombstone that cannot be recorded durably is logged: the reversal is routed
-// anyway, and the issuer's own tombstone still declines the original.
+// gateway has answered that original. The caller holds k's turn, so the original is not
+// being routed; but it may have arrived and be waiting for the turn (or about to take it):
+// claimed, not answered. That one is unseen too. It finds the tombstone when its turn
+// comes and is declined 05 without being routed; counting it as seen would leave no
+// tombstone, and routed after its reversal it could be approved in stand-in while the
+// issuer voids the approval's advice against its own tombstone, a sale only the journal
+// keeps. An original routed whose answer is still being recorded gets a tombstone it will
+// never meet: its retransmits are answered from its key. A tombstone that cannot be
+// recorded durably is logged: the reversal is routed anyway, and the issuer's own
+// tombstone still declines the original.
 func (g *Gateway) buryUnseen(ctx context.Context, a *bandeira.Authorization, k bandeira.Key) {
 	now := g.now().UnixNano()
-	if g.dups.known(packKey(k, '2'), now) {
+	if _, answered := g.dups.outcome(packKey(k, '2'), now); answered {
 		return
 	}
 	fp := fingerprint{class: classTombstone}

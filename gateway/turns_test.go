@@ -121,6 +121,28 @@ func TestAReversalBeforeItsOriginalLeavesATombstone(t *testing.T) {
 		require.InDelta(t, 1, duplicates(h, duplicateReversed), 0)
 		require.Equal(t, bandeira.DoNotHonour, authorizeOK(t, h, orig).Code, "and its retransmit too")
 	})
+	t.Run("an original that came but has not had its turn yet is not seen: it finds the tombstone", func(t *testing.T) {
+		h := newHarness(t, nil)
+		orig := purchase()
+		rev := timeoutReversalOf(orig)
+		k := rev.OriginalKey()
+		end, ok := h.g.turns.take(context.Background(), k, time.Second) // as the reversal's routing would
+		require.True(t, ok)
+		answered := make(chan bandeira.Result, 1)
+		go func() { answered <- authorizeOK(t, h, orig) }()
+		key := packKey(k, orig.MTI.Class())
+		require.Eventually(t, func() bool { // the original is claimed, and waits for the turn
+			s, hash := h.g.dups.shardOf(key)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			_, _, ok := h.g.dups.lookup(s, key, hash, h.g.now().UnixNano())
+			return ok
+		}, 5*time.Second, time.Millisecond)
+		h.g.buryUnseen(context.Background(), &rev, k)
+		end()
+		require.Equal(t, bandeira.DoNotHonour, (<-answered).Code)
+		require.Zero(t, h.routed(), "the original was not routed after its reversal")
+	})
 	t.Run("a reversal of an original the gateway routed leaves none", func(t *testing.T) {
 		h := newHarness(t, nil)
 		orig := purchase()
