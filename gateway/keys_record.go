@@ -28,7 +28,7 @@ type keyRow struct {
 // product, each its length as a uvarint and its bytes. About 100 bytes a key.
 const keyRecordV1 = 1
 
-// keyStrings are the variable-length fields of a record, in order.
+// strings returns the variable-length fields of r, in the order a record holds them.
 func (r *keyRow) strings() [9]*string {
 	return [9]*string{&r.key.AcquirerID, &r.key.TerminalID, &r.key.STAN, &r.key.TransmissionTime,
 		(*string)(&r.res.Code), &r.res.AuthCode, &r.res.Issuer, (*string)(&r.res.Brand), (*string)(&r.res.Product)}
